@@ -1,0 +1,38 @@
+# Guanxi — the two commands of the quick start are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(DEVSTAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP) $@
+
+demo: $(STAMP)
+	$(BIN)/guanxi demo
+
+serve: $(STAMP)
+	$(BIN)/guanxi serve
+
+test: $(DEVSTAMP)
+	GUANXI_DATABASE_URL="$${GUANXI_TEST_DATABASE_URL:-$${GUANXI_DATABASE_URL:-}}" $(BIN)/python -m pytest
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check src tests bench
+
+bench: $(DEVSTAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info

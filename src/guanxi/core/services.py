@@ -1,0 +1,118 @@
+"""Use cases of the core: users, teams, tokens, login throttling, sharing."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import MANAGER_ROLES, ApiToken, LoginFailure, Role, Share, Team, User
+from .records import fail
+
+
+def assignable_users(actor: User) -> QuerySet[User]:
+    """Who the actor may hand a record to: anyone (admin), their teams' members (manager), themselves."""
+    users = User.objects.filter(is_active=True)
+    if actor.is_administrator:
+        return users
+    if actor.role in MANAGER_ROLES and actor.team_id:
+        return users.filter(Q(team_id__in=actor.visible_team_ids()) | Q(pk=actor.pk))
+    return users.filter(pk=actor.pk)
+
+
+def visible_users(actor: User) -> QuerySet[User]:
+    """Colleagues whose names an actor may see (owner pickers, filters)."""
+    if actor.is_administrator or actor.team_id is None:
+        return User.objects.filter(is_active=True) if actor.is_administrator else User.objects.filter(pk=actor.pk)
+    return User.objects.filter(is_active=True).filter(Q(team_id__in=actor.team.subtree_ids()) | Q(pk=actor.pk))
+
+
+@transaction.atomic
+def create_team(actor: User | None, name: str, parent: Team | None = None) -> Team:
+    if actor is not None and not actor.is_administrator:
+        raise PermissionDenied(_("Only an administrator may manage teams."))
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("This field is required.")]})
+    if Team.objects.filter(name=name).exists():
+        raise ValidationError({"name": [_("A team with this name exists.")]})
+    return Team.objects.create(name=name, parent=parent)
+
+
+@transaction.atomic
+def create_user(actor: User | None, *, username: str, password: str, role: str = Role.SALES_REP,
+                team: Team | None = None, first_name: str = "", last_name: str = "", email: str = "") -> User:
+    if actor is not None and not actor.is_administrator:
+        raise PermissionDenied(_("Only an administrator may manage users."))
+    errors: dict[str, list[str]] = {}
+    if not username or User.objects.filter(username=username).exists():
+        errors["username"] = [_("Choose another user name.")]
+    if role not in Role.values:
+        errors["role"] = [_("Unknown role.")]
+    if not password or len(password) < 8:
+        errors["password"] = [_("At least 8 characters.")]
+    fail(errors)
+    user = User(username=username, role=role, team=team, first_name=first_name, last_name=last_name, email=email,
+                is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "api") -> str:
+    """A new bearer token for the user; only its digest is stored, so this is the one time it is seen."""
+    secret = "gx_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, name=name[:100], prefix=secret[:10], digest=_digest(secret))
+    return secret
+
+
+def user_for_token(secret: str) -> User | None:
+    if not secret or len(secret) > 200:
+        return None
+    token = ApiToken.objects.select_related("user").filter(digest=_digest(secret)).first()
+    if token is None or not token.user.is_active:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def login_blocked(username: str, address: str) -> bool:
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    limit = settings.LOGIN_MAX_FAILURES
+    return (recent.filter(username=username.lower()[:150]).count() >= limit
+            or recent.filter(address=address[:64]).count() >= limit * 4)
+
+
+def record_login_failure(username: str, address: str) -> None:
+    LoginFailure.objects.create(username=(username or "").lower()[:150], address=(address or "")[:64])
+
+
+def clear_login_failures(username: str) -> None:
+    LoginFailure.objects.filter(username=username.lower()[:150]).delete()
+
+
+@transaction.atomic
+def share_record(actor: User, obj: models.Model, *, user: User | None = None, team: Team | None = None) -> Share:
+    if not actor.can_edit or not type(obj).objects.editable_by(actor).filter(pk=obj.pk).exists():
+        raise PermissionDenied(_("You may not share this record."))
+    if (user is None) == (team is None):
+        raise ValidationError({"user": [_("Share with one user or one team.")]})
+    share, _created = Share.objects.get_or_create(
+        content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk, user=user, team=team
+    )
+    return share

@@ -1,0 +1,28 @@
+import pytest
+
+from guanxi.core.models import Role, Team
+from guanxi.core.services import create_user
+
+
+@pytest.fixture
+def teams(db):
+    """Two sales teams under one company team, as in most small firms."""
+    company = Team.objects.create(name="公司")
+    a = Team.objects.create(name="华北销售", parent=company)
+    b = Team.objects.create(name="华南销售", parent=company)
+    return {"company": company, "a": a, "b": b}
+
+
+@pytest.fixture
+def users(teams):
+    def make(username, role, team):
+        return create_user(None, username=username, password="correct-horse-9", role=role, team=team)
+
+    return {
+        "admin": make("admin", Role.ADMIN, teams["company"]),
+        "manager_a": make("manager_a", Role.SALES_MANAGER, teams["a"]),
+        "rep_a": make("rep_a", Role.SALES_REP, teams["a"]),
+        "rep_a2": make("rep_a2", Role.SALES_REP, teams["a"]),
+        "rep_b": make("rep_b", Role.SALES_REP, teams["b"]),
+        "viewer": make("viewer", Role.READ_ONLY, teams["a"]),
+    }
