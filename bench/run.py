@@ -1,0 +1,151 @@
+"""`make bench`: the foundation's benchmarks on generated data, on SQLite and PostgreSQL.
+
+For each database: time `guanxi demo --size N --no-serve` (the 1M-contact load), measure list and
+search latency at the server (bench.server_time, in-process), then serve with granian (2 workers)
+and load the JSON list endpoint and a bare Django values() view with wrk, in the same run.
+Results go to bench/out/results.json and are printed as a Markdown table for docs/benchmarks.md.
+
+Environment: BENCH_SIZE (contacts, default 1,000,000), BENCH_DATABASES (default "sqlite,postgresql"),
+BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/guanxi_bench), BENCH_SECONDS (wrk duration).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+BIN = Path(sys.executable).parent
+SIZE = int(os.environ.get("BENCH_SIZE", "1000000"))
+DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/guanxi_bench")
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def environment(db: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUANXI_")}
+    env["GUANXI_HOME"] = str(OUT / db)
+    env["GUANXI_SECRET_KEY"] = "bench-only-secret"
+    env["PYTHONPATH"] = str(ROOT)
+    if db == "postgresql":
+        env["GUANXI_DATABASE_URL"] = PG_URL
+    return env
+
+
+def reset(db: str) -> None:
+    home = OUT / db
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    if db == "postgresql":
+        name = PG_URL.rsplit("/", 1)[1]
+        admin = PG_URL.rsplit("/", 1)[0] + "/postgres"
+        subprocess.run(["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}"'], check=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' "
+                        "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8' TEMPLATE template0"], check=True)
+
+
+def load(db: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([str(BIN / "guanxi"), "demo", "--size", str(SIZE), "--seed", "1", "--no-serve"],
+                   env=environment(db), check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def token(db: str) -> str:
+    out = subprocess.run([str(BIN / "guanxi"), "token", "admin", "--name", "bench"], env=environment(db),
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def wrk(url: str, headers: list[str]) -> float:
+    args = ["wrk", "-t2", "-c16", f"-d{SECONDS}s", "--latency"]
+    for h in headers:
+        args += ["-H", h]
+    out = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"{url}: {non2xx.group(1)} error responses under load\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def throughput(db: str) -> dict[str, float]:
+    port = free_port()
+    env = environment(db) | {"DJANGO_SETTINGS_MODULE": "bench.settings"}
+    server = subprocess.Popen(
+        [str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "2", "--no-ws", "--log-level", "warning", "guanxi.asgi:application"],
+        env=env, cwd=ROOT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/bench/bare", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        secret = token(db)
+        api = wrk(base + "/api/v1/contacts?limit=50", [f"Authorization: Bearer {secret}"])
+        bare = wrk(base + "/bench/bare", [])
+        return {"api_rps": api, "bare_values_rps": bare, "ratio": round(api / bare, 2)}
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def markdown(results: dict) -> str:
+    lines = [f"### {results['date']} — {results['machine']}", "",
+             f"{SIZE:,} contacts and {SIZE // 5:,} accounts (`guanxi demo --size {SIZE}`).", ""]
+    for db, r in results["databases"].items():
+        lines += [f"#### {db}", "", f"- demo load: {r['load_seconds']:.0f} s",
+                  f"- JSON list endpoint, granian 2 workers, wrk 2 threads × 16 connections: "
+                  f"{r['throughput']['api_rps']:.0f} req/s; bare Django values() view: "
+                  f"{r['throughput']['bare_values_rps']:.0f} req/s; ratio {r['throughput']['ratio']}", "",
+                  "| server-side latency | p50 ms | p95 ms | max ms |", "| --- | ---: | ---: | ---: |"]
+        for name, m in r["latency"].items():
+            lines.append(f"| {name} | {m['p50_ms']} | {m['p95_ms']} | {m['max_ms']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = {"date": dt.date.today().isoformat(),
+               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "size": SIZE, "databases": {}}
+    for db in DATABASES:
+        log(f"{db}: loading {SIZE:,} contacts")
+        reset(db)
+        seconds = load(db)
+        log(f"{db}: loaded in {seconds:.0f} s; measuring latency")
+        latency = json.loads(subprocess.run([sys.executable, "-m", "bench.server_time"], env=environment(db),
+                                            cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+        log(f"{db}: throughput")
+        results["databases"][db] = {"load_seconds": seconds, "latency": latency, "throughput": throughput(db)}
+        (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
