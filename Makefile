@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench serve clean
+.PHONY: demo test lint bench serve clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,8 @@ bench: $(DEVSTAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info
+
+# Refresh the translation catalogues from the source, then compile them (needs GNU gettext).
+messages: $(DEVSTAMP)
+	cd src/guanxi && ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete --settings=guanxi.settings --ignore='*/migrations/*'
+	cd src/guanxi && ../../$(BIN)/django-admin compilemessages --settings=guanxi.settings
