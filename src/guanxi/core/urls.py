@@ -1,7 +1,20 @@
 from django.urls import path
 
-from . import views
+from . import customfield_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.logout_view, name="logout"),
+    path("search/", views.search, name="search"),
+    path("search/suggest/", views.search_suggest, name="search_suggest"),
+    path("views/save/", views.saved_view_save, name="saved_view_save"),
+    path("views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
+    path("jobs/", views.job_list, name="job_list"),
+    path("jobs/rebuild-search/", views.job_rebuild_search, name="job_rebuild_search"),
+    path("jobs/<uuid:pk>/", views.job_progress, name="job_progress"),
+    path("settings/custom-fields/", customfield_views.customfield_list, name="customfield_list"),
+    path("settings/custom-fields/new/", customfield_views.customfield_edit, name="customfield_create"),
+    path("settings/custom-fields/<int:pk>/", customfield_views.customfield_edit, name="customfield_edit"),
+    path("settings/custom-fields/<int:pk>/active/", customfield_views.customfield_active, name="customfield_active"),
 ]

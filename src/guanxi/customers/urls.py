@@ -1,1 +1,25 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import record_views, views
+
+app_name = "customers"
+
+
+def _routes(kind: str, prefix: str) -> list:
+    k = {"kind": kind}
+    return [
+        path(f"{prefix}/", views.record_list, k, name=f"{kind}_list"),
+        path(f"{prefix}/bulk/", views.record_bulk, k, name=f"{kind}_bulk"),
+        path(f"{prefix}/new/", record_views.record_edit, k, name=f"{kind}_create"),
+        path(f"{prefix}/<int:pk>/", record_views.record_detail, k, name=f"{kind}_detail"),
+        path(f"{prefix}/<int:pk>/edit/", record_views.record_edit, k, name=f"{kind}_edit"),
+        path(f"{prefix}/<int:pk>/delete/", record_views.record_delete, k, name=f"{kind}_delete"),
+        path(f"{prefix}/<int:pk>/notes/", record_views.record_note, k, name=f"{kind}_note"),
+    ]
+
+
+urlpatterns = [
+    path("accounts/pick/", views.account_pick, name="account_pick"),
+    *_routes("account", "accounts"),
+    *_routes("contact", "contacts"),
+]

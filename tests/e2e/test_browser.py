@@ -1,0 +1,172 @@
+"""A rep's day in a real browser: log in, create an account and a contact, find him by initials and by a
+phone typed another way, edit him, see the change in his history, switch the language; and another
+team's rep is refused. With GUANXI_SCREENSHOTS=1 it also refreshes the screenshots in docs/."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from guanxi.customers import services
+from guanxi.customers.models import Account, Contact
+
+pytestmark = [pytest.mark.e2e]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ACCOUNT = "北京星辰医疗科技有限公司"
+
+
+def expect(target):
+    from playwright.sync_api import expect as pw_expect
+
+    return pw_expect(target)
+
+
+def log_in(page, username: str, password: str = "correct-horse-9") -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def switch_language(page, code: str) -> None:
+    page.click("#language-menu")
+    page.click(f".gx-language-form button[data-language='{code}']")
+    page.wait_for_load_state()
+    expect(page.locator("html")).to_have_attribute("lang", code)
+
+
+def test_a_reps_day(new_page, live_server, transactional_db, users):
+    page = new_page()
+    log_in(page, "rep_a")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+
+    # A new account.
+    page.click("nav >> a[href='/accounts/']")
+    page.click("#new-record")
+    page.fill("#id_name", ACCOUNT)
+    page.select_option("#id_classification", "A")
+    page.select_option("#id_industry", "healthcare")
+    page.fill("#id_tags", "医院, 重点客户")
+    page.fill("[name='addresses.0.line']", "北京市朝阳区建国路88号")
+    page.click("#save-record")
+    expect(page.locator("#record-name")).to_contain_text(ACCOUNT)
+    account = Account.objects.get(name=ACCOUNT)
+    assert account.addresses.get().district == "朝阳区"
+
+    # A contact linked to it through the account picker.
+    page.goto("/contacts/new/")
+    page.fill("#id_name", "张伟")
+    page.fill("#id_title", "采购经理")
+    page.fill("#id_phones", "13800138000")
+    page.fill("#id_emails", "zhang.wei@xingchen.cn")
+    page.fill("#picker-account_ids", "星辰医疗")
+    page.click(f".gx-picker-results label[data-account='{account.pk}'] input")
+    expect(page.locator(f".gx-picker-selected label[data-account='{account.pk}'] input")).to_be_checked()
+    page.click("#save-record")
+    expect(page.locator("#record-name")).to_contain_text("张伟")
+    contact = Contact.objects.get(name="张伟")
+    assert contact.primary_account_id == account.pk and contact.phone == "+8613800138000"
+    expect(page.locator("#contact-accounts")).to_contain_text(ACCOUNT)
+
+    # Found by his initials in the live drop-down...
+    page.goto("/")
+    page.fill("#top-search", "zw")
+    suggestion = page.locator("#search-suggest a", has_text="张伟")
+    expect(suggestion).to_be_visible()
+    suggestion.click()
+    page.wait_for_url(f"**/contacts/{contact.pk}/")
+    # ... and by his phone typed another way, on the results page.
+    page.fill("#top-search", "+86 138 0013 8000")
+    page.press("#top-search", "Enter")
+    page.wait_for_url("**/search/?q=*")
+    expect(page.locator("#search-contacts")).to_contain_text("张伟")
+    page.locator("#search-contacts a", has_text="张伟").click()
+    page.wait_for_url(f"**/contacts/{contact.pk}/")
+
+    # Edit him; the change shows in his timeline and audit trail.
+    page.click("#edit-record")
+    page.fill("#id_title", "总经理")
+    page.click("#save-record")
+    expect(page.locator("#record-title")).to_have_text("总经理")
+    change = page.locator("#timeline [data-change-field='title']").first
+    expect(change).to_contain_text("采购经理")
+    expect(change).to_contain_text("总经理")
+    page.click("#tab-audit")
+    expect(page.locator("#audit-trail [data-change-field='title']").first).to_contain_text("总经理")
+
+    # A note, added in place with htmx.
+    page.click("#tab-timeline")
+    page.fill("#note-body", "电话沟通：下周拜访，带报价。")
+    page.click("#note-form button[type=submit]")
+    expect(page.locator("#timeline li[data-kind='note']").first).to_contain_text("下周拜访")
+
+    # The language switch, to English and back.
+    switch_language(page, "en")
+    expect(page.locator(".gx-language-form button[data-language='en']")).to_have_class(re.compile("active"))
+    expect(page.locator("#main-nav")).to_contain_text("Accounts")
+    switch_language(page, "zh-hans")
+    expect(page.locator(".gx-language-form button[data-language='zh-hans']")).to_have_class(re.compile("active"))
+
+    # The account list filters in place (htmx) and keeps the filter in the address bar.
+    page.goto("/accounts/")
+    page.select_option("#id_classification", "A")
+    page.wait_for_url(re.compile(r"classification=A"))
+    expect(page.locator("#account-table")).to_contain_text(ACCOUNT)
+
+    if os.environ.get("GUANXI_SCREENSHOTS") == "1":
+        _screenshots(new_page, users, account, contact)
+
+
+def test_another_teams_rep_gets_a_404(new_page, live_server, transactional_db, users):
+    account = services.create_account(users["rep_a"], {"name": ACCOUNT})
+    page = new_page()
+    log_in(page, "rep_b")
+    response = page.goto(f"/accounts/{account.pk}/")
+    assert response.status == 404
+    page.goto("/")
+    page.fill("#top-search", "星辰")
+    page.press("#top-search", "Enter")
+    page.wait_for_url("**/search/?q=*")
+    expect(page.locator("#search-accounts")).not_to_contain_text(ACCOUNT)
+
+
+def test_phone_sized_screen(new_page, live_server, transactional_db, users):
+    services.create_account(users["rep_a"], {"name": ACCOUNT, "classification": "A"})
+    page = new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    log_in(page, "rep_a")
+    page.goto("/accounts/")
+    toggler = page.locator(".navbar-toggler")
+    expect(toggler).to_be_visible()
+    toggler.click()
+    expect(page.locator("#main-nav a[href='/contacts/']")).to_be_visible()
+    expect(page.locator("#account-table")).to_contain_text(ACCOUNT)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways ({width}px)"
+
+
+def _screenshots(new_page, users, account, contact) -> None:
+    """Fill the list with a few more customers, then photograph the contact page and the account list."""
+    rep = users["rep_a"]
+    samples = [
+        ("上海浦江物流有限公司", "B", "logistics", "growth"),
+        ("深圳前海云计算科技有限公司", "A", "it", "maturity"),
+        ("广州岭南食品股份有限公司", "C", "food", "acquisition"),
+        ("杭州西湖教育咨询有限公司", "B", "education", "awareness"),
+        ("成都天府新能源集团", "A", "energy", "growth"),
+        ("南京紫金制造有限公司", "D", "manufacturing", "decline"),
+    ]
+    for name, cls, industry, stage in samples:
+        services.create_account(rep, {"name": name, "classification": cls, "industry": industry,
+                                      "lifecycle_stage": stage, "tags": ["华北"] if cls == "A" else []})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = new_page(viewport={"width": 1366, "height": 900})
+    log_in(page, "rep_a")
+    page.goto(f"/contacts/{contact.pk}/")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SCREENSHOTS / "contact.png"), full_page=True)
+    page.goto("/accounts/")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(SCREENSHOTS / "accounts.png"), full_page=True)
