@@ -1,5 +1,121 @@
-"""The REST API: /api/v1/, one NinjaAPI with a router per app. See docs/api.md."""
+"""The REST API: /api/v1/, one NinjaAPI with a router per app. See docs/api.md.
 
+Every error is JSON: 400 {"detail", "errors": {field: [messages]}}, 401, 403, 404, 409 (edit conflict,
+with the current record). Ninja's own request validation errors are 400s too, never 422.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestValidationError
 
-api = NinjaAPI(title="Guanxi API", version="1", urls_namespace="api")
+from guanxi.activities.api import router as activities_router
+from guanxi.core.api import AUTH, CONFLICT_SERIALIZERS, BodyError, JsonParser
+from guanxi.core.api import router as core_router
+from guanxi.core.records import EditConflict
+from guanxi.customers.api import router as customers_router
+
+logger = logging.getLogger("guanxi.api")
+
+
+class GuanxiAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:  # type: ignore[no-untyped-def]
+        return operation.view_func.__name__
+
+
+api = GuanxiAPI(
+    title="Guanxi API",
+    version="1",
+    description="The REST API of Guanxi (关系), a bilingual e-CRM. Authenticate with "
+                "`Authorization: Bearer <token>` (tokens from `guanxi token USERNAME` or the UI). See docs/api.md.",
+    urls_namespace="api",
+    auth=AUTH,
+    parser=JsonParser(),
+)
+
+
+def _json(request: HttpRequest, status: int, detail: str, **extra: Any) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, **extra}, status=status)
+
+
+def _field_name(loc: list[Any]) -> str:
+    """("body", "payload", "phones", 0, "value") → "phones.0.value"; ("query", "limit") → "limit"."""
+    loc = list(loc)
+    source = str(loc.pop(0)) if loc else "body"
+    if source == "body" and loc:
+        loc.pop(0)  # the name of the view's body parameter
+    return ".".join(str(part) for part in loc) or source
+
+
+@api.exception_handler(RequestValidationError)
+def request_validation_error(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        errors.setdefault(_field_name(error.get("loc", ())), []).append(str(error.get("msg", "")))
+    return _json(request, 400, _("Some fields are not valid."), errors=errors)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": list(exc.messages)}
+    return _json(request, 400, _("Some fields are not valid."), errors=errors)
+
+
+@api.exception_handler(BodyError)
+def body_error(request: HttpRequest, exc: BodyError) -> HttpResponse:
+    return _json(request, 400, exc.message, errors={exc.field: [exc.message]})
+
+
+@api.exception_handler(EditConflict)
+def edit_conflict(request: HttpRequest, exc: EditConflict) -> HttpResponse:
+    model = type(exc.current)
+    current = CONFLICT_SERIALIZERS[model](exc.current.pk, request.auth)  # type: ignore[attr-defined]
+    return _json(request, 409, _("Someone else changed this record since you read it: here is the current "
+                                 "version. Apply your change to it and send it again with its version."),
+                 current=current)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _json(request, 403, str(exc) or _("You may not do this."))
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _json(request, 404, _("Not found."))
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _json(request, 401, _("Authentication required: send Authorization: Bearer <token>."))
+    response["WWW-Authenticate"] = 'Bearer realm="guanxi"'
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:  # the body could not be parsed
+        cause = exc.__cause__
+        field, message = (cause.field, cause.message) if isinstance(cause, BodyError) else (
+            "body", _("The request body is not valid JSON."))
+        return _json(request, 400, message, errors={field: [message]})
+    return _json(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Exception)
+def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A bug: logged with its traceback; the client still gets JSON.
+    logger.exception("API error on %s %s", request.method, request.path, exc_info=exc)
+    return _json(request, 500, _("Something went wrong on our side; it has been logged."))
+
+
+api.add_router("/", core_router)
+api.add_router("/", customers_router)
+api.add_router("/", activities_router)

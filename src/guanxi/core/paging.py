@@ -36,12 +36,17 @@ def decode_cursor(cursor: str, sort: str, field: models.Field | None) -> tuple[A
         cur_sort, value, pk = json.loads(raw)
         if cur_sort != sort or not isinstance(pk, int):
             raise ValueError
+        # A forged cursor must not reach the database: no None, lists or NUL characters as sort values.
+        if field is not None and (not isinstance(value, str | int | float) or "\x00" in str(value)):
+            raise ValueError
         if isinstance(field, models.DateTimeField) and value is not None:
             value = dt.datetime.fromisoformat(value)
+            value = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
         elif isinstance(field, models.DateField) and value is not None:
             value = dt.date.fromisoformat(value)
         return value, pk
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError,
+            json.JSONDecodeError):
         raise ValidationError({"cursor": [_("This page link is not valid any more; start from the first page.")]})
 
 

@@ -39,10 +39,13 @@ def _get(params: Mapping[str, Any], key: str) -> list[str]:
 
 def _int(value: str, field: str, errors: dict) -> int | None:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
+        number = None
+    if number is None or not -(2**63) <= number < 2**63:  # beyond 64 bits SQLite raises OverflowError
         errors[field] = [_("Enter a whole number.")]
         return None
+    return number
 
 
 def _custom_filter(qs: models.QuerySet, defn: CustomField, op: str, value: str, errors: dict) -> models.QuerySet:
@@ -53,6 +56,8 @@ def _custom_filter(qs: models.QuerySet, defn: CustomField, op: str, value: str, 
         try:
             number = Decimal(value)
         except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or abs(number) >= Decimal("1e15"):
             errors[key] = [_("Enter a number.")]
             return qs
         annotated = qs.annotate(**{f"_cf_{defn.key}": Cast(KeyTextTransform(defn.key, "custom"),

@@ -304,6 +304,10 @@ def _clean_contact(actor: User, data: dict, contact: Contact | None) -> dict[str
                 errors["account_ids"] = [_("No such account: %(ids)s.") % {"ids": ", ".join(missing)}]
             cleaned["accounts"] = [found[i] for i in wanted if i in found]
     methods = _clean_methods(data, errors)
+    if methods is not None and contact is not None:  # a partial update keeps the kind it did not send
+        for key, kind in (("phones", ContactMethodKind.PHONE), ("emails", ContactMethodKind.EMAIL)):
+            if key not in data:
+                methods += [(m.kind, m.value, m.normalized, m.label) for m in contact.methods.all() if m.kind == kind]
     if methods is not None:
         cleaned["methods"] = methods
     given, owner = _clean_owner(actor, data, errors)
