@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
@@ -119,3 +119,15 @@ def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/", core_router)
 api.add_router("/", customers_router)
 api.add_router("/", activities_router)
+
+# Last: any other path under /api/v1/ is a JSON 404 too, not the HTML page of the web UI.
+fallback = Router()
+
+
+@fallback.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None,
+                        include_in_schema=False)
+def unknown_path(request: HttpRequest, rest: str) -> HttpResponse:
+    return _json(request, 404, _("Not found."))
+
+
+api.add_router("/", fallback)

@@ -170,3 +170,9 @@ def test_openapi_document_and_docs(db):
 
 def test_unauthenticated_client_helper_is_401(db):
     assert ApiClient(None).get("tags").status_code == 401
+
+
+def test_unknown_api_paths_are_json_404(api):
+    for path in ("nope", "accounts/", "accounts/1/nope"):
+        r = api["admin"].get(path)
+        assert r.status_code == 404 and r.json() == {"detail": r.json()["detail"]}
