@@ -104,17 +104,26 @@ def test_a_reps_day(new_page, live_server, transactional_db, users):
     expect(page.locator("#timeline li[data-kind='note']").first).to_contain_text("下周拜访")
 
     # The language switch, to English and back.
+    home_link = page.locator("#main-nav a.nav-link[href='/']")
     switch_language(page, "en")
     expect(page.locator(".gx-language-form button[data-language='en']")).to_have_class(re.compile("active"))
-    expect(page.locator("#main-nav")).to_contain_text("Accounts")
+    expect(home_link).to_have_text("Home")
+    page.wait_for_url(f"**/contacts/{contact.pk}/")  # the switch returns to the same page
     switch_language(page, "zh-hans")
     expect(page.locator(".gx-language-form button[data-language='zh-hans']")).to_have_class(re.compile("active"))
+    expect(home_link).not_to_have_text("Home")
 
     # The account list filters in place (htmx) and keeps the filter in the address bar.
     page.goto("/accounts/")
     page.select_option("#id_classification", "A")
     page.wait_for_url(re.compile(r"classification=A"))
+    assert "q=" not in page.url  # empty filters stay out of the address
     expect(page.locator("#account-table")).to_contain_text(ACCOUNT)
+    # ... and the filtered list can be saved as a view.
+    page.fill("#saved-view-form [name=name]", "A类客户")
+    page.click("#saved-view-form button[type=submit]")
+    saved = page.locator("#saved-views a[data-saved-view='A类客户']")
+    expect(saved).to_have_attribute("href", re.compile(r"classification=A"))
 
     if os.environ.get("GUANXI_SCREENSHOTS") == "1":
         _screenshots(new_page, users, account, contact)

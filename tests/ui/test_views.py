@@ -431,3 +431,30 @@ def test_search_rebuild_job_shows_progress(login, users):
     assert progress.status_code in (200, 286)
     assert "progress-bar" in progress.content.decode()
     assert login(users["rep_a"]).get(reverse("job_progress", args=[job_id])).status_code == 404
+
+
+def test_odd_ids_and_values_never_give_a_500(login, users):
+    big = "9" * 30
+    client = login(users["rep_a"])
+    for url in (f"/accounts/{big}/", f"/contacts/{big}/edit/"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/views/{big}/delete/").status_code == 404
+    for url in (f"/accounts/?owner={big}", f"/accounts/?parent={big}", f"/contacts/?account={big}",
+                f"/accounts/pick/?exclude={big}&picker_q=%00", f"/contacts/new/?account={big}",
+                "/accounts/?custom.x__gte=NaN", "/search/?q=%00", "/search/suggest/?q=" + "张" * 500):
+        assert client.get(url).status_code == 200, url
+    assert client.post("/accounts/bulk/", {"ids": [big, "x"], "action": "tag", "tags": "x"}).status_code == 302
+    response = client.post("/contacts/new/", {"name": "x", "account_ids": [big], "owner_id": big})
+    assert response.status_code == 200 and "account_ids" in response.context["form"].errors
+    assert not Contact.objects.exists()
+    # NUL characters (PostgreSQL refuses them in text) are refused or dropped, never a database error.
+    for url in ("/accounts/?q=%00", "/contacts/?tag=a%00b", "/search/?q=a%00b"):
+        assert client.get(url).status_code == 200, url
+    assert client.post("/contacts/new/", {"name": "x\x00"}).status_code == 200
+    account = services.create_account(users["rep_a"], {"name": "星辰"})
+    note = client.post(f"/accounts/{account.pk}/notes/", {"body": "a\x00b"}, HTTP_HX_REQUEST="true")
+    assert note.status_code == 200 and "invalid-feedback" in note.content.decode()
+    assert client.post("/accounts/bulk/", {"ids": [account.pk], "action": "tag", "tags": "a\x00b"}).status_code == 302
+    assert client.post(reverse("saved_view_save"), {"model": "account", "name": "v\x00", "query": ""}).status_code == 302
+    client.logout()
+    assert client.post(reverse("login"), {"username": "rep_a\x00", "password": "x"}).status_code == 200

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -22,6 +22,21 @@ def is_htmx(request: HttpRequest) -> bool:
 
 def htmx_target(request: HttpRequest) -> str:
     return request.headers.get("HX-Target", "") if is_htmx(request) else ""
+
+
+def clean_param(value: str | None, max_length: int = 200) -> str:
+    """A query-string value fit for the database: control characters (NUL, which PostgreSQL refuses in
+    text) removed, trimmed and cut to a sane length."""
+    text = "".join(ch for ch in (value or "") if ch >= " " or ch in "\t")
+    return text.strip()[:max_length]
+
+
+def clean_params(params: QueryDict, max_length: int = 500) -> QueryDict:
+    """A copy of request.GET with every value cleaned by `clean_param`."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in params.lists():
+        cleaned.setlist(clean_param(key, 100), [clean_param(v, max_length) for v in values])
+    return cleaned
 
 
 def client_address(request: HttpRequest) -> str:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -24,7 +25,7 @@ from .forms import SavedViewForm
 from .models import AuditEntry, JobProgress, JobStatus, SavedView, User
 from .search import matching
 from .services import clear_login_failures, login_blocked, record_login_failure
-from .ui import ChangeDescriber, client_address, is_htmx, safe_next
+from .ui import ChangeDescriber, clean_param, client_address, is_htmx, safe_next
 
 # ---------------------------------------------------------------- log in, log out, language
 
@@ -37,7 +38,7 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        username = (request.POST.get("username") or "").strip()
+        username = clean_param(request.POST.get("username"), 150)
         if login_blocked(username, client_address(request)):
             form = self.form_class(request, initial={"username": username})
             return self.render_to_response(self.get_context_data(form=form, blocked=True), status=429)
@@ -56,7 +57,7 @@ class LoginView(auth_views.LoginView):
         return response
 
     def form_invalid(self, form) -> HttpResponse:
-        username = (self.request.POST.get("username") or "").strip()
+        username = clean_param(self.request.POST.get("username"), 150)
         address = client_address(self.request)
         record_login_failure(username, address)
         blocked = login_blocked(username, address)
@@ -82,8 +83,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 def _my_changes(user: User, limit: int = 15) -> list[tuple[AuditEntry, list, str]]:
     """The newest audit entries on records the user owns, each with readable rows and a link."""
-    from django.urls import reverse
-
     cts = ContentType.objects.get_for_models(Account, Contact)
     entries = list(
         AuditEntry.objects.filter(
@@ -137,7 +136,7 @@ def _search(user: User, query: str, limit: int) -> dict[str, Any]:
 @login_required
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    query = (request.GET.get("q") or "").strip()[:200]
+    query = clean_param(request.GET.get("q"))
     context = _search(request.user, query, 25)
     context["search_query"] = query
     return render(request, "core/search.html", context)
@@ -147,7 +146,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_GET
 def search_suggest(request: HttpRequest) -> HttpResponse:
     """The live drop-down under the search box (an htmx fragment)."""
-    query = (request.GET.get("q") or "").strip()[:200]
+    query = clean_param(request.GET.get("q"))
     context = _search(request.user, query, 5) if query else {"query": ""}
     return render(request, "core/_search_suggest.html", context)
 

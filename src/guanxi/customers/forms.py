@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -23,10 +24,10 @@ _ADDRESS_KEY = re.compile(r"^addresses\.(\d+)\.")
 _YES_NO = [("", "—"), ("yes", _lazy("Yes")), ("no", _lazy("No"))]
 
 
-class IdListField(forms.Field):
-    """Several ids from repeated inputs of one name (checkboxes); validated by the service."""
+class ListField(forms.Field):
+    """Several values from repeated inputs of one name (checkboxes); validated by the service."""
 
-    widget = forms.MultipleHiddenInput
+    widget = forms.CheckboxSelectMultiple
 
     def to_python(self, value: Any) -> list[str]:
         if not value:
@@ -35,8 +36,17 @@ class IdListField(forms.Field):
         return [str(v).strip() for v in values if str(v).strip()]
 
 
-class ListField(IdListField):
-    widget = forms.CheckboxSelectMultiple
+class IdListField(ListField):
+    """Record ids from repeated inputs; only their shape is checked here (whether the user may link them is
+    the service's business)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        bad = [v for v in value if not v.isdigit() or not 0 < int(v) < 2**63]
+        if bad:
+            raise forms.ValidationError(_("No such account: %(ids)s.") % {"ids": ", ".join(bad)})
 
 
 def _lines(text: str) -> list[str]:
@@ -87,7 +97,7 @@ class RecordForm(forms.Form):
     def _add_plain_fields(self) -> None:
         for name in self.plain_fields:
             mf = self.model._meta.get_field(name)
-            label = mf.verbose_name
+            label = capfirst(mf.verbose_name)
             if isinstance(mf, models.BooleanField):
                 field = forms.BooleanField(label=label, required=False)
             elif mf.choices:
@@ -150,18 +160,21 @@ class RecordForm(forms.Form):
 
     def _add_address_rows(self, data: Any) -> None:
         self.address_count = self._address_count(data)
-        labels = {"line": _("Address in one line"), "kind": Address._meta.get_field("kind").verbose_name}
+        labels = {"line": _("Address in one line"), "kind": capfirst(Address._meta.get_field("kind").verbose_name)}
         for i in range(self.address_count):
             for part in ADDRESS_PARTS:
                 name = f"addresses.{i}.{part}"
                 if part == "kind":
                     field = forms.CharField(widget=forms.Select(choices=AddressKind.choices))
                 else:
-                    label = labels.get(part) or Address._meta.get_field(part).verbose_name
+                    label = labels.get(part) or capfirst(Address._meta.get_field(part).verbose_name)
                     attrs = {"placeholder": _("e.g. 北京市朝阳区建国路88号")} if part == "line" else {}
                     field = forms.CharField(label=label, widget=forms.TextInput(attrs=attrs))
                 field.label = field.label or labels.get(part)
                 field.required = False
+                if part == "country":
+                    field.initial = "CN"
+                    field.widget.attrs.update({"maxlength": 2, "placeholder": "CN"})
                 self.fields[name] = field
 
     @property
@@ -402,10 +415,12 @@ class ContactForm(RecordForm):
 
 
 def _int(value: Any) -> int | None:
+    """A record id, or None for anything that cannot be one (text, numbers beyond 64 bits)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 class ListFilterForm(forms.Form):

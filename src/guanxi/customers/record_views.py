@@ -78,6 +78,8 @@ def record_note(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     body = request.POST.get("body", "")
     error = ""
     try:
+        if "\x00" in body:
+            raise ValidationError({"body": [_("Null characters are not allowed.")]})
         add_note(request.user, obj, body)
         body = ""
     except ValidationError as exc:

@@ -25,7 +25,7 @@ from guanxi.core.models import SavedView
 from guanxi.core.paging import Page, paginate
 from guanxi.core.search import matching
 from guanxi.core.services import assignable_users
-from guanxi.core.ui import htmx_target
+from guanxi.core.ui import clean_param, clean_params, htmx_target
 
 from . import services
 from .filters import ACCOUNT_SORTS, CONTACT_SORTS, apply_filters
@@ -84,14 +84,15 @@ def _error_lines(errors: dict[str, list[str]], filters: ListFilterForm) -> list[
 def record_list(request: HttpRequest, kind: str) -> HttpResponse:
     k = KINDS[kind]
     user = request.user
-    sort = request.GET.get("sort") or DEFAULT_SORT
-    filters = ListFilterForm(request.GET, user=user, model_key=kind)
+    params = clean_params(request.GET)
+    sort = params.get("sort") or DEFAULT_SORT
+    filters = ListFilterForm(params, user=user, model_key=kind)
     filters.is_valid()
     errors: dict[str, list[str]] = {}
     try:
-        qs = apply_filters(k.model.objects.visible_to(user), request.GET, user)
+        qs = apply_filters(k.model.objects.visible_to(user), params, user)
         qs = qs.select_related(*k.related).prefetch_related("tags")
-        page = paginate(qs, sort=sort, allowed=k.sorts, cursor=request.GET.get("cursor") or None, limit=PAGE_SIZE)
+        page = paginate(qs, sort=sort, allowed=k.sorts, cursor=params.get("cursor") or None, limit=PAGE_SIZE)
     except ValidationError as exc:
         errors = services.validation_messages(exc)
         for key, msgs in errors.items():
@@ -120,12 +121,15 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _ids(values: list[str]) -> list[int]:
+    """The values that are record ids; anything else (text, numbers beyond 64 bits) is dropped."""
     ids = []
     for value in values:
         try:
-            ids.append(int(value))
+            number = int(value)
         except (TypeError, ValueError):
             continue
+        if 0 < number < 2**63:
+            ids.append(number)
     return ids
 
 
@@ -147,7 +151,7 @@ def record_bulk(request: HttpRequest, kind: str) -> HttpResponse:
             messages.success(request, ngettext("Reassigned %(count)d record.", "Reassigned %(count)d records.",
                                                count) % {"count": count})
         elif action == "tag":
-            count = services.bulk_tag(request.user, kind, ids, request.POST.get("tags", ""))
+            count = services.bulk_tag(request.user, kind, ids, clean_param(request.POST.get("tags"), 1000))
             messages.success(request, ngettext("Tagged %(count)d record.", "Tagged %(count)d records.", count)
                              % {"count": count})
         else:
@@ -165,7 +169,7 @@ def account_pick(request: HttpRequest) -> HttpResponse:
     field = request.GET.get("field")
     if field not in ("account_ids", "parent_id"):
         field = "account_ids"
-    query = (request.GET.get("picker_q") or "").strip()[:200]
+    query = clean_param(request.GET.get("picker_q"))
     accounts = Account.objects.visible_to(request.user)
     accounts = matching(accounts, query).order_by("name", "pk") if query else accounts.order_by("-updated_at", "pk")
     exclude = _ids(request.GET.getlist("exclude"))
