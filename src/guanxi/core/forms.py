@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _lazy
 
+from .customfield_services import create_custom_field, update_custom_field
 from .models import CustomField, FieldType, SavedView, User
 
 SAVED_VIEW_MODELS = ("account", "contact")
@@ -85,8 +86,6 @@ class CustomFieldForm(forms.Form):
     def save_by(self, actor: User) -> CustomField | None:
         """Create or update through the service; on bad input the errors land on the fields and None is
         returned."""
-        from .customfield_services import create_custom_field, update_custom_field
-
         try:
             if self.instance is None:
                 return create_custom_field(actor, self.to_data())
@@ -99,6 +98,4 @@ class CustomFieldForm(forms.Form):
 
 def set_custom_field_active(actor: User, field: CustomField, active: bool) -> CustomField:
     """Deactivate (hidden from forms, lists and filters; stored values stay) or reactivate a field."""
-    from .customfield_services import update_custom_field
-
     return update_custom_field(actor, field, {"active": active})
