@@ -54,11 +54,45 @@ def _field_name(loc: list[Any]) -> str:
     return ".".join(str(part) for part in loc) or source
 
 
+def _message(error: dict[str, Any]) -> str:
+    """Pydantic's English message for the common cases in the user's language."""
+    kind, ctx = str(error.get("type", "")), error.get("ctx") or {}
+    if kind == "missing":
+        return _("This field is required.")
+    if kind.startswith("int_"):
+        return _("Enter a whole number.")
+    if kind.startswith("bool_"):
+        return _("Enter true or false.")
+    if kind.startswith("datetime_"):
+        return _("Enter a date and time in ISO 8601.")
+    if kind.startswith("date_"):
+        return _("Enter a date as YYYY-MM-DD.")
+    if kind.startswith("uuid_"):
+        return _("Not a valid id.")
+    if kind == "string_type":
+        return _("Expected text.")
+    if kind == "list_type":
+        return _("Expected a list.")
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return _("Expected an object.")
+    if kind == "greater_than_equal":
+        return _("At least %(min)s.") % {"min": ctx.get("ge", "")}
+    if kind == "less_than_equal":
+        return _("At most %(max)s.") % {"max": ctx.get("le", "")}
+    if kind == "too_long":
+        return _("At most %(max)s items.") % {"max": ctx.get("max_length", "")}
+    if kind == "string_too_long":
+        return _("At most %(max)s characters.") % {"max": ctx.get("max_length", "")}
+    if kind == "string_too_short":
+        return _("This field is required.")
+    return str(error.get("msg", ""))
+
+
 @api.exception_handler(RequestValidationError)
 def request_validation_error(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
-        errors.setdefault(_field_name(error.get("loc", ())), []).append(str(error.get("msg", "")))
+        errors.setdefault(_field_name(error.get("loc", ())), []).append(_message(error))
     return _json(request, 400, _("Some fields are not valid."), errors=errors)
 
 

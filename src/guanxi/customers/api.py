@@ -25,7 +25,6 @@ from guanxi.core.api import (
     WRITE,
     WRITE_ONE,
     CountOut,
-    ErrorOut,
     Id,
     Ref,
     actor,
@@ -74,7 +73,7 @@ def _wrap_text(key: str, model: type[Schema]) -> BeforeValidator:
         if isinstance(value, str):
             return {key: value}
         if not isinstance(value, dict):
-            raise PydanticCustomError("text_or_object", "Expected text or an object.")
+            raise PydanticCustomError("text_or_object", _("Expected text or an object."))
         return value
 
     return BeforeValidator(wrap, json_schema_input_type=str | model)
@@ -592,4 +591,4 @@ def search(request: HttpRequest, params: Query[SearchQuery]):
     }
 
 
-__all__ = ["ErrorOut", "router", "visible_account", "visible_contact"]
+__all__ = ["router", "visible_account", "visible_contact"]
