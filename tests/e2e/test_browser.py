@@ -179,3 +179,18 @@ def _screenshots(new_page, users, account, contact) -> None:
     page.goto("/accounts/")
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(SCREENSHOTS / "accounts.png"), full_page=True)
+
+
+def test_admin_rebuilds_the_search_index_and_watches_it(new_page, live_server, transactional_db, users, settings):
+    pytest.importorskip("guanxi.core.jobs")
+    # The job runs inside the request here (no worker in tests); the page still polls its progress bar.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    services.create_account(users["rep_a"], {"name": ACCOUNT})
+    page = new_page()
+    log_in(page, "admin")
+    page.click("#rebuild-search")
+    job = page.locator("#job-area .gx-job").first
+    expect(job).to_have_attribute("data-status", "done", timeout=10000)
+    expect(job.locator(".progress-bar")).to_have_text("100%")
+    page.click("nav >> a[href='/jobs/']")
+    expect(page.locator("#job-area .gx-job[data-status='done']")).to_have_count(1)

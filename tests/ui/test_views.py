@@ -420,16 +420,22 @@ def test_jobs_page_is_for_administrators(login, users):
     assert login(users["admin"]).get(reverse("job_list")).status_code == 200
 
 
-def test_search_rebuild_job_shows_progress(login, users):
-    jobs = pytest.importorskip("guanxi.core.jobs")
-    assert hasattr(jobs, "start_search_rebuild")
+def test_search_rebuild_job_shows_progress(login, users, settings, django_capture_on_commit_callbacks):
+    pytest.importorskip("guanxi.core.jobs")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    services.create_account(users["rep_a"], {"name": "北京星辰医疗科技有限公司"})
     client = login(users["admin"])
-    response = client.post(reverse("job_rebuild_search"), HTTP_HX_REQUEST="true")
+    assert login(users["rep_a"]).post(reverse("job_rebuild_search")).status_code == 403
+    client = login(users["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("job_rebuild_search"), {"limit": "3"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    job_id = re.search(r'id="job-([0-9a-f-]+)"', response.content.decode()).group(1)
+    page = response.content.decode()
+    assert 'hx-trigger="every 1s"' in page  # answered before the job ran: the bar polls
+    job_id = re.search(r'id="job-([0-9a-f-]+)"', page).group(1)
     progress = client.get(reverse("job_progress", args=[job_id]), HTTP_HX_REQUEST="true")
-    assert progress.status_code in (200, 286)
-    assert "progress-bar" in progress.content.decode()
+    assert progress.status_code == 286  # done: htmx stops polling
+    assert "100%" in progress.content.decode() and 'data-status="done"' in progress.content.decode()
     assert login(users["rep_a"]).get(reverse("job_progress", args=[job_id])).status_code == 404
 
 
@@ -459,3 +465,22 @@ def test_odd_ids_and_values_never_give_a_500(login, users):
     assert saved.status_code == 302
     client.logout()
     assert client.post(reverse("login"), {"username": "rep_a\x00", "password": "x"}).status_code == 200
+
+
+def test_job_progress_polls_until_the_job_ends(login, users):
+    from guanxi.core.models import JobProgress
+
+    job = JobProgress.objects.create(kind="search_rebuild", label="Rebuild", user=users["admin"], status="running",
+                                     total=10, done=3, message="3 of 10")
+    client = login(users["admin"])
+    url = reverse("job_progress", args=[job.pk])
+    running = client.get(url, HTTP_HX_REQUEST="true")
+    assert running.status_code == 200
+    page = running.content.decode()
+    assert "30%" in page and 'hx-trigger="every 1s"' in page and "3 of 10" in page
+    JobProgress.objects.filter(pk=job.pk).update(status="done", done=10)
+    done = client.get(url, HTTP_HX_REQUEST="true")
+    assert done.status_code == 286  # htmx stops polling
+    assert "100%" in done.content.decode() and "hx-trigger" not in done.content.decode()
+    assert "Rebuild" in client.get(reverse("job_list")).content.decode()
+    assert login(users["rep_a"]).get(url).status_code == 404

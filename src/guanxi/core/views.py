@@ -113,7 +113,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "visible_account_count": Account.objects.visible_to(user).count(),
         "visible_contact_count": Contact.objects.visible_to(user).count(),
         "changes": _my_changes(user),
-        "jobs": JobProgress.objects.filter(user=user)[:3] if user.is_administrator else [],
+        "jobs": _recent_jobs(HOME_JOBS) if user.is_administrator else [],
+        "job_limit": HOME_JOBS,
     }
     return render(request, "core/home.html", context)
 
@@ -181,27 +182,38 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- jobs
 
 
+HOME_JOBS = 3
+LIST_JOBS = 20
+
+
 def _require_admin(user: User) -> None:
     if not user.is_administrator:
         raise PermissionDenied(_("Only an administrator may do this."))
 
 
+def _recent_jobs(limit: int) -> list[JobProgress]:
+    return list(JobProgress.objects.select_related("user")[:limit])
+
+
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request.user)
-    return render(request, "core/jobs.html", {"jobs": JobProgress.objects.select_related("user")[:20]})
+    return render(request, "core/jobs.html", {"jobs": _recent_jobs(LIST_JOBS), "job_limit": LIST_JOBS})
 
 
 @login_required
 @require_POST
 def job_rebuild_search(request: HttpRequest) -> HttpResponse:
-    """Start the search-index rebuild in the background and answer with its progress bar."""
+    """Start the search-index rebuild in the background (or find the one already running) and answer
+    with the job list, newest first, whose running bars poll their progress."""
     _require_admin(request.user)
-    from . import jobs  # written alongside; imported when used
+    from . import jobs
 
     job = jobs.start_search_rebuild(request.user)
     if is_htmx(request):
-        return render(request, "core/_job_progress.html", {"job": job})
+        limit = LIST_JOBS if request.POST.get("limit") == str(LIST_JOBS) else HOME_JOBS
+        others = [j for j in _recent_jobs(limit) if j.pk != job.pk]
+        return render(request, "core/_job_list.html", {"jobs": [job, *others][:limit]})
     messages.info(request, _("The search index is being rebuilt."))
     return redirect("job_list")
 

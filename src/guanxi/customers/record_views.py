@@ -64,7 +64,9 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         context["subsidiaries"] = Account.objects.visible_to(user).filter(parent=obj).order_by("name")[:50]
     else:
         context["accounts"] = Account.objects.visible_to(user).filter(contacts=obj).order_by("name", "pk")
-        context["methods"] = list(obj.methods.all())
+        methods = list(obj.methods.all())
+        context["phones"] = [m for m in methods if m.kind == "phone"]
+        context["emails"] = [m for m in methods if m.kind == "email"]
     return render(request, f"customers/{kind}_detail.html", context)
 
 
