@@ -144,6 +144,7 @@ if PRODUCTION:
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]  # `guanxi worker` runs django_rq's rqworker
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     RQ_QUEUES = {"default": {"URL": REDIS_URL}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
