@@ -69,3 +69,19 @@ def test_search_follows_an_edit(zhang, users):
     qs = Contact.objects.visible_to(users["rep_a"])
     assert not matching(qs, "zhangwei").exists()
     assert matching(qs, "lina").exists()
+
+
+def test_control_characters_never_reach_the_database(zhang, users):
+    qs = Contact.objects.visible_to(users["rep_a"])
+    assert list(matching(qs, "zhang\x00wei")) == list(matching(qs, "zhangwei"))
+    contact = services.create_contact(users["rep_a"], {"name": "王\x00芳"})
+    assert contact.name == "王芳"
+
+
+def test_ids_beyond_64_bits_are_field_errors(users):
+    with pytest.raises(ValidationError) as err:
+        services.create_contact(users["rep_a"], {"name": "李雷", "account_ids": [2**70]})
+    assert "account_ids" in err.value.message_dict
+    with pytest.raises(ValidationError) as err:
+        services.create_account(users["rep_a"], {"name": "某公司", "parent_id": 2**70})
+    assert "parent_id" in err.value.message_dict

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.mixins import CustomFieldsModel, OwnedModel, TimestampedModel, VersionedModel
 
@@ -171,7 +172,7 @@ class AddressKind(models.TextChoices):
     OFFICE = "office", _("Office")
     BILLING = "billing", _("Billing")
     SHIPPING = "shipping", _("Shipping")
-    HOME = "home", _("Home")
+    HOME = "home", pgettext_lazy("address kind", "Home")
 
 
 class Address(models.Model):

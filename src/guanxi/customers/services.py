@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from guanxi.core.models import AuditAction, User
 from guanxi.core.records import (
@@ -36,6 +37,13 @@ from guanxi.quality.normalize import (
 )
 
 from .models import Account, Address, Contact, ContactMethod, ContactMethodKind
+
+# NormalizationError messages come from a Django-free module; marked here so they are translated.
+NORMALIZATION_MESSAGES = (
+    gettext_noop("not a valid email address"),
+    gettext_noop("a phone number has only digits, spaces, +, -, ( and )"),
+    gettext_noop("not a valid phone number"),
+)
 
 ACCOUNT_FIELDS = [
     "name", "industry", "size", "classification", "source", "lifecycle_stage", "website", "description",
@@ -200,10 +208,12 @@ def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str
 
 
 def _int_or_none(value: Any) -> int | None:
+    """A database id, or None for anything that is not one (including numbers beyond 64 bits)."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 def _would_cycle(account: Account, parent: Account) -> bool:

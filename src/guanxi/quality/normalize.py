@@ -15,6 +15,7 @@ from pypinyin import Style, lazy_pinyin, pinyin
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _SPACES = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-./]+$")
 _MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
 
@@ -29,8 +30,8 @@ def fold_width(text: str) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """Trimmed, inner runs of white space folded to one space, full-width folded."""
-    return _SPACES.sub(" ", fold_width(text or "")).strip()
+    """Trimmed, control characters dropped, inner runs of white space folded to one space, full-width folded."""
+    return _SPACES.sub(" ", _CONTROL.sub("", fold_width(text or ""))).strip()
 
 
 def normalize_email(value: str) -> str:
