@@ -10,6 +10,7 @@ def _routes(kind: str, prefix: str) -> list:
     return [
         path(f"{prefix}/", views.record_list, k, name=f"{kind}_list"),
         path(f"{prefix}/bulk/", views.record_bulk, k, name=f"{kind}_bulk"),
+        path(f"{prefix}/export.csv", views.record_export, k, name=f"{kind}_export"),
         path(f"{prefix}/new/", record_views.record_edit, k, name=f"{kind}_create"),
         path(f"{prefix}/<int:pk>/", record_views.record_detail, k, name=f"{kind}_detail"),
         path(f"{prefix}/<int:pk>/edit/", record_views.record_edit, k, name=f"{kind}_edit"),

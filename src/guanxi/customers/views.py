@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from guanxi.core.ui import clean_param, clean_params, htmx_target
 
 from . import services
 from .filter_forms import ListFilterForm
+from .export import csv_lines
 from .filters import ACCOUNT_SORTS, CONTACT_SORTS, apply_filters
 from .forms import AccountForm, ContactForm, RecordForm
 from .models import Account, Contact
@@ -119,6 +120,21 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
         "owners": assignable_users(user).order_by("username") if user.can_edit else [],
     })
     return render(request, "customers/record_list.html", context)
+
+
+@login_required
+@require_GET
+def record_export(request: HttpRequest, kind: str) -> HttpResponse:
+    """The list as CSV, with its filters, only what the user may see, streamed."""
+    k = KINDS[kind]
+    try:
+        qs = apply_filters(k.model.objects.visible_to(request.user), clean_params(request.GET), request.user)
+    except ValidationError as exc:
+        lines = [f"{key}: {m}" for key, msgs in services.validation_messages(exc).items() for m in msgs]
+        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(qs), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}s.csv"'
+    return response
 
 
 def _ids(values: list[str]) -> list[int]:
