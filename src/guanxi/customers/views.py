@@ -28,8 +28,8 @@ from guanxi.core.services import assignable_users
 from guanxi.core.ui import clean_param, clean_params, htmx_target
 
 from . import services
-from .filter_forms import ListFilterForm
 from .export import csv_lines
+from .filter_forms import ListFilterForm
 from .filters import ACCOUNT_SORTS, CONTACT_SORTS, apply_filters
 from .forms import AccountForm, ContactForm, RecordForm
 from .models import Account, Contact
