@@ -116,3 +116,22 @@ def share_record(actor: User, obj: models.Model, *, user: User | None = None, te
         content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk, user=user, team=team
     )
     return share
+
+
+def create_token(user: User, name: str) -> str:
+    """A new token the user names in the UI; returns the secret, shown once."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("Give the token a name, e.g. the program that uses it.")]})
+    if len(name) > 100:
+        raise ValidationError({"name": [_("At most 100 characters.")]})
+    if ApiToken.objects.filter(user=user).count() >= 20:
+        raise ValidationError({"name": [_("At most 20 tokens; revoke one you no longer use.")]})
+    return issue_token(user, name)
+
+
+def revoke_token(user: User, token_id: int) -> None:
+    """Revoke one of the user's own tokens; another user's token is not found."""
+    deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    if not deleted:
+        raise ApiToken.DoesNotExist

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import customfield_views, views
+from . import customfield_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("search/suggest/", views.search_suggest, name="search_suggest"),
     path("views/save/", views.saved_view_save, name="saved_view_save"),
     path("views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
+    path("settings/tokens/", token_views.token_list, name="token_list"),
+    path("settings/tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/rebuild-search/", views.job_rebuild_search, name="job_rebuild_search"),
     path("jobs/<uuid:pk>/", views.job_progress, name="job_progress"),
