@@ -121,14 +121,24 @@ class Child:
     restarts: list[float] = field(default_factory=list)
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: the child gets SIGTERM if the supervisor is killed outright, instead of living on."""
+def _load_prctl():
+    """Linux's prctl, looked up once here: the child must not import anything between fork and exec."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """The child gets SIGTERM if the supervisor is killed outright, instead of living on."""
+    _PRCTL(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class Supervisor:
@@ -146,7 +156,7 @@ class Supervisor:
 
     def _start(self, child: Child) -> None:
         extra = {"process_group": 0} if os.name == "posix" else {}
-        if sys.platform.startswith("linux"):
+        if _PRCTL is not None:
             extra["preexec_fn"] = _die_with_parent
         child.process = subprocess.Popen(child.argv, env=self.env, **extra)
 

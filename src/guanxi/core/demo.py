@@ -1,15 +1,16 @@
 """Demo data: a company with teams and users in every role, and bilingual customers in bulk.
 
-The organisation (teams, users, tags, custom fields) goes through the ordinary services and is
-idempotent. Customers are generated in chunks (guanxi.core.demo_rows) and inserted with plain
-executemany (SQLite) or COPY (PostgreSQL) in one transaction, so a million contacts load in a couple
-of minutes and a failed load leaves nothing behind. Bulk demo rows get no "create" audit entries:
-they were never created by anyone.
+The organisation (teams, users, tags, custom fields) is created only where missing. Customers are
+generated only into a database without contacts (demo customers never mix with real ones), in
+chunks (guanxi.core.demo_rows) inserted with executemany (SQLite) or COPY (PostgreSQL) in one
+transaction: a million contacts load in under two minutes on two cores, and a failed load leaves
+nothing behind. Bulk demo rows get no "create" audit entries: nobody created them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import multiprocessing
 import os
 from collections import deque
@@ -30,6 +31,7 @@ from .demo_vocab import CHANNELS, TAGS
 from .models import CustomField, FieldType, Role, Tag, Team, User
 from .search import rebuild_index, sqlite_fts_drop_sql, sqlite_fts_sql
 
+log = logging.getLogger(__name__)
 DEMO_PASSWORD = "guanxi-demo"
 SEARCH_TABLES = (Account, Contact)
 
@@ -232,6 +234,7 @@ def _after_load(indexes: list[tuple[str, str]]) -> None:
     with connection.cursor() as cursor:
         for _name, sql in indexes:
             cursor.execute(sql)
+        log.info("demo: secondary indexes rebuilt")
         if connection.vendor == "sqlite":
             for model in SEARCH_TABLES:
                 for sql in sqlite_fts_sql(model._meta.db_table):
@@ -282,7 +285,10 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
                 done += len(rows.contacts)
                 if report:
                     report(done, plan.n_contacts)
+            log.info("demo: rows inserted after %.1f s", time.monotonic() - started)
             _after_load(indexes)
+            log.info("demo: indexes built after %.1f s", time.monotonic() - started)
+        log.info("demo: committed after %.1f s", time.monotonic() - started)
     finally:
         _set_pragmas(loading=False)
     if connection.vendor == "postgresql":

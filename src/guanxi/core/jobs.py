@@ -87,10 +87,10 @@ def tracked(fn: Callable[..., Any]) -> Callable[..., Any]:
                 logger.exception("job %s (%s) failed", job_id, job.kind)
                 _set(job_id, status=JobStatus.FAILED, message=str(exc) or exc.__class__.__name__)
                 raise
-        done = JobProgress.objects.filter(pk=job_id).values_list("total", flat=True).first() or 0
+        total = JobProgress.objects.filter(pk=job_id).values_list("total", flat=True).first() or 0
         fields: dict[str, Any] = {"status": JobStatus.DONE}
-        if done:
-            fields["done"] = done
+        if total:
+            fields["done"] = total
         if isinstance(result, str):
             fields["message"] = result
         _set(job_id, **fields)
