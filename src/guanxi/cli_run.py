@@ -303,6 +303,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
     extra = " with the background worker" if embedded else " (run `guanxi worker` for background jobs)"
     print(f"Guanxi is serving at {url}{extra}. Press Ctrl-C to stop.", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print("Other machines reach it by the names listed in GUANXI_ALLOWED_HOSTS (now: "
+              f"{', '.join(settings.ALLOWED_HOSTS)}).", flush=True)
     code = supervisor.run()
     print("Guanxi stopped.", flush=True)
     return code

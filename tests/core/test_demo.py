@@ -138,3 +138,9 @@ def test_duplicate_company_names_are_renamed():
                                                     phones=[renamed[R.ACCOUNT_PHONE]],
                                                     emails=[renamed[R.ACCOUNT_EMAIL]])
     assert len(taken) == len(rows.accounts) + 1  # every name distinct, and remembered
+
+
+def test_reps_outside_the_sales_regions_still_own_customers():
+    rows = R.build_chunk(_plan(reps={"大客户部": [(9, 4)]}), 0)
+    assert {row[12:14] for row in rows.accounts} == {(9, 4)}
+    assert {row[13:15] for row in rows.contacts} == {(9, 4)}

@@ -133,8 +133,9 @@ class _Gen:
     def __init__(self, plan: Plan, chunk: int) -> None:
         self.plan = plan
         self.rng = random.Random(f"guanxi-demo:{plan.seed}:{chunk}")
-        self.regions = [r for r in V.REGIONS if plan.reps.get(r)]
-        self.all_reps = [rep for r in self.regions for rep in plan.reps[r]]
+        # Customers sit in their owner's sales region; reps outside the regions own customers anywhere.
+        self.regions = [r for r in V.REGIONS if plan.reps.get(r)] or list(V.REGIONS)
+        self.all_reps = sorted(rep for reps in plan.reps.values() for rep in reps)
         self.naive_anchor = plan.anchor.astimezone(dt.UTC).replace(tzinfo=None)
 
     # -------------------------------------------------------------- values
