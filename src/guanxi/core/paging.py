@@ -64,12 +64,17 @@ def paginate(qs: models.QuerySet, *, sort: str, allowed: list[str], cursor: str 
         if name == "id":
             qs = qs.filter(**{f"pk__{op}": pk})
         else:
-            qs = qs.filter(Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
+            # `name >= v` first, so both databases use the (name, id) index as a range; the OR only
+            # settles ties on `name`. A bare `name > v OR (name = v AND id > pk)` scans the table.
+            qs = qs.filter(Q(**{f"{name}__{op}e": value}) & (Q(**{f"{name}__{op}": value}) | Q(**{f"pk__{op}": pk})))
     order = [sort, "-pk" if desc else "pk"] if name != "id" else [sort]
     rows = list(qs.order_by(*order)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(sort, getattr(last, name) if name != "id" else None, last.pk)
+        if isinstance(last, dict):  # a values() queryset
+            next_cursor = encode_cursor(sort, last[name] if name != "id" else None, last["id"])
+        else:
+            next_cursor = encode_cursor(sort, getattr(last, name) if name != "id" else None, last.pk)
     return Page(items=rows, next_cursor=next_cursor, sort=sort)

@@ -4,12 +4,11 @@ trail and search. Thin: parses, calls the services, serialises. See docs/api.md.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -39,6 +38,7 @@ from guanxi.core.records import audit_trail
 from guanxi.core.search import matching
 
 from . import services
+from .api_rows import account_dicts, account_values, contact_dicts, contact_values, json_response
 from .filters import ACCOUNT_SORTS, CONTACT_SORTS, apply_filters
 from .models import (
     Account,
@@ -47,7 +47,6 @@ from .models import (
     Classification,
     CompanySize,
     Contact,
-    ContactMethodKind,
     Industry,
     LifecycleStage,
     Source,
@@ -246,70 +245,20 @@ class ContactConflict(Schema):
 # ------------------------------------------------------------------ serialisation (no query per row)
 
 
-def account_queryset(user: User, base: QuerySet | None = None) -> QuerySet:
-    qs = Account.objects.visible_to(user) if base is None else base
-    return qs.select_related("owner", "team").prefetch_related("tags", "addresses")
-
-
-def contact_queryset(user: User, base: QuerySet | None = None) -> QuerySet:
-    qs = Contact.objects.visible_to(user) if base is None else base
-    accounts = Account.objects.visible_to(user).only("id", "name").order_by("id")
-    return qs.select_related("owner", "team").prefetch_related(
-        "tags", "addresses", "methods", Prefetch("accounts", queryset=accounts, to_attr="visible_accounts"))
-
-
-def _address(a) -> dict[str, Any]:
-    return {"kind": a.kind, "country": a.country, "province": a.province, "city": a.city,
-            "district": a.district, "street": a.street, "postcode": a.postcode, "line": str(a)}
-
-
-def _common(obj) -> dict[str, Any]:
-    return {"id": obj.pk, "version": obj.version, "name": obj.name, "phone": obj.phone, "email": obj.email,
-            "description": obj.description, "owner": ref(obj.owner), "team": ref(obj.team),
-            "tags": sorted(t.name for t in obj.tags.all()), "custom": obj.custom or {},
-            "addresses": [_address(a) for a in obj.addresses.all()],
-            "created_at": utc(obj.created_at), "updated_at": utc(obj.updated_at)}
-
-
-def serialize_accounts(rows: Iterable[Account], user: User) -> list[dict[str, Any]]:
-    rows = list(rows)
-    parent_ids = {a.parent_id for a in rows if a.parent_id}
-    # A parent the user may not see is not shown (not even its name).
-    parents = dict(Account.objects.visible_to(user).filter(pk__in=parent_ids).values_list("pk", "name")) \
-        if parent_ids else {}
-    return [{**_common(a), "industry": a.industry, "size": a.size, "classification": a.classification,
-             "source": a.source, "lifecycle_stage": a.lifecycle_stage, "website": a.website,
-             "parent": {"id": a.parent_id, "name": parents[a.parent_id]} if a.parent_id in parents else None}
-            for a in rows]
-
-
-def serialize_contacts(rows: Iterable[Contact]) -> list[dict[str, Any]]:
-    out = []
-    for c in rows:
-        accounts = sorted(c.visible_accounts, key=lambda a: (a.pk != c.primary_account_id, a.pk))
-        methods = list(c.methods.all())
-        primary = accounts[0] if accounts and accounts[0].pk == c.primary_account_id else None
-        out.append({
-            **_common(c), "title": c.title, "department": c.department, "birthday": c.birthday,
-            "preferred_channel": c.preferred_channel, "marketing_consent": c.marketing_consent,
-            "consent_changed_at": utc(c.consent_changed_at),
-            "phones": [{"value": m.value, "normalized": m.normalized, "label": m.label}
-                       for m in methods if m.kind == ContactMethodKind.PHONE],
-            "emails": [{"value": m.value, "normalized": m.normalized, "label": m.label}
-                       for m in methods if m.kind == ContactMethodKind.EMAIL],
-            "account_ids": [a.pk for a in accounts],
-            "primary_account": {"id": primary.pk, "name": primary.name} if primary else None,
-        })
-    return out
-
-
 def account_item(pk: int, user: User) -> dict[str, Any]:
     """One account as the API shows it (after a write: whatever the user may now see of it)."""
-    return serialize_accounts(account_queryset(user, Account.objects.filter(pk=pk)), user)[0]
+    return account_dicts(list(account_values(Account.objects.filter(pk=pk))), user)[0]
 
 
 def contact_item(pk: int, user: User) -> dict[str, Any]:
-    return serialize_contacts(contact_queryset(user, Contact.objects.filter(pk=pk)))[0]
+    return contact_dicts(list(contact_values(Contact.objects.filter(pk=pk))), user)[0]
+
+
+def _one(rows: QuerySet, pk: int) -> dict[str, Any]:
+    row = rows.filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    return row
 
 
 CONFLICT_SERIALIZERS[Account] = account_item
@@ -386,9 +335,9 @@ def bulk_tag_accounts(request: HttpRequest, payload: BulkTagIn):
 @router.get("/accounts", response={200: AccountPage, **ERRORS}, tags=ACCOUNT_TAG, description=_FILTERS_DOC)
 def list_accounts(request: HttpRequest, params: Query[AccountQuery]):
     user = actor(request)
-    qs = apply_filters(account_queryset(user), request.GET, user)
+    qs = account_values(apply_filters(Account.objects.visible_to(user), request.GET, user))
     page = paginate(qs, sort=params.sort, allowed=ACCOUNT_SORTS, cursor=params.cursor, limit=params.limit)
-    return page_out(serialize_accounts(page.items, user), page.next_cursor)
+    return json_response(page_out(account_dicts(page.items, user), page.next_cursor))
 
 
 @router.post("/accounts", response={201: AccountOut, **WRITE}, tags=ACCOUNT_TAG)
@@ -401,7 +350,7 @@ def create_account(request: HttpRequest, payload: AccountIn):
 @router.get("/accounts/{id}", response={200: AccountOut, **READ_ONE}, tags=ACCOUNT_TAG)
 def get_account(request: HttpRequest, id: Id):
     user = actor(request)
-    return serialize_accounts([get_object_or_404(account_queryset(user), pk=id)], user)[0]
+    return json_response(account_dicts([_one(account_values(Account.objects.visible_to(user)), id)], user)[0])
 
 
 @router.patch("/accounts/{id}", response={200: AccountOut, **WRITE_ONE, 409: AccountConflict}, tags=ACCOUNT_TAG)
@@ -438,9 +387,9 @@ def bulk_tag_contacts(request: HttpRequest, payload: BulkTagIn):
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, tags=CONTACT_TAG, description=_FILTERS_DOC)
 def list_contacts(request: HttpRequest, params: Query[ContactQuery]):
     user = actor(request)
-    qs = apply_filters(contact_queryset(user), request.GET, user)
+    qs = contact_values(apply_filters(Contact.objects.visible_to(user), request.GET, user))
     page = paginate(qs, sort=params.sort, allowed=CONTACT_SORTS, cursor=params.cursor, limit=params.limit)
-    return page_out(serialize_contacts(page.items), page.next_cursor)
+    return json_response(page_out(contact_dicts(page.items, user), page.next_cursor))
 
 
 @router.post("/contacts", response={201: ContactOut, **WRITE}, tags=CONTACT_TAG)
@@ -452,7 +401,8 @@ def create_contact(request: HttpRequest, payload: ContactIn):
 
 @router.get("/contacts/{id}", response={200: ContactOut, **READ_ONE}, tags=CONTACT_TAG)
 def get_contact(request: HttpRequest, id: Id):
-    return serialize_contacts([get_object_or_404(contact_queryset(actor(request)), pk=id)])[0]
+    user = actor(request)
+    return json_response(contact_dicts([_one(contact_values(Contact.objects.visible_to(user)), id)], user)[0])
 
 
 @router.patch("/contacts/{id}", response={200: ContactOut, **WRITE_ONE, 409: ContactConflict}, tags=CONTACT_TAG)
@@ -585,8 +535,8 @@ def search(request: HttpRequest, params: Query[SearchQuery]):
     accounts = matching(Account.objects.visible_to(user), params.q)
     contacts = matching(Contact.objects.visible_to(user), params.q)
     return {
-        "accounts": serialize_accounts(account_queryset(user, accounts).order_by("name", "id")[: params.limit], user),
-        "contacts": serialize_contacts(contact_queryset(user, contacts).order_by("name", "id")[: params.limit]),
+        "accounts": account_dicts(list(account_values(accounts).order_by("name", "id")[: params.limit]), user),
+        "contacts": contact_dicts(list(contact_values(contacts).order_by("name", "id")[: params.limit]), user),
         "counts": {"accounts": accounts.count(), "contacts": contacts.count()},
     }
 
