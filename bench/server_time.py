@@ -18,7 +18,6 @@ import django  # noqa: E402
 django.setup()
 
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from guanxi.core.models import Role, User  # noqa: E402
 from guanxi.core.services import issue_token  # noqa: E402
@@ -66,7 +65,6 @@ def deep_urls(client: Client, base: str, pages: int, **headers) -> list[str]:
 
 
 def main() -> None:
-    setup_test_environment()
     client = Client()
     results: dict[str, dict] = {}
     for who in ("admin", "rep"):

@@ -111,6 +111,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
         "list_fields": [d for d in filters.custom_defs if d.show_in_list],
         "query": _list_query(request),
         "is_first_page": not request.GET.get("cursor"),
+        "list_url": k.url("list"),  # rows link to list_url + pk + "/": one reverse() per page, not per row
     }
     context["table_template"] = f"customers/_{kind}_table.html"
     if htmx_target(request) == "results":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -48,8 +49,13 @@ def sort_icon(field: str, current: str) -> str:
 @register.filter
 def phone(value: str) -> str:
     """+8613800138000 → +86 138 0013 8000 (E.164 to the international form)."""
-    if not value:
-        return ""
+    return _phone(value) if value else ""
+
+
+@lru_cache(maxsize=65536)
+def _phone(value: str) -> str:
+    if len(value) == 14 and value.startswith("+861") and value[1:].isdigit():  # CN mobile: the common case
+        return f"+86 {value[3:6]} {value[6:10]} {value[10:]}"
     try:
         return phonenumbers.format_number(phonenumbers.parse(value), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
