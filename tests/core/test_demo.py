@@ -144,3 +144,19 @@ def test_reps_outside_the_sales_regions_still_own_customers():
     rows = R.build_chunk(_plan(reps={"大客户部": [(9, 4)]}), 0)
     assert {row[12:14] for row in rows.accounts} == {(9, 4)}
     assert {row[13:15] for row in rows.contacts} == {(9, 4)}
+
+
+def test_generated_search_text_equals_the_services_for_every_kind_of_number():
+    rows = R.build_chunk(_plan(n_accounts=400, n_contacts=2000, chunk_accounts=400), 0)
+    methods: dict[int, list[tuple]] = {}
+    for m in rows.methods:
+        methods.setdefault(m[0], []).append(m)
+    for c in rows.contacts:
+        mine = methods[c[0]]
+        assert c[12] == search_text(names=[c[1]], phones=[m[3] for m in mine if m[1] == "phone"],
+                                    emails=[m[3] for m in mine if m[1] == "email"])
+    phones = {m[3][:3] for m in rows.methods if m[1] == "phone"}
+    assert {"+86", "+44"} <= phones and any(p.startswith("+1") for p in phones)
+    for m in rows.methods:
+        if m[1] == "phone":
+            assert phonenumbers.is_valid_number(phonenumbers.parse(m[3])), m
