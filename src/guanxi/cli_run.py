@@ -86,6 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             marks["next"] = done + step
             print(f"  {done:>10,} / {total:,} contacts  ({time.monotonic() - started:.0f} s)", flush=True)
 
+    from guanxi.core.models import User
     from guanxi.customers.models import Contact
 
     if args.size > 0 and not Contact.objects.exists():
@@ -101,9 +102,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"  Open        {url}")
     print(f"  Admin       {username} / {password or '(unchanged)'}   [{note}]")
-    print(f"  Demo users  password '{demo.DEMO_PASSWORD}' for each of:")
+    present = set(User.objects.filter(username__in=[u[0] for u in demo.USERS]).values_list("username", flat=True))
+    if present:
+        print(f"  Demo users  password '{demo.DEMO_PASSWORD}' (unless changed since) for each of:")
     for name, full_name, role, team in demo.USERS:
-        print(f"              {name:<10} {full_name}  {role.label}, {team}")
+        if name in present:
+            print(f"              {name:<10} {full_name}  {role.label}, {team}")
     print()
     if args.no_serve:
         return 0

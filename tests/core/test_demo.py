@@ -98,6 +98,14 @@ def test_rerun_does_not_duplicate(loaded):
     assert Contact.objects.count() == 200 and User.objects.count() == users
 
 
+def test_a_database_with_real_customers_gets_no_demo_data_nor_demo_logins(users):
+    services.create_contact(users["rep_a"], {"name": "真实客户"})
+    before = set(User.objects.values_list("username", flat=True))
+    result = demo.load(200, seed=7)
+    assert not result.created and result.contacts == 1
+    assert set(User.objects.values_list("username", flat=True)) == before
+
+
 def test_same_seed_same_data_other_seed_other_data(loaded):
     first = _names()
     Contact.objects.all().delete()

@@ -255,9 +255,9 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
     import time
 
     started = time.monotonic()
-    reps = ensure_org()
-    if Contact.objects.exists():
+    if Contact.objects.exists():  # a demo database already, or real data: add neither customers nor demo logins
         return DemoResult(created=False, accounts=Account.objects.count(), contacts=Contact.objects.count())
+    reps = ensure_org()
     if not reps:
         raise RuntimeError("no active sales reps to own the demo customers")
     size = int(size)
