@@ -85,3 +85,15 @@ def test_ids_beyond_64_bits_are_field_errors(users):
     with pytest.raises(ValidationError) as err:
         services.create_account(users["rep_a"], {"name": "某公司", "parent_id": 2**70})
     assert "parent_id" in err.value.message_dict
+
+
+def test_consent_time_is_set_only_when_consent_changes(users):
+    rep = users["rep_a"]
+    silent = services.create_contact(rep, {"name": "赵磊"})
+    assert silent.consent_changed_at is None
+    given = services.create_contact(rep, {"name": "周敏", "marketing_consent": True})
+    assert given.consent_changed_at is not None
+    again = services.update_contact(rep, given, {"marketing_consent": True, "title": "经理"}, version=1)
+    assert again.consent_changed_at == given.consent_changed_at
+    withdrawn = services.update_contact(rep, again, {"marketing_consent": False}, version=2)
+    assert withdrawn.consent_changed_at > given.consent_changed_at

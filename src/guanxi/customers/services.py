@@ -161,6 +161,26 @@ def _address_snapshot(**link) -> list[str]:
     return [str(a) for a in Address.objects.filter(**link).order_by("id")]
 
 
+def _clean_shared(actor: User, data: dict, record, model_key: str, cleaned: dict, errors: dict) -> None:
+    """Owner, custom fields, tags and addresses: the same rules for accounts and contacts."""
+    given, owner = _clean_owner(actor, data, errors)
+    if given:
+        cleaned["owner"] = owner
+    elif record is None:
+        cleaned["owner"] = actor
+    if "custom" in data or record is None:
+        custom, errs = clean_custom(model_key, data.get("custom"), record.custom if record else {},
+                                    partial=record is not None and "custom" not in data)
+        errors.update(errs)
+        cleaned["custom"] = custom
+    if "tags" in data:
+        tags, errs = resolve_tags(data["tags"]) if not errors else ([], [])
+        if errs:
+            errors["tags"] = errs
+        cleaned["tags"] = tags
+    cleaned["addresses"] = _clean_addresses(data, errors)
+
+
 # ---------------------------------------------------------------- accounts
 
 def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str, Any]:
@@ -187,22 +207,7 @@ def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str
                 errors["parent_id"] = [_("An account cannot be its own parent, directly or indirectly.")]
             else:
                 cleaned["parent"] = parent
-    given, owner = _clean_owner(actor, data, errors)
-    if given:
-        cleaned["owner"] = owner
-    elif account is None:
-        cleaned["owner"] = actor
-    if "custom" in data or account is None:
-        custom, errs = clean_custom("account", data.get("custom"), account.custom if account else {},
-                                    partial=partial and "custom" not in data)
-        errors.update(errs)
-        cleaned["custom"] = custom
-    if "tags" in data:
-        tags, errs = resolve_tags(data["tags"]) if not errors else ([], [])
-        if errs:
-            errors["tags"] = errs
-        cleaned["tags"] = tags
-    cleaned["addresses"] = _clean_addresses(data, errors)
+    _clean_shared(actor, data, account, "account", cleaned, errors)
     fail(errors)
     return cleaned
 
@@ -320,24 +325,9 @@ def _clean_contact(actor: User, data: dict, contact: Contact | None) -> dict[str
                 methods += [(m.kind, m.value, m.normalized, m.label) for m in contact.methods.all() if m.kind == kind]
     if methods is not None:
         cleaned["methods"] = methods
-    given, owner = _clean_owner(actor, data, errors)
-    if given:
-        cleaned["owner"] = owner
-    elif contact is None:
-        cleaned["owner"] = actor
-    if "custom" in data or contact is None:
-        custom, errs = clean_custom("contact", data.get("custom"), contact.custom if contact else {},
-                                    partial=partial and "custom" not in data)
-        errors.update(errs)
-        cleaned["custom"] = custom
-    if "tags" in data:
-        tags, errs = resolve_tags(data["tags"]) if not errors else ([], [])
-        if errs:
-            errors["tags"] = errs
-        cleaned["tags"] = tags
-    cleaned["addresses"] = _clean_addresses(data, errors)
-    if "marketing_consent" in cleaned and (contact is None or cleaned["marketing_consent"] !=
-                                           contact.marketing_consent):
+    _clean_shared(actor, data, contact, "contact", cleaned, errors)
+    if "marketing_consent" in data and cleaned.get("marketing_consent") != (
+            contact.marketing_consent if contact else False):
         cleaned["consent_changed_at"] = timezone.now()
     fail(errors)
     return cleaned
