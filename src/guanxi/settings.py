@@ -82,10 +82,11 @@ TEMPLATES = [
 
 # Database: SQLite in GUANXI_HOME unless GUANXI_DATABASE_URL says otherwise.
 _db_url = env("DATABASE_URL") or f"sqlite:///{HOME / 'guanxi.sqlite3'}"
-_db = dj_database_url.parse(_db_url, conn_max_age=600, conn_health_checks=True)
+# Under ASGI every request runs in its own thread, so Django's per-thread persistent connections
+# would pile up (PostgreSQL ran out of connections under load): connections close after each
+# request, and PostgreSQL reuses them from psycopg's pool instead.
+_db = dj_database_url.parse(_db_url, conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
-    _db["CONN_MAX_AGE"] = 600
-    _db.pop("CONN_HEALTH_CHECKS", None)
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -97,6 +98,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Chinese search needs a UTF-8 ctype (pg_trgm makes no trigrams from CJK under LC_CTYPE=C).
     _db["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}
+    _db.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(env("DB_POOL_MIN", "2")),
+        "max_size": int(env("DB_POOL_MAX", "20")),
+        "timeout": 10,
+    }
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

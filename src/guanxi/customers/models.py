@@ -96,6 +96,9 @@ class Account(OwnedModel, VersionedModel, CustomFieldsModel, TimestampedModel):
         verbose_name_plural = _("accounts")
         indexes = [
             models.Index(fields=["owner", "id"]),
+            # A rep's own list sorted by name or recency walks one index, not a sort of all their rows.
+            models.Index(fields=["owner", "name", "id"]),
+            models.Index(fields=["owner", "updated_at", "id"]),
             models.Index(fields=["team", "id"]),
             models.Index(fields=["name", "id"]),
             models.Index(fields=["classification", "id"]),
@@ -134,6 +137,8 @@ class Contact(OwnedModel, VersionedModel, CustomFieldsModel, TimestampedModel):
         verbose_name_plural = _("contacts")
         indexes = [
             models.Index(fields=["owner", "id"]),
+            models.Index(fields=["owner", "name", "id"]),
+            models.Index(fields=["owner", "updated_at", "id"]),
             models.Index(fields=["team", "id"]),
             models.Index(fields=["name", "id"]),
             models.Index(fields=["phone"]),
