@@ -16,6 +16,7 @@ from guanxi.quality.normalize import clean_text, looks_like_phone, phone_digits
 
 FTS_SUFFIX = "_fts"
 SMALL_MATCH = 5000  # up to this many matching rows, SQLite gets the ids themselves
+COUNT_CAP = 1000  # the search box counts up to here; "1000+" is all anyone reads
 
 
 def terms_of(query: str) -> list[str]:
@@ -60,6 +61,11 @@ def matching(queryset: models.QuerySet, query: str) -> models.QuerySet:
     for term in short_terms:
         qs = qs.filter(search_text__contains=term)
     return qs
+
+
+def capped_count(queryset: models.QuerySet) -> int:
+    """How many match, counting no further than COUNT_CAP + 1 (which means "more than COUNT_CAP")."""
+    return queryset[: COUNT_CAP + 1].count()
 
 
 def sqlite_fts_sql(table: str) -> list[str]:

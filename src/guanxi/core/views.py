@@ -23,7 +23,7 @@ from guanxi.customers.models import Account, Contact
 
 from .forms import SavedViewForm
 from .models import AuditEntry, JobProgress, JobStatus, SavedView, User
-from .search import matching
+from .search import capped_count, matching
 from .services import clear_login_failures, login_blocked, record_login_failure
 from .ui import ChangeDescriber, clean_param, client_address, is_htmx, safe_next
 
@@ -129,8 +129,8 @@ def _search(user: User, query: str, limit: int) -> dict[str, Any]:
         "query": query,
         "accounts": list(accounts.select_related("owner").order_by("name", "pk")[:limit]),
         "contacts": list(contacts.select_related("primary_account", "owner").order_by("name", "pk")[:limit]),
-        "account_total": accounts.count() if query else 0,
-        "contact_total": contacts.count() if query else 0,
+        "account_total": capped_count(accounts) if query else 0,
+        "contact_total": capped_count(contacts) if query else 0,
     }
 
 

@@ -35,7 +35,7 @@ from guanxi.core.api import (
 from guanxi.core.models import User
 from guanxi.core.paging import paginate
 from guanxi.core.records import audit_trail
-from guanxi.core.search import matching
+from guanxi.core.search import capped_count, matching
 
 from . import services
 from .api_rows import account_dicts, account_values, contact_dicts, contact_values, json_response
@@ -518,6 +518,8 @@ class SearchQuery(Schema):
 
 
 class SearchCounts(Schema):
+    """How many match, up to 1,000; 1001 means "more than 1,000" (see the lists for all of them)."""
+
     accounts: int
     contacts: int
 
@@ -537,7 +539,7 @@ def search(request: HttpRequest, params: Query[SearchQuery]):
     return {
         "accounts": account_dicts(list(account_values(accounts).order_by("name", "id")[: params.limit]), user),
         "contacts": contact_dicts(list(contact_values(contacts).order_by("name", "id")[: params.limit]), user),
-        "counts": {"accounts": accounts.count(), "contacts": contacts.count()},
+        "counts": {"accounts": capped_count(accounts), "contacts": capped_count(contacts)},
     }
 
 

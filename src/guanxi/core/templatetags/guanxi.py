@@ -123,3 +123,11 @@ def is_checkbox(bound: forms.BoundField) -> bool:
 @register.filter
 def is_multi_checkbox(bound: forms.BoundField) -> bool:
     return isinstance(bound.field.widget, forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def count_label(value: int) -> str:
+    """A capped search count: 1001 (more than the cap) reads "1000+"."""
+    from guanxi.core.search import COUNT_CAP
+
+    return f"{COUNT_CAP}+" if value > COUNT_CAP else str(value)
