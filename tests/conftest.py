@@ -2,6 +2,7 @@ import pytest
 
 from guanxi.core.models import Role, Team
 from guanxi.core.services import create_user
+from guanxi.customers import services
 
 
 @pytest.fixture
@@ -26,3 +27,14 @@ def users(teams):
         "rep_b": make("rep_b", Role.SALES_REP, teams["b"]),
         "viewer": make("viewer", Role.READ_ONLY, teams["a"]),
     }
+
+
+@pytest.fixture
+def zhang(users):
+    """rep_a's account 北京星辰医疗科技有限公司 with 张伟 as its contact, made by the services."""
+    rep = users["rep_a"]
+    account = services.create_account(rep, {"name": "北京星辰医疗科技有限公司", "classification": "A",
+                                            "industry": "healthcare"})
+    contact = services.create_contact(rep, {"name": "张伟", "title": "采购经理", "account_ids": [account.pk],
+                                            "phones": ["138 0013 8000"], "emails": ["Zhang.Wei@Xingchen.CN"]})
+    return account, contact

@@ -13,15 +13,6 @@ def spend_field(db):
                                       field_type="money")
 
 
-@pytest.fixture
-def zhang(users):
-    """rep_a's account and contact 张伟, as the services make them."""
-    rep = users["rep_a"]
-    account = services.create_account(rep, {"name": "北京星辰医疗科技有限公司", "classification": "A"})
-    contact = services.create_contact(rep, {"name": "张伟", "title": "采购经理", "account_ids": [account.pk],
-                                            "phones": ["138 0013 8000"], "emails": ["Zhang.Wei@Xingchen.CN"]})
-    return account, contact
-
 
 # ------------------------------------------------------------------ CRUD
 

@@ -8,16 +8,6 @@ from guanxi.customers import services
 from guanxi.customers.models import Account, Contact
 
 
-@pytest.fixture
-def zhang(users):
-    rep = users["rep_a"]
-    account = services.create_account(rep, {"name": "北京星辰医疗科技有限公司", "classification": "A",
-                                            "industry": "healthcare"})
-    contact = services.create_contact(rep, {"name": "张伟", "title": "采购经理", "account_ids": [account.pk],
-                                            "phones": ["138 0013 8000"], "emails": ["Zhang.Wei@Xingchen.CN"]})
-    return account, contact
-
-
 def test_contact_is_normalised_and_linked(zhang):
     account, contact = zhang
     assert contact.phone == "+8613800138000"
