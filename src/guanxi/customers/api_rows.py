@@ -7,7 +7,6 @@ is most of the difference to a bare `values()` view (docs/benchmarks.md).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import defaultdict
 from typing import Any
@@ -16,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import HttpResponse
 
+from guanxi.core.api import utc
 from guanxi.core.models import User
 
 from .models import Account, Address, Contact, ContactMethod, ContactMethodKind
@@ -27,10 +27,6 @@ ACCOUNT_COLUMNS = _COMMON + ["industry", "size", "classification", "source", "li
 CONTACT_COLUMNS = _COMMON + ["title", "department", "birthday", "preferred_channel", "marketing_consent",
                              "consent_changed_at", "primary_account_id"]
 _ADDRESS = ["kind", "country", "province", "city", "district", "street", "postcode"]
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    return value.astimezone(dt.UTC) if value is not None else None
 
 
 def _tags(model: type, ids: list[int]) -> dict[int, list[str]]:
@@ -46,7 +42,7 @@ def _addresses(link: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in Address.objects.filter(**{f"{link}_id__in": ids}).order_by("id").values(f"{link}_id", *_ADDRESS):
         owner = row.pop(f"{link}_id")
-        row["line"] = " ".join(row[k] for k in ("province", "city", "district", "street", "postcode") if row[k])
+        row["line"] = Address.line_of(row)
         out[owner].append(row)
     return out
 
@@ -62,7 +58,7 @@ def _common(row: dict[str, Any], tags: dict, addresses: dict) -> dict[str, Any]:
         "team": {"id": row["team_id"], "name": row["team__name"]} if row["team_id"] is not None else None,
         "tags": sorted(tags.get(row["id"], [])), "custom": row["custom"] or {},
         "addresses": addresses.get(row["id"], []),
-        "created_at": _utc(row["created_at"]), "updated_at": _utc(row["updated_at"]),
+        "created_at": utc(row["created_at"]), "updated_at": utc(row["updated_at"]),
     }
 
 
@@ -109,7 +105,7 @@ def contact_dicts(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]
         out.append({
             **_common(r, tags, addresses), "title": r["title"], "department": r["department"],
             "birthday": r["birthday"], "preferred_channel": r["preferred_channel"],
-            "marketing_consent": r["marketing_consent"], "consent_changed_at": _utc(r["consent_changed_at"]),
+            "marketing_consent": r["marketing_consent"], "consent_changed_at": utc(r["consent_changed_at"]),
             **(methods.get(r["id"]) or {"phones": [], "emails": []}),
             "account_ids": account_ids,
             "primary_account": {"id": primary_id, "name": names[primary_id]} if primary_id in names else None,

@@ -201,5 +201,12 @@ class Address(models.Model):
             )
         ]
 
+    LINE_PARTS = ("province", "city", "district", "street", "postcode")
+
     def __str__(self) -> str:
-        return " ".join(p for p in (self.province, self.city, self.district, self.street, self.postcode) if p)
+        return self.line_of(self.__dict__)
+
+    @classmethod
+    def line_of(cls, parts: dict) -> str:
+        """The address on one line, in the Chinese order (also used on `values()` rows)."""
+        return " ".join(parts[k] for k in cls.LINE_PARTS if parts.get(k))
