@@ -79,13 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     from guanxi import cli_run
 
     cli_run.add_commands(sub)
+
+    from guanxi.quality import dedup_cli
+
+    p = sub.add_parser("dedup", help="duplicate pairs in a CSV file (no database needed)")
+    dedup_cli.add_arguments(p)
+    p.set_defaults(func=dedup_cli.cmd_dedup, django=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup()
+    if getattr(args, "django", True):  # file-only commands run without settings or a database
+        _setup()
     return int(args.func(args) or 0)
 
 
