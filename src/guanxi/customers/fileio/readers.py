@@ -38,14 +38,19 @@ _FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm
 class Table:
     """An opened file: its format, encoding, headers, and its rows as a one-pass iterator."""
 
-    def __init__(self, fmt: str, headers: list[str], rows: Iterator[Row], encoding: str = "",
+    def __init__(self, fmt: str, headers: list[str], rows: Iterator[Row], lines: TextLines | None = None,
                  delimiter: str = "", close: Callable[[], None] | None = None) -> None:
         self.format = fmt
         self.headers = headers
-        self.encoding = encoding
         self.delimiter = delimiter
+        self._lines = lines
         self._rows = rows
         self._close = close
+
+    @property
+    def encoding(self) -> str:
+        """The text encoding ("" for a workbook); may change from utf-8 to gb18030 while an ASCII start is read."""
+        return self._lines.encoding if self._lines else ""
 
     def __iter__(self) -> Iterator[Row]:
         return self._rows
@@ -168,7 +173,9 @@ def read_csv(lines: TextLines) -> Table:
         delimiter, pending = stripped[4], []
     else:
         delimiter, pending = sniff_delimiter(first), [first]
-    reader = csv.reader(chain(pending, it), delimiter=delimiter)
+    # strict: a stray quote or a quote never closed is reported on its row instead of silently
+    # swallowing the rest of the file into one cell
+    reader = csv.reader(chain(pending, it), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -176,7 +183,7 @@ def read_csv(lines: TextLines) -> Table:
     except csv.Error as e:
         raise FileFormatError(BAD_CSV, line=header_line, params={"detail": str(e)})
     headers = unique_headers(header)
-    return Table("csv", headers, _csv_rows(reader, lines, headers), lines.encoding, delimiter)
+    return Table("csv", headers, _csv_rows(reader, lines, headers), lines, delimiter)
 
 
 def _csv_rows(reader: Any, lines: TextLines, headers: list[str]) -> Iterator[Row]:

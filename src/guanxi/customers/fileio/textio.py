@@ -165,9 +165,11 @@ class TextLines:
         self.encoding = encoding or detect_encoding(head, complete)
         self.line = 0
         self._undecided = encoding is None and self.encoding == "utf-8" and head.isascii() and not complete
+        # old Mac files end lines with CR alone: split by the text layer, which knows all line ends
+        self._cr_only = b"\r" in head and b"\n" not in head
 
     def __iter__(self) -> Iterator[str]:
-        if self.encoding.startswith(("utf-16", "utf-32")):
+        if self._cr_only or self.encoding.startswith(("utf-16", "utf-32")):
             return self._wide()
         return self._narrow()
 

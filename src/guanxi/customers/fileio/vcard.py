@@ -16,6 +16,7 @@ from typing import Any
 from .errors import FileFormatError, Problem, Row, gettext_noop
 from .readers import Table
 from .textio import TextLines
+from .writers import CONTROL
 
 COLUMNS = ("name", "family_name", "given_name", "account", "department", "title", "mobile", "phone", "email",
            "other_phones", "other_emails", "address", "street", "district", "city", "province", "postcode",
@@ -110,8 +111,10 @@ def parse_line(line: str) -> tuple[str, dict[str, list[str]], str] | None:
             if part.strip().upper() in ("QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT"):
                 key = "ENCODING"
         key = key.strip().upper()
-        values = _split_outside(value, ",") if key == "TYPE" else [value]
-        params.setdefault(key, []).extend(_param_value(v) for v in values)
+        if key == "TYPE":  # TYPE=cell,voice and TYPE="cell,voice" alike
+            params.setdefault(key, []).extend(t.strip() for t in _param_value(value).split(","))
+        else:
+            params.setdefault(key, []).append(_param_value(value))
     return match.group(1).upper(), params, line[colon + 1:]
 
 
@@ -250,7 +253,7 @@ def read_vcard(lines: TextLines) -> Table:
     first = next(logical, None)
     if first is None or first[1].strip().upper() != "BEGIN:VCARD":
         raise FileFormatError(NOT_VCARD, line=first[0] if first else None)
-    return Table("vcard", list(COLUMNS), _cards(first, logical), lines.encoding)
+    return Table("vcard", list(COLUMNS), _cards(first, logical), lines)
 
 
 def _cards(first: tuple[int, str], logical: Iterator[tuple[int, str]]) -> Iterator[Row]:
@@ -295,7 +298,8 @@ _CHUNK = 64 * 1024
 def _text(value: Any) -> str:
     if value is None:
         return ""
-    return str(value).replace("\r\n", "\n").replace("\r", "\n")
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return text if text.isprintable() else CONTROL.sub("", text)
 
 
 def escape(value: Any) -> str:

@@ -15,14 +15,19 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # A number or phone number cannot call a function, so "+86 138 0013 8000" and "-12.5" stay as they are
 # rather than gaining a quote that would end up in the data when the file is imported again.
 _NUMERIC = re.compile(r"[+-]?[0-9][0-9 ().-]*")
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XLSX cells at all
+# Control characters: not allowed in XLSX at all, and a NUL makes our own reader refuse a CSV or vCard as binary
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Rowlike = Mapping[str, Any] | Sequence[Any]
 
 
 def neutralise(value: Any) -> str:
-    """Cell text that a spreadsheet will not run as a formula (CSV injection): `'` before =, +, -, @."""
+    """Cell text that a spreadsheet will not run as a formula (CSV injection): `'` before =, +, -, @.
+
+    Control characters are dropped on the way."""
     text = "" if value is None else str(value)
+    if not text.isprintable():
+        text = CONTROL.sub("", text)
     if text.startswith(_TRIGGERS) and not _NUMERIC.fullmatch(text):
         return "'" + text
     return text
@@ -90,7 +95,7 @@ def write_xlsx(file: IO[bytes] | str, headers: Sequence[str], rows: Iterable[Row
             return value
         if not isinstance(value, str):
             return value if hasattr(value, "isoformat") else str(value)
-        value = _ILLEGAL_XML.sub("", value)
+        value = CONTROL.sub("", value)
         if value.startswith("="):  # openpyxl would store it as a formula; keep it as the text it is
             text = WriteOnlyCell(sheet, value=value)
             text.data_type = "s"
