@@ -57,6 +57,13 @@ def test_utf16_with_bom():
     assert got[1].values["Email"] == "alice@acme.co.uk"
 
 
+def test_utf16_without_bom_mostly_chinese():
+    text = "姓名,手机\n" + "".join(f"张伟{i},1380013800{i}\n" for i in range(10))
+    for encoding in ("utf-16-le", "utf-16-be"):
+        table, got = rows(text.encode(encoding))
+        assert table.encoding == encoding and got[9].values == {"姓名": "张伟9", "手机": "13800138009"}
+
+
 def test_semicolon_and_tab_delimiters():
     table, got = rows(CSV.replace(",", ";").encode())
     assert table.delimiter == ";" and got[0].values["手机"] == "13800138000"

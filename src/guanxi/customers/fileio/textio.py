@@ -121,16 +121,16 @@ def _decodes(data: bytes, encoding: str, complete: bool) -> int | None:
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 without a BOM shows as a NUL beside nearly every ASCII character."""
-    pairs = len(head) // 2
-    if pairs < 2:
-        return None
+    """UTF-16 without a BOM: NULs beside the ASCII characters (delimiters, line ends, digits at least)."""
     even, odd = head[0::2].count(0), head[1::2].count(0)
-    if odd > pairs * 0.3 and even == 0:
-        return "utf-16-le"
-    if even > pairs * 0.3 and odd == 0:
-        return "utf-16-be"
-    return None
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head[: len(head) // 2 * 2])
+    except UnicodeDecodeError:
+        return None
+    if not text or "\x00" in text or sum(c < "\x80" for c in text) < len(text) * 0.2:
+        return None  # random binary decodes as UTF-16 too, but not as text that is partly ASCII
+    return encoding
 
 
 def detect_encoding(head: bytes, complete: bool) -> str:
@@ -138,10 +138,10 @@ def detect_encoding(head: bytes, complete: bool) -> str:
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             return encoding
-    utf16 = _utf16_without_bom(head)
-    if utf16:
-        return utf16
     if 0 in head:
+        utf16 = _utf16_without_bom(head)
+        if utf16:
+            return utf16
         raise FileFormatError(BINARY, line=head[: head.index(0)].count(b"\n") + 1)
     bad = _decodes(head, "utf-8", complete)
     if bad is None:
