@@ -14,14 +14,15 @@ spec maps each field to compare to its kind (see `compare.KINDS`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from guanxi.quality.blocking import candidate_pairs, default_passes
 from guanxi.quality.compare import Column, compare_column, prepare_columns
-from guanxi.quality.fellegi_sunter import Model, best_threshold, estimate
+from guanxi.quality.fellegi_sunter import Model, best_threshold, estimate, estimate_anchored
 from guanxi.quality.kinds import KINDS, LEVELS, default_u
 
 __all__ = ["KINDS", "ScoredPairs", "dedup", "guess_fields", "guess_kind", "link"]
@@ -110,6 +111,23 @@ def _random_u(columns: Sequence[Column], side: np.ndarray | None, sample: int, s
     return out
 
 
+def _fit(columns: Sequence[Column], levels: np.ndarray, u: list | None, side: np.ndarray | None) -> Model:
+    """Anchored EM where the fields allow it (see fellegi_sunter.estimate_anchored), else plain EM."""
+    n_levels = [len(LEVELS[c.kind]) for c in columns]
+    if u is not None:
+        n = len(columns[0].codes)
+        total = n * (n - 1) // 2 if side is None else int((side == 0).sum()) * int((side == 1).sum())
+        rules = [[f] for f, c in enumerate(columns) if c.kind in ("phone", "email", "id")]
+        names = [f for f, c in enumerate(columns) if c.kind == "name"]
+        # The name rule only fills in what identifiers leave open: same-name pairs come from passes that
+        # also sort by date, so they are less like random pairs than pairs sharing a phone are.
+        for extra in ([], [names] if names else []):
+            model = estimate_anchored(levels, n_levels, u, rules + extra, total)
+            if model is not None:
+                return model
+    return estimate(levels, n_levels, u_init=u)
+
+
 def _score(
     records: Sequence[Record],
     fields: Mapping[str, str],
@@ -120,7 +138,14 @@ def _score(
     sn_window: int,
     workers: int,
     seed: int,
+    progress: Callable[[str], None] | None,
 ) -> ScoredPairs:
+    started = time.perf_counter()
+
+    def step(message: str) -> None:
+        if progress is not None:
+            progress(f"{time.perf_counter() - started:7.1f} s  {message}")
+
     if not fields:
         raise ValueError("no fields to compare")
     for name, kind in fields.items():
@@ -129,22 +154,28 @@ def _score(
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ValueError("the threshold is a probability, between 0 and 1")
     columns = prepare_columns(records, fields)
+    step(f"prepared {len(records):,} records")
     passes = default_passes(columns, window=window, sn_window=sn_window)
     i, j, per_pass = candidate_pairs(passes, side)
+    step(f"blocked: {len(i):,} candidate pairs")
     levels = _compare_all(columns, i, j, workers)
+    step("compared")
     u = _random_u(columns, side, min(200_000, max(1000, 20 * len(records))), seed, workers) if len(i) else None
-    model = estimate(levels, [len(LEVELS[c.kind]) for c in columns], u_init=u)
+    model = _fit(columns, levels, u, side)
+    step(f"EM: {model.iterations} iterations, prior {model.prior:.3g}")
     weight = model.weights(levels)
     probability = model.probabilities(levels)
     cut = best_threshold(probability) if threshold is None else threshold
     keep = np.nonzero(probability >= cut)[0]
     keep = keep[np.argsort(-weight[keep], kind="stable")]  # best first; weight keeps order where p rounds to 1
-    return ScoredPairs(
+    result = ScoredPairs(
         fields=list(fields), kinds=list(fields.values()),
         index_1=i[keep], index_2=j[keep], id_1=ids[i[keep]], id_2=ids[j[keep]],
         probability=probability[keep], weight=weight[keep], levels=levels[keep],
         threshold=cut, model=model, candidates=len(i), per_pass=per_pass,
     )
+    step(f"scored: {len(result):,} pairs at or above {cut:.3f}")
+    return result
 
 
 def _ids(records: Sequence[Record], id_field: str | None) -> np.ndarray:
@@ -163,14 +194,17 @@ def dedup(
     sn_window: int = 6,
     workers: int = -1,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> ScoredPairs:
     """Likely duplicate pairs inside `records`, best first.
 
     `fields` maps field → kind; `id_field` names each record's id (default: its position).
     `threshold` is the least match probability reported; default: the cut that maximises the F1 the
-    fitted model expects (see fellegi_sunter.best_threshold). `window` / `sn_window` bound blocking.
+    fitted model expects (see fellegi_sunter.best_threshold). `window` / `sn_window` bound blocking;
+    `progress` is called with a line per phase (for jobs and benchmarks).
     """
-    return _score(records, fields, _ids(records, id_field), None, threshold, window, sn_window, workers, seed)
+    ids = _ids(records, id_field)
+    return _score(records, fields, ids, None, threshold, window, sn_window, workers, seed, progress)
 
 
 def link(
@@ -186,6 +220,7 @@ def link(
     sn_window: int = 6,
     workers: int = -1,
     seed: int = 0,
+    progress: Callable[[str], None] | None = None,
 ) -> ScoredPairs:
     """Pairs (left record, right record) that are likely the same person, best first.
 
@@ -197,7 +232,7 @@ def link(
     side = np.concatenate([np.zeros(n_left, np.int8), np.ones(len(right), np.int8)])
     # Both files are prepared as one so that equal values get equal codes; windows widen since half the
     # neighbours of a record come from its own file.
-    result = _score([*left, *right], fields, ids, side, threshold, 2 * window, 2 * sn_window, workers, seed)
+    result = _score([*left, *right], fields, ids, side, threshold, 2 * window, 2 * sn_window, workers, seed, progress)
     if one_to_one:
         used_1, used_2, keep = set(), set(), []
         for k, (a, b) in enumerate(zip(result.index_1.tolist(), result.index_2.tolist(), strict=True)):

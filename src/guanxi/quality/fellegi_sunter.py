@@ -4,6 +4,12 @@ Comparison vectors are rows of small integer levels (0 = missing, which adds no 
 higher = more agreement). Fields are taken as independent given the match status (the classic model).
 EM runs on the distinct comparison vectors with their counts, so its cost does not grow with the number
 of pairs: a few thousand patterns whether there are ten thousand pairs or ten million.
+
+Two estimators: `estimate_anchored` (used whenever a phone, email or id field allows it: u from random
+pairs held fixed, m learnt on pairs sharing an identifier, the prior over all possible pairs; stable at a
+million records) and `estimate`, classic EM of m, u and the prior on the candidate pairs (fallback for
+files with no identifier field or too few pairs; it can mistake a blocking key for the match class on
+large, repetitive data: measured at 1M synthetic contacts, precision 0.06 against 0.99 anchored).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ class Model:
 
 
 def posterior(weights: np.ndarray, prior: float) -> np.ndarray:
-    prior = min(max(prior, _EPS), 1 - _EPS)
+    prior = min(max(prior, 1e-15), 1 - _EPS)
     log_odds = weights * np.log(2) + np.log(prior / (1 - prior))
     return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
 
@@ -82,6 +88,7 @@ def estimate(
     max_iterations: int = 200,
     tolerance: float = 1e-6,
     strength: float = 10.0,
+    fix_u: bool = False,
 ) -> Model:
     """Fit m, u and the prior by EM on comparison vectors `levels` (pairs × fields, int8).
 
@@ -121,7 +128,8 @@ def estimate(
         # A Beta(1, 9) pseudo-count on the prior keeps a handful of pairs from driving it to 0 or 1.
         model.prior = float(((counts * g).sum() + 1.0) / (counts.sum() + 10.0))
         m = [_level_shares(patterns[:, f], counts, g, k, m0[f], strength) for f, k in enumerate(n_levels)]
-        u = [_level_shares(patterns[:, f], counts, 1 - g, k, u0[f], strength) for f, k in enumerate(n_levels)]
+        if not fix_u:
+            u = [_level_shares(patterns[:, f], counts, 1 - g, k, u0[f], strength) for f, k in enumerate(n_levels)]
         model.m, model.u, model.iterations = m, u, iteration
         if abs(ll - previous) <= tolerance * abs(ll):
             model.converged = True
@@ -146,3 +154,54 @@ def best_threshold(probabilities: np.ndarray) -> float:
     f1 = 2 * tp / np.maximum(2 * tp + fp + fn, _EPS)
     cut = float(p[int(np.argmax(f1))])
     return max(cut, 0.5)
+
+
+def estimate_anchored(
+    levels: np.ndarray,
+    n_levels: Sequence[int],
+    u: Sequence[np.ndarray],
+    rules: Sequence[Sequence[int]],
+    total_pairs: int,
+    strength: float = 10.0,
+) -> Model | None:
+    """m by EM on the pairs that agree exactly on a rule's fields, u fixed; the prior over all record pairs.
+
+    Plain EM on blocked pairs can latch onto the blocking instead of onto matches (pairs sharing a common
+    name or postcode form a class of their own). Pairs sharing a phone, email or id number are, apart from
+    that field, like random pairs in the population, so with u from random pairs held fixed their EM
+    estimates m of every other field (the rule's own fields are masked: they were chosen to agree). Each
+    field's m is the match-weighted mean over the rules that leave it free. The prior is then the share of
+    matches among all n(n-1)/2 possible pairs, consistent with u from random pairs; pairs blocking never
+    produced count as non-matches. Returns None when no rule leaves every field with an estimate.
+    """
+    n_fields = levels.shape[1]
+    exact = np.array([k - 1 for k in n_levels])
+    sums: list[np.ndarray] = [np.zeros(k) for k in n_levels]
+    mass = np.zeros(n_fields)
+    for rule in rules:
+        subset = levels[np.all(levels[:, list(rule)] == exact[list(rule)], axis=1)].copy()
+        if len(subset) < 20:
+            continue
+        subset[:, list(rule)] = 0  # masked: agreement there is how the pairs were chosen
+        fitted = estimate(subset, n_levels, u_init=u, prior_init=0.5, strength=strength, fix_u=True)
+        matches = fitted.prior * len(subset)
+        for f in range(n_fields):
+            if f not in rule:
+                sums[f] += matches * fitted.m[f]
+                mass[f] += matches
+    if not np.all(mass > 0):
+        return None
+    m = [s / s.sum() for s in sums]
+    model = Model(m, [np.asarray(x, dtype=np.float64) for x in u], prior=0.0)
+    weights = model.weights(levels)
+    prior = min(1.0, len(levels) / max(total_pairs, 1)) * 0.1
+    for iteration in range(1, 101):  # 1-D EM on the prior alone
+        new = float(posterior(weights, prior).sum()) / max(total_pairs, 1)
+        model.iterations = iteration
+        if abs(new - prior) <= 1e-6 * prior:
+            prior = new
+            model.converged = True
+            break
+        prior = new
+    model.prior = max(prior, _EPS / max(total_pairs, 1))
+    return model
