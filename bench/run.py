@@ -7,7 +7,9 @@ Results go to bench/out/results.json and are printed as a Markdown table for doc
 
 Environment: BENCH_SIZE (contacts, default 1,000,000), BENCH_DATABASES (default "sqlite,postgresql"),
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/guanxi_bench), BENCH_SECONDS (wrk duration),
-BENCH_REUSE=1 (measure again on the databases of the last run of the same size, without reloading).
+BENCH_REUSE=1 (measure again on the databases of the last run of the same size, without reloading),
+BENCH_SUITES (default "web,dedup,fileio": also the duplicate scan (bench.dedup) and the file readers and
+writers (bench.fileio) at BENCH_SIZE rows; their reports are printed as they come).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/guanxi_bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"  # keep the databases of the last run of the same size
+SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio").split(",")
 
 
 def log(message: str) -> None:
@@ -135,8 +138,19 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def side_suites() -> None:
+    """The import-side benchmarks: plain modules, no server; they print their own reports."""
+    for suite, argv in (("dedup", ["--size", str(SIZE)]), ("fileio", ["--rows", str(SIZE)])):
+        if suite in SUITES:
+            log(f"{suite}: {SIZE:,} rows")
+            subprocess.run([sys.executable, "-m", f"bench.{suite}", *argv], cwd=ROOT, check=True)
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    side_suites()
+    if "web" not in SUITES:
+        return
     results = {"date": dt.date.today().isoformat(),
                "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "size": SIZE, "databases": {}}

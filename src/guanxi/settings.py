@@ -82,10 +82,8 @@ TEMPLATES = [
 
 # Database: SQLite in GUANXI_HOME unless GUANXI_DATABASE_URL says otherwise.
 _db_url = env("DATABASE_URL") or f"sqlite:///{HOME / 'guanxi.sqlite3'}"
-# Under ASGI every request runs in its own thread, so Django's per-thread persistent connections
-# would pile up (PostgreSQL ran out of connections under load): connections close after each
-# request, and PostgreSQL reuses them from psycopg's pool instead.
-_db = dj_database_url.parse(_db_url, conn_max_age=0)
+# Requests run on a fixed pool of threads (asgi.py), so each thread keeps its connection open.
+_db = dj_database_url.parse(_db_url, conn_max_age=int(env("DB_CONN_MAX_AGE", "600")), conn_health_checks=True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -98,6 +96,12 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Chinese search needs a UTF-8 ctype (pg_trgm makes no trigrams from CJK under LC_CTYPE=C).
     _db["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}
+    # Server-side binding lets psycopg prepare a statement run often on the same connection: planning the
+    # API's related-lists query took longer than running it.
+    if env_bool("DB_SERVER_SIDE_BINDING", True):
+        _db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
+if _db["ENGINE"] != "django.db.backends.sqlite3" and env("DB_POOL", ""):
+    _db["CONN_MAX_AGE"] = 0  # Django's pool and persistent connections exclude each other
     _db.setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(env("DB_POOL_MIN", "2")),
         "max_size": int(env("DB_POOL_MAX", "20")),

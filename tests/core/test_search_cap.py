@@ -17,3 +17,26 @@ def test_counts_stop_just_past_the_cap_and_the_page_says_so(users, client):
     page = client.get("/search/", {"q": "wangfang"}).content.decode()
     assert f"{COUNT_CAP}+" in page
     assert client.get("/api/v1/search", {"q": "wangfang"}).json()["counts"]["contacts"] == COUNT_CAP + 1
+
+
+def test_common_terms_find_the_same_rows_as_rare_ones(users, monkeypatch):
+    """Above SMALL_MATCH hits SQLite switches plan (index walk, or FTS candidates with a short word):
+    the rows found, and what the user may see of them, must not change."""
+    from guanxi.core import search
+
+    rep, other = users["rep_a"], users["rep_b"]
+    names = ["杨丽", "杨立", "杨明", "Li Yang", "王芳"]
+    Contact.objects.bulk_create([
+        Contact(name=name, owner=owner, team=owner.team, email=f"{i}@gmail.com",
+                search_text=search_text(names=[name], emails=[f"{i}@gmail.com"]))
+        for i, (name, owner) in enumerate([(n, o) for n in names for o in (rep, other)])])
+
+    def found(query: str) -> list[str]:
+        return sorted(matching(Contact.objects.visible_to(rep), query).values_list("name", flat=True))
+
+    queries = ["yang li", "gmail.com", "yang", "杨丽"]
+    few = {q: found(q) for q in queries}
+    monkeypatch.setattr(search, "SMALL_MATCH", 1)
+    assert {q: found(q) for q in queries} == few
+    assert few["yang li"] == ["Li Yang", "杨丽", "杨立"]
+    assert few["gmail.com"] == sorted(names)

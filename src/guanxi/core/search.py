@@ -52,9 +52,14 @@ def matching(queryset: models.QuerySet, query: str) -> models.QuerySet:
         if len(ids) <= SMALL_MATCH:
             # Most searches: a short id list lets the planner start from those rows, not from the sort index.
             qs = qs.extra(where=[f'"{table}"."id" IN (SELECT value FROM json_each(%s))'], params=[json.dumps(ids)])
-        else:
+        elif short_terms:  # "yang li": the short word narrows a common long one; FTS gives the candidates
             qs = qs.extra(where=[f'"{table}"."id" IN (SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH %s)'],
                           params=[match])
+        else:
+            # A common term alone (gmail.com): one row in 200 or more matches, so walking the sort index and
+            # testing each row finds a page sooner than collecting every match from FTS (1M rows: 8 ms vs 90 ms).
+            for term in long_terms:
+                qs = qs.filter(search_text__contains=term)
     else:  # PostgreSQL: LIKE on the pg_trgm GIN index
         for term in long_terms:
             qs = qs.filter(search_text__contains=term)

@@ -1,49 +1,75 @@
 """Accounts and contacts as the API shows them, built from `values()` rows.
 
-A page of 50 costs one query for the rows plus one per related list (tags, addresses, phones and
-emails, linked accounts) — never one per row — and no model instances: on the list endpoint this
+A page of 50 costs one query for the rows, one for all related lists together (tags, addresses,
+phones and emails, linked accounts) and one for the names of the linked accounts the user may see —
+never one per row — and no model instances: on the list endpoint this
 is most of the difference to a bare `values()` view (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpResponse
 
-from guanxi.core.api import utc
 from guanxi.core.models import User
 
-from .models import Account, Address, Contact, ContactMethod, ContactMethodKind
+from .models import Account, Address, Contact, ContactMethodKind
 
 _COMMON = ["id", "version", "name", "phone", "email", "description", "custom", "created_at", "updated_at",
            "owner_id", "owner__username", "owner__first_name", "owner__last_name", "team_id", "team__name"]
 ACCOUNT_COLUMNS = _COMMON + ["industry", "size", "classification", "source", "lifecycle_stage", "website",
-                             "parent_id"]
+                             "parent_id", "parent__name"]
 CONTACT_COLUMNS = _COMMON + ["title", "department", "birthday", "preferred_channel", "marketing_consent",
                              "consent_changed_at", "primary_account_id"]
 _ADDRESS = ["kind", "country", "province", "city", "district", "street", "postcode"]
 
 
-def _tags(model: type, ids: list[int]) -> dict[int, list[str]]:
-    through = model.tags.through
-    fk = f"{model._meta.model_name}_id"
-    out: dict[int, list[str]] = defaultdict(list)
-    for pk, name in through.objects.filter(**{f"{fk}__in": ids}).values_list(fk, "tag__name"):
-        out[pk].append(name)
-    return out
-
-
-def _addresses(link: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in Address.objects.filter(**{f"{link}_id__in": ids}).order_by("id").values(f"{link}_id", *_ADDRESS):
-        owner = row.pop(f"{link}_id")
-        row["line"] = Address.line_of(row)
-        out[owner].append(row)
+def _related(model: type, ids: list[int]) -> dict[str, dict[int, list]]:
+    """Tags, addresses and, for contacts, phones/emails and linked account ids of the rows in `ids`,
+    in one UNION ALL query of fixed SQL (no ORM compile per list): rows of (kind, owner, seq, a…g)."""
+    name = model._meta.model_name
+    tags = model.tags.through._meta.db_table
+    # One parameter for the id list, not one per id (psycopg re-parsed a 200-parameter query each time).
+    if connection.vendor == "postgresql":
+        marks, param = "SELECT unnest(%s::bigint[])", ids
+    else:
+        marks, param = "SELECT value FROM json_each(%s)", orjson.dumps(ids).decode()
+    text = "CAST(NULL AS TEXT)"
+    parts = [
+        f"SELECT 't', x.{name}_id, t.id, t.name, {', '.join([text] * 6)} FROM {tags} x "
+        f"JOIN core_tag t ON t.id = x.tag_id WHERE x.{name}_id IN ({marks})",
+        f"SELECT 'a', {name}_id, id, kind, country, province, city, district, street, postcode "
+        f"FROM customers_address WHERE {name}_id IN ({marks})",
+    ]
+    if model is Contact:
+        links = Contact.accounts.through._meta.db_table
+        parts += [
+            f"SELECT 'm', contact_id, id, kind, value, normalized, label, {', '.join([text] * 3)} "
+            f"FROM customers_contactmethod WHERE contact_id IN ({marks})",
+            f"SELECT 'l', x.contact_id, x.account_id, a.name, {', '.join([text] * 6)} FROM {links} x "
+            f"JOIN customers_account a ON a.id = x.account_id WHERE x.contact_id IN ({marks})",
+        ]
+    out: dict[str, dict[int, list]] = {k: defaultdict(list) for k in "taml"}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3", [param] * len(parts))
+        for kind, owner, seq, *cells in cursor.fetchall():
+            if kind == "t":
+                out["t"][owner].append(cells[0])
+            elif kind == "a":
+                row = dict(zip(_ADDRESS, cells, strict=True))
+                row["line"] = Address.line_of(row)
+                out["a"][owner].append(row)
+            elif kind == "m":
+                out["m"][owner].append(cells[:4])
+            else:
+                out["l"][owner].append((seq, cells[0]))
     return out
 
 
@@ -58,23 +84,26 @@ def _common(row: dict[str, Any], tags: dict, addresses: dict) -> dict[str, Any]:
         "team": {"id": row["team_id"], "name": row["team__name"]} if row["team_id"] is not None else None,
         "tags": sorted(tags.get(row["id"], [])), "custom": row["custom"] or {},
         "addresses": addresses.get(row["id"], []),
-        "created_at": utc(row["created_at"]), "updated_at": utc(row["updated_at"]),
+        "created_at": stamp(row["created_at"]), "updated_at": stamp(row["updated_at"]),
     }
 
 
-def _visible_names(user: User, ids: set[int]) -> dict[int, str]:
-    """Names of the accounts among `ids` that the user may see (an invisible link shows nothing)."""
-    if not ids:
-        return {}
-    return dict(Account.objects.visible_to(user).filter(pk__in=ids).values_list("pk", "name"))
+def _visible_names(user: User, names: dict[int, str]) -> dict[int, str]:
+    """The accounts among `names` (id → name) that the user may see; an invisible link shows nothing."""
+    visible = Account.objects.visible_to(user)
+    if not names or not visible.query.where:  # no rule narrows the user's view (an administrator)
+        return names
+    allowed = set(visible.filter(pk__in=names).values_list("pk", flat=True))
+    return {pk: name for pk, name in names.items() if pk in allowed}
 
 
 def account_dicts(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
     ids = [r["id"] for r in rows]
     if not ids:
         return []
-    tags, addresses = _tags(Account, ids), _addresses("account", ids)
-    parents = _visible_names(user, {r["parent_id"] for r in rows if r["parent_id"]})
+    related = _related(Account, ids)
+    tags, addresses = related["t"], related["a"]
+    parents = _visible_names(user, {r["parent_id"]: r["parent__name"] for r in rows if r["parent_id"]})
     return [{**_common(r, tags, addresses), "industry": r["industry"], "size": r["size"],
              "classification": r["classification"], "source": r["source"],
              "lifecycle_stage": r["lifecycle_stage"], "website": r["website"],
@@ -87,25 +116,23 @@ def contact_dicts(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]
     ids = [r["id"] for r in rows]
     if not ids:
         return []
-    tags, addresses = _tags(Contact, ids), _addresses("contact", ids)
+    related = _related(Contact, ids)
+    tags, addresses, links = related["t"], related["a"], related["l"]
     methods: dict[int, dict[str, list]] = defaultdict(lambda: {"phones": [], "emails": []})
-    for cid, kind, value, normalized, label in ContactMethod.objects.filter(contact_id__in=ids).values_list(
-            "contact_id", "kind", "value", "normalized", "label"):
-        key = "phones" if kind == ContactMethodKind.PHONE else "emails"
-        methods[cid][key].append({"value": value, "normalized": normalized, "label": label})
-    links: dict[int, list[int]] = defaultdict(list)
-    for cid, aid in Contact.accounts.through.objects.filter(contact_id__in=ids).order_by("account_id").values_list(
-            "contact_id", "account_id"):
-        links[cid].append(aid)
-    names = _visible_names(user, {aid for aids in links.values() for aid in aids})
+    for cid, rows_of in related["m"].items():
+        for kind, value, normalized, label in rows_of:
+            key = "phones" if kind == ContactMethodKind.PHONE else "emails"
+            methods[cid][key].append({"value": value, "normalized": normalized, "label": label})
+    names = _visible_names(user, {aid: name for pairs in links.values() for aid, name in pairs})
     out = []
     for r in rows:
         primary_id = r["primary_account_id"]
-        account_ids = sorted((a for a in links.get(r["id"], []) if a in names), key=lambda a: (a != primary_id, a))
+        account_ids = sorted((a for a, _name in links.get(r["id"], []) if a in names),
+                             key=lambda a: (a != primary_id, a))
         out.append({
             **_common(r, tags, addresses), "title": r["title"], "department": r["department"],
             "birthday": r["birthday"], "preferred_channel": r["preferred_channel"],
-            "marketing_consent": r["marketing_consent"], "consent_changed_at": utc(r["consent_changed_at"]),
+            "marketing_consent": r["marketing_consent"], "consent_changed_at": stamp(r["consent_changed_at"]),
             **(methods.get(r["id"]) or {"phones": [], "emails": []}),
             "account_ids": account_ids,
             "primary_account": {"id": primary_id, "name": names[primary_id]} if primary_id in names else None,
@@ -121,7 +148,23 @@ def contact_values(qs: QuerySet) -> QuerySet:
     return qs.values(*CONTACT_COLUMNS)
 
 
+_ENCODER = DjangoJSONEncoder()
+
+
+def stamp(value: dt.datetime | None) -> str | None:
+    """A time as the rest of the API writes it (DjangoJSONEncoder): UTC, milliseconds, "Z"."""
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(dt.UTC)
+    text = value.isoformat()  # the database hands back UTC: "…T10:00:00.123456+00:00"
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    return text[:-6] + "Z"
+
+
 def json_response(data: Any, status: int = 200) -> HttpResponse:
-    """Already-shaped data straight to JSON (the schema is documented on the operation, and tested)."""
-    return HttpResponse(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False), status=status,
+    """Already-shaped data straight to JSON (the schema is documented on the operation, and tested).
+    orjson: a tenth of the json module's time on a page of 50 contacts."""
+    return HttpResponse(orjson.dumps(data, default=_ENCODER.default), status=status,
                         content_type="application/json")
