@@ -96,10 +96,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Chinese search needs a UTF-8 ctype (pg_trgm makes no trigrams from CJK under LC_CTYPE=C).
     _db["TEST"] = {"TEMPLATE": "template0", "CHARSET": "UTF8"}
-    # Server-side binding lets psycopg prepare a statement run often on the same connection: planning the
-    # API's related-lists query took longer than running it.
+    # Server-side binding lets the hot fixed-SQL queries run as prepared statements (core/db.py: prepared).
     if env_bool("DB_SERVER_SIDE_BINDING", True):
-        _db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
+        _db.setdefault("OPTIONS", {})["server_side_binding"] = True
 if _db["ENGINE"] != "django.db.backends.sqlite3" and env("DB_POOL", ""):
     _db["CONN_MAX_AGE"] = 0  # Django's pool and persistent connections exclude each other
     _db.setdefault("OPTIONS", {})["pool"] = {

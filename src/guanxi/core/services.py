@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .db import prepared
 from .models import MANAGER_ROLES, ApiToken, LoginFailure, Role, Share, Team, User
 from .records import fail
 
@@ -83,9 +84,10 @@ def user_for_token(secret: str) -> User | None:
         return None
     # Fixed SQL instead of a select_related queryset: this runs on every API request, and building
     # the ORM query cost more than running it.
-    found = list(User.objects.raw(
-        f"SELECT u.*, t.id AS token_id, t.last_used_at AS token_used_at FROM {User._meta.db_table} u "
-        f"JOIN {ApiToken._meta.db_table} t ON t.user_id = u.id WHERE t.digest = %s", [_digest(secret)]))
+    with prepared():
+        found = list(User.objects.raw(
+            f"SELECT u.*, t.id AS token_id, t.last_used_at AS token_used_at FROM {User._meta.db_table} u "
+            f"JOIN {ApiToken._meta.db_table} t ON t.user_id = u.id WHERE t.digest = %s", [_digest(secret)]))
     if not found or not found[0].is_active:
         return None
     user = found[0]

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpResponse
 
+from guanxi.core.db import prepared
 from guanxi.core.models import User
 
 from .models import Account, Address, Contact, ContactMethodKind
@@ -57,7 +58,7 @@ def _related(model: type, ids: list[int]) -> dict[str, dict[int, list]]:
             f"JOIN customers_account a ON a.id = x.account_id WHERE x.contact_id IN ({marks})",
         ]
     out: dict[str, dict[int, list]] = {k: defaultdict(list) for k in "taml"}
-    with connection.cursor() as cursor:
+    with prepared(), connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3", [param] * len(parts))
         for kind, owner, seq, *cells in cursor.fetchall():
             if kind == "t":
