@@ -210,3 +210,6 @@ class Address(models.Model):
     def line_of(cls, parts: dict) -> str:
         """The address on one line, in the Chinese order (also used on `values()` rows)."""
         return " ".join(parts[k] for k in cls.LINE_PARTS if parts.get(k))
+
+
+from .import_models import ExternalKey, Import, ImportBatch, ImportTemplate  # noqa: E402,F401

@@ -11,10 +11,10 @@ from .errors import gettext_noop
 
 CONTACT_FIELDS = ("name", "family_name", "given_name", "title", "department", "phone", "mobile", "email", "account",
                   "address", "province", "city", "district", "street", "postcode", "country", "birthday",
-                  "preferred_channel", "marketing_consent", "tags", "notes", "external_id")
+                  "preferred_channel", "marketing_consent", "tags", "notes", "external_id", "owner")
 ACCOUNT_FIELDS = ("name", "industry", "size", "classification", "source", "lifecycle_stage", "website", "phone",
                   "email", "address", "province", "city", "district", "street", "postcode", "country", "tags",
-                  "notes", "external_id")
+                  "notes", "external_id", "owner")
 FIELDS = {"contact": CONTACT_FIELDS, "account": ACCOUNT_FIELDS}
 CUSTOM = "custom."
 
@@ -36,6 +36,7 @@ _COMMON = {
     "tags": "标签 tags tag labels",
     "notes": "备注 说明 描述 备注信息 notes note remarks remark comments comment description",
     "external_id": "外部id 外部编号 编号 原系统id id externalid",
+    "owner": "负责人 所有者 归属人 销售负责人 跟进人 owner assignedto salesrep",
 }
 _CONTACT = {
     "name": "姓名 名字 联系人 联系人姓名 联系人名称 客户姓名 name fullname contactname contact displayname",
