@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from guanxi.quality import dedup_cli
 
-    p = sub.add_parser("dedup", help="duplicate pairs in a CSV file (no database needed)")
+    p = sub.add_parser("dedup", help="duplicate pairs in a CSV file (no database needed), or --run on the database")
     dedup_cli.add_arguments(p)
     p.set_defaults(func=dedup_cli.cmd_dedup, django=False)
     return parser

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "guanxi.core",
     "guanxi.customers",
     "guanxi.activities",
+    "guanxi.quality",
 ]
 
 MIDDLEWARE = [

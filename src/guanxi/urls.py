@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("guanxi.core.urls")),
     path("", include("guanxi.customers.urls")),
+    path("", include("guanxi.quality.urls")),
 ]

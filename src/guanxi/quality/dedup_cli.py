@@ -1,6 +1,8 @@
 """`guanxi dedup --input FILE.csv --id-column COL --output pairs.csv`: the dedup engine on a plain file.
 
 No Django and no database: analysts can use it on an export without importing anything.
+`guanxi dedup --run [--type contact|account]` scans the database instead and fills the review queue
+(Django is set up only then).
 Bad input ends with one clear line on stderr and exit code 2, never a traceback.
 """
 
@@ -22,9 +24,12 @@ class InputError(Exception):
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input", required=True, help="CSV file with a header row")
-    p.add_argument("--id-column", required=True, help="the column that identifies each row")
-    p.add_argument("--output", required=True, help="CSV file to write the pairs to, best first")
+    p.add_argument("--input", help="CSV file with a header row")
+    p.add_argument("--id-column", help="the column that identifies each row")
+    p.add_argument("--output", help="CSV file to write the pairs to, best first")
+    p.add_argument("--run", action="store_true",
+                   help="scan the database instead of a file; the pairs go to the duplicates review queue")
+    p.add_argument("--type", choices=["contact", "account"], default="contact", help="with --run: what to scan")
     p.add_argument(
         "--fields", default=None,
         help=f"columns to compare as col:kind,… (kinds: {', '.join(KINDS)}); default: guessed from the headers",
@@ -32,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=None,
                    help="least match probability to report (0–1); default: chosen from the fitted model")
     p.add_argument("--encoding", default=None, help="file encoding; default: UTF-8, else GB18030")
+    p.set_defaults(dedup_parser=p)
 
 
 def read_csv(path: Path, encoding: str | None = None) -> tuple[list[str], list[dict[str, str]]]:
@@ -79,9 +85,41 @@ def parse_fields(spec: str, headers: list[str]) -> dict[str, str]:
     return fields
 
 
+def run_database(args: argparse.Namespace) -> int:
+    """--run: the same engine over the database's contacts or accounts, stored in the review queue."""
+    if args.input or args.output or args.id_column or args.fields:
+        raise InputError("--run scans the database; leave out --input, --output, --id-column and --fields")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise InputError("--threshold is a probability between 0 and 1")
+    from guanxi.cli import _setup
+
+    _setup()
+    from guanxi.quality.jobs import scan
+
+    started = time.perf_counter()
+
+    def report(done: int, message: str | None) -> None:
+        print(f"{done:>10,}  {message}" if message else f"{done:>10,} read", file=sys.stderr)
+
+    out = scan(args.type, threshold=args.threshold, report=report)
+    threshold = f"{out['threshold']:.3f}" if out["threshold"] is not None else "-"
+    print(f"{out['records']} {args.type}s, {out['pairs']} pairs at or above {threshold}, {out['new']} new in the "
+          f"review queue ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from guanxi.quality.dedup import dedup, guess_fields
 
+    if getattr(args, "run", False):
+        return run_database(args)
+    missing = [f"--{name.replace('_', '-')}" for name in ("input", "id_column", "output") if not getattr(args, name)]
+    if missing:
+        message = f"the following arguments are required: {', '.join(missing)} (or --run to scan the database)"
+        parser = getattr(args, "dedup_parser", None)
+        if parser is not None:
+            parser.error(message)  # a usage error, exit code 2, as argparse gives for a missing option
+        raise InputError(message)
     started = time.perf_counter()
     headers, rows = read_csv(Path(args.input), args.encoding)
     if args.id_column not in headers:

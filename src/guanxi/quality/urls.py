@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "quality"
+
+urlpatterns = [
+    path("quality/duplicates/", views.duplicate_list, name="duplicate_list"),
+    path("quality/duplicates/scan/", views.duplicate_scan, name="duplicate_scan"),
+    path("quality/duplicates/<int:pk>/", views.duplicate_compare, name="duplicate_compare"),
+    path("quality/merges/<int:pk>/", views.merge_detail, name="merge_detail"),
+    path("quality/merges/<int:pk>/undo/", views.merge_undo, name="merge_undo"),
+    path("quality/possible-duplicates/<str:kind>/", views.possible_duplicates, name="possible_duplicates"),
+]
