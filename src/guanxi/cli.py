@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dedup", help="duplicate pairs in a CSV file (no database needed), or --run on the database")
     dedup_cli.add_arguments(p)
     p.set_defaults(func=dedup_cli.cmd_dedup, django=False)
+
+    from guanxi.customers import export_cli
+
+    export_cli.add_command(sub)
     return parser
 
 

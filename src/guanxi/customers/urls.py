@@ -24,3 +24,15 @@ urlpatterns = [
     *_routes("account", "accounts"),
     *_routes("contact", "contacts"),
 ]
+
+# Exports in every format and printing (export_views, print_views).
+from . import export_views, print_views  # noqa: E402
+
+urlpatterns += [
+    *[path(f"{prefix}/export.<slug:fmt>", views.record_export, {"kind": kind}, name=f"{kind}_export_as")
+      for kind, prefix in (("account", "accounts"), ("contact", "contacts"))],
+    *[path(f"{prefix}/print/", print_views.record_print, {"kind": kind}, name=f"{kind}_print")
+      for kind, prefix in (("account", "accounts"), ("contact", "contacts"))],
+    path("exports/<uuid:pk>/", export_views.export_job, name="export_job"),
+    path("exports/<uuid:pk>/download/", export_views.export_download, name="export_download"),
+]

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,11 +28,11 @@ from guanxi.core.services import assignable_users
 from guanxi.core.ui import clean_param, clean_params, htmx_target
 
 from . import services
-from .export import csv_lines
 from .filter_forms import ListFilterForm
 from .filters import ACCOUNT_SORTS, CONTACT_SORTS, apply_filters
 from .forms import AccountForm, ContactForm, RecordForm
 from .models import Account, Contact
+from .print_services import LAYOUTS
 
 PAGE_SIZE = 50
 DEFAULT_SORT = "-updated_at"
@@ -112,6 +112,7 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
         "query": _list_query(request),
         "is_first_page": not request.GET.get("cursor"),
         "list_url": k.url("list"),  # rows link to list_url + pk + "/": one reverse() per page, not per row
+        "print_layouts": list(LAYOUTS.items()),
     }
     context["table_template"] = f"customers/_{kind}_table.html"
     if htmx_target(request) == "results":
@@ -125,17 +126,12 @@ def record_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def record_export(request: HttpRequest, kind: str) -> HttpResponse:
-    """The list as CSV, with its filters, only what the user may see, streamed."""
-    k = KINDS[kind]
-    try:
-        qs = apply_filters(k.model.objects.visible_to(request.user), clean_params(request.GET), request.user)
-    except ValidationError as exc:
-        lines = [f"{key}: {m}" for key, msgs in services.validation_messages(exc).items() for m in msgs]
-        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
-    response = StreamingHttpResponse(csv_lines(qs), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind}s.csv"'
-    return response
+def record_export(request: HttpRequest, kind: str, fmt: str = "csv") -> HttpResponse:
+    """The list as CSV, XLSX or vCard, with its filters, only what the user may see, streamed
+    (a big XLSX becomes a background job whose page links to the file)."""
+    from . import export_views
+
+    return export_views.export_response(request, kind, fmt)
 
 
 def _ids(values: list[str]) -> list[int]:
