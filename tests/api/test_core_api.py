@@ -176,3 +176,12 @@ def test_unknown_api_paths_are_json_404(api):
     for path in ("nope", "accounts/", "accounts/1/nope"):
         r = api["admin"].get(path)
         assert r.status_code == 404 and r.json() == {"detail": r.json()["detail"]}
+
+
+def test_a_role_change_applies_to_the_next_api_request(api, users):
+    """Tokens are remembered for a few seconds per process; a change to the user is seen at once."""
+    assert api["rep_a"].get("users/me").json()["role"] == "sales_rep"
+    users["rep_a"].role = "read_only"
+    users["rep_a"].save()
+    assert api["rep_a"].get("users/me").json()["role"] == "read_only"
+    assert api["rep_a"].post("accounts", {"name": "只读公司"}).status_code == 403
