@@ -246,6 +246,16 @@ class Context:
     choices: dict[str, dict[str, str]]
     by_field: dict[str, str] = field(default_factory=dict)  # field → column
     headers: list[str] = field(default_factory=list)
+    mobile_label: str = ""
+    name_keys: dict[str, str] = field(default_factory=dict)  # a bounded cache of _name_key
+
+    def name_key(self, name: str) -> str:
+        key = self.name_keys.get(name)
+        if key is None:
+            if len(self.name_keys) > 300_000:  # bounded: memory stays flat however long the file
+                self.name_keys.clear()
+            key = self.name_keys[name] = _name_key(name)
+        return key
 
     @classmethod
     def load(cls, actor: User, imp: Import) -> Context:
@@ -258,7 +268,8 @@ class Context:
         return cls(actor=actor, target=imp.target, mapping=mapping, match_key=imp.match_key,
                    defs=field_defs(imp.target), owners=owners,
                    choices={n: _choice_table(model, n) for n in _CHOICE_FIELDS[imp.target]},
-                   by_field={f: h for h, f in mapping.items() if f}, headers=list(imp.headers))
+                   by_field={f: h for h, f in mapping.items() if f}, headers=list(imp.headers),
+                   mobile_label=str(_("Mobile")))
 
 
 @dataclass
@@ -279,6 +290,7 @@ class Item:
     tags: list[str] = field(default_factory=list)
     external_id: str = ""
     owner: tuple[int, int | None] | None = None
+    search: str = ""
 
 
 def _choice(table: dict[str, str], text: str) -> str:
@@ -318,7 +330,7 @@ def _to_data(ctx: Context, row: Row) -> Item:
         item.provided.add(fld)
         if fld in ("phone", "mobile") or (fld == "email" and ctx.target == "contact"):
             bucket = emails if fld == "email" else phones
-            label = "" if fld == "email" else (_("Mobile") if fld == "mobile" else "")
+            label = ctx.mobile_label if fld == "mobile" else ""
             for part in [p for p in _SPLIT.split(text) if p.strip()] if fld == "email" or "," in text \
                     or "，" in text or ";" in text else [text]:
                 sources[f"{'emails' if fld == 'email' else 'phones'}.{len(bucket)}"] = column
@@ -543,7 +555,7 @@ def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) 
             if visible is not None:
                 qs = qs.filter(pk__in=visible)
             for pk, name, account_id in qs.values_list("pk", "name", "primary_account_id"):
-                known.setdefault(("name", (_name_key(name), account_id)), pk)
+                known.setdefault(("name", (ctx.name_key(name), account_id)), pk)
     else:
         names = {it.cleaned.get("name", "") for it in fresh}
         phones = {it.cleaned["phone"] for it in fresh if it.cleaned.get("phone")}
@@ -565,7 +577,7 @@ def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) 
             keys = [(m[0], m[2]) for m in it.cleaned["methods"]]
             account = accounts.get(it.account_name) or (("new", it.account_name) if it.account_name else None)
             if account is not None:
-                keys.append(("name", (_name_key(it.cleaned["name"]), account)))
+                keys.append(("name", (ctx.name_key(it.cleaned["name"]), account)))
         else:
             keys = [("name", it.cleaned["name"].lower())] + \
                 [(k, it.cleaned[k]) for k in ("phone", "email") if it.cleaned.get(k)]
@@ -587,10 +599,23 @@ def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) 
 def plan_chunk(ctx: Context, rows: list[Row]) -> tuple[list[Item], dict[str, int]]:
     """Every row of the chunk cleaned and decided (new, update, reject, flag), with a fixed number of
     queries; nothing is written. Returns the items and the existing companies by name."""
+    return decide(ctx, prepare(ctx, rows))
+
+
+def prepare(ctx: Context, rows: list[Row]) -> list[Item]:
+    """The part of planning that needs no database: mapping, splitting addresses, cleaning, search text.
+    Runs in a worker process for large files."""
     items = [_to_data(ctx, row) for row in rows]
     _split_lines(items)
     for it in items:
         _clean(ctx, it)
+        if ctx.target == "contact" and it.action != "reject":
+            it.search = _contact_text(it.cleaned["name"], it.cleaned["methods"])
+    return items
+
+
+def decide(ctx: Context, items: list[Item]) -> tuple[list[Item], dict[str, int]]:
+    """Match keys, companies and possible duplicates for cleaned items: a fixed number of queries."""
     valid = [it for it in items if it.action != "reject"]
     if ctx.match_key:
         matches = _find_matches(ctx, valid)
@@ -673,7 +698,7 @@ def _fast_phone_keys(e164: str) -> list[str]:
     return phone_search_keys(e164)
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=300_000)
 def _name_text(name: str) -> str:
     return search_text(names=[name])
 
@@ -767,7 +792,8 @@ class _Writer:
             consent = c["marketing_consent"]
             contacts.append((pk, c["name"], c["title"], c["department"], account, phone, email,
                              self._date(c["birthday"]), c["preferred_channel"], consent,
-                             self.stamp if consent else None, c["description"], _contact_text(c["name"], ms),
+                             self.stamp if consent else None, c["description"],
+                             it.search or _contact_text(c["name"], ms),
                              owner, team, 1, json.dumps(c["custom"], ensure_ascii=False), self.stamp, self.stamp))
             firsts: set[str] = set()
             for kind, value, normalized, label in ms:
@@ -990,6 +1016,44 @@ def _chunks(imp: Import, skip: int = 0) -> Iterator[tuple[int, list[Row]]]:
             yield number, rows
 
 
+_WORKER_CTX: Context | None = None
+PARALLEL_FROM = 3  # chunks: smaller files are cleaned in this process
+
+
+def _prepare_in_worker(rows: list[Row]) -> list[Item]:
+    assert _WORKER_CTX is not None
+    return prepare(_WORKER_CTX, rows)
+
+
+def _prepared(ctx: Context, imp: Import, skip: int, total: int) -> Iterator[tuple[int, list[Item]]]:
+    """(number, cleaned items) in order. For a large file forked processes clean the next chunks while
+    this one queries and writes; the workers never touch the database (only this process does)."""
+    global _WORKER_CTX
+    import multiprocessing
+    import os
+    from collections import deque
+
+    workers = min(2, os.cpu_count() or 1)
+    if total < PARALLEL_FROM * CHUNK or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for number, rows in _chunks(imp, skip):
+            yield number, prepare(ctx, rows)
+        return
+    _WORKER_CTX = ctx
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pending: deque = deque()
+            for number, rows in _chunks(imp, skip):
+                pending.append((number, pool.apply_async(_prepare_in_worker, (rows,))))
+                if len(pending) > workers * 2:  # a few chunks ahead, no more: memory stays flat
+                    n, result = pending.popleft()
+                    yield n, result.get()
+            while pending:
+                n, result = pending.popleft()
+                yield n, result.get()
+    finally:
+        _WORKER_CTX = None
+
+
 def scan(imp: Import) -> int:
     """Read the whole file once before writing anything: a file that breaks halfway (bad bytes, a damaged
     workbook) is refused with nothing changed. Returns the number of rows."""
@@ -1096,8 +1160,8 @@ def run_import(imp_id: int, job_id: str | None = None,
         done = min(total, first * CHUNK)
         if job_id:
             progress(job_id, done, total, _("Importing…"))
-        for number, rows in _chunks(imp, skip=first):
-            items, accounts = plan_chunk(ctx, rows)
+        for number, prepared in _prepared(ctx, imp, first, total):
+            items, accounts = decide(ctx, prepared)
             counts = write_chunk(ctx, imp, number, items, accounts)
             done += counts["rows"]
             if job_id:
