@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     from guanxi.customers import export_cli
 
     export_cli.add_command(sub)
+
+    from guanxi.customers import import_cli
+
+    p = sub.add_parser("import", help="import contacts or accounts from CSV, Excel (.xlsx) or vCard")
+    import_cli.add_arguments(p)
+    p.set_defaults(func=import_cli.cmd_import)
     return parser
 
 
