@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import record_views, views
+from . import import_views, record_views, views
 
 app_name = "customers"
 
@@ -35,4 +35,10 @@ urlpatterns += [
       for kind, prefix in (("account", "accounts"), ("contact", "contacts"))],
     path("exports/<uuid:pk>/", export_views.export_job, name="export_job"),
     path("exports/<uuid:pk>/download/", export_views.export_download, name="export_download"),
+    path("imports/new/", import_views.import_upload, name="import_upload"),
+    path("imports/<int:pk>/mapping/", import_views.import_mapping, name="import_mapping"),
+    path("imports/<int:pk>/preview/", import_views.import_preview, name="import_preview"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/undo/", import_views.import_undo, name="import_undo"),
+    path("imports/<int:pk>/rejected.csv", import_views.import_rejected, name="import_rejected"),
 ]

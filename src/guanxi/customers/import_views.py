@@ -1,0 +1,158 @@
+"""Import pages: upload → mapping → preview → commit (a job with a progress bar) → result, rejected rows, undo."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import import_services as imports
+from .fileio import FIELDS
+from .import_models import Import, ImportStatus, ImportTarget
+from .services import validation_messages
+
+
+def _editor(request: HttpRequest) -> None:
+    if not request.user.can_edit:
+        raise PermissionDenied(_("Your role may not change records."))
+
+
+def _get(request: HttpRequest, pk: int) -> Import:
+    _editor(request)
+    return get_object_or_404(imports.visible_imports(request.user), pk=pk)
+
+
+FIELD_LABELS = {
+    "name": _("Name"), "family_name": _("Family name"), "given_name": _("Given name"), "title": _("Job title"),
+    "department": _("Department"), "phone": _("Phone"), "mobile": _("Mobile"), "email": _("Email"),
+    "account": _("Company"), "address": _("Address (one line)"), "province": _("Province"), "city": _("City"),
+    "district": _("District"), "street": _("Street"), "postcode": _("Postcode"), "country": _("Country"),
+    "birthday": _("Birthday"), "preferred_channel": _("Preferred channel"), "marketing_consent": _("Marketing consent"),
+    "tags": _("Tags"), "notes": _("Notes"), "external_id": _("External id"), "owner": _("Owner (user name)"),
+    "industry": _("Industry"), "size": _("Size"), "classification": _("Classification"), "source": _("Source"),
+    "lifecycle_stage": _("Lifecycle stage"), "website": _("Website"),
+}
+
+
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    _editor(request)
+    target = request.POST.get("target") or request.GET.get("target") or "contact"
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors["file"] = [_("Choose a file.")]
+        else:
+            try:
+                imp = imports.upload(request.user, target, upload, upload.name)
+            except ValidationError as exc:
+                errors = validation_messages(exc)
+            else:
+                return redirect("customers:import_mapping", imp.pk)
+    recent = imports.visible_imports(request.user)[:10]
+    return render(request, "customers/import_upload.html", {
+        "target": target if target in FIELDS else "contact", "targets": ImportTarget.choices, "errors": errors,
+        "recent": recent, "limit": imports.max_bytes()}, status=400 if errors else 200)
+
+
+@login_required
+def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = _get(request, pk)
+    if imp.status != ImportStatus.UPLOADED:
+        return redirect("customers:import_detail", imp.pk)
+    mapping, match_key, errors = dict(imp.mapping), imp.match_key, {}
+    if request.method == "POST":
+        mapping = {h: request.POST.get(f"col-{i}") or None for i, h in enumerate(imp.headers)}
+        match_key = request.POST.get("match_key", "")
+        if request.POST.get("action") == "load":
+            try:
+                mapping = imports.apply_template(request.user, imp, request.POST.get("template"))
+            except ValidationError as exc:
+                errors = validation_messages(exc)
+        else:
+            try:
+                imports.set_mapping(request.user, imp, mapping, match_key, request.POST.get("template_name", ""))
+            except ValidationError as exc:
+                errors = validation_messages(exc)
+            else:
+                return redirect("customers:import_preview", imp.pk)
+    customs = imports.custom_labels(imp.target)
+    choices = [(f, FIELD_LABELS.get(f, f)) for f in FIELDS[imp.target]] + \
+        [(f"custom.{k}", label) for k, label in customs.items()]
+    sample: list[dict] = []
+    try:
+        sample = [it.cells for it in imports.preview(request.user, imp, 0, 3).items]
+    except ValidationError:
+        pass
+    columns = [{"index": i, "header": h, "field": mapping.get(h) or "",
+                "samples": [s.get(h, "") for s in sample]} for i, h in enumerate(imp.headers)]
+    match_choices = [("email", FIELD_LABELS["email"]), ("phone", FIELD_LABELS["phone"]),
+                     ("external_id", FIELD_LABELS["external_id"])] + [(f"custom.{k}", v) for k, v in customs.items()]
+    return render(request, "customers/import_mapping.html", {
+        "imp": imp, "columns": columns, "choices": choices, "match_key": match_key, "match_choices": match_choices,
+        "templates": imports.templates_for(request.user, imp.target), "errors": errors,
+    }, status=400 if errors else 200)
+
+
+@login_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = _get(request, pk)
+    if request.method == "POST":
+        try:
+            imports.start_import(request.user, imp)
+        except ValidationError as exc:
+            for messages_ in validation_messages(exc).values():
+                for message in messages_:
+                    messages.error(request, message)
+            return redirect("customers:import_preview", imp.pk)
+        return redirect("customers:import_detail", imp.pk)
+    if imp.status != ImportStatus.UPLOADED:
+        return redirect("customers:import_detail", imp.pk)
+    try:
+        page = int(request.GET.get("page", "0"))
+    except ValueError:
+        page = 0
+    try:
+        result = imports.preview(request.user, imp, max(0, min(page, 100_000)))
+    except ValidationError as exc:
+        return render(request, "customers/import_upload.html", {
+            "target": imp.target, "targets": ImportTarget.choices, "errors": validation_messages(exc),
+            "recent": imports.visible_imports(request.user)[:10], "limit": imports.max_bytes()}, status=400)
+    return render(request, "customers/import_preview.html", {"imp": imp, "result": result,
+                                                             "mapped": {h: f for h, f in imp.mapping.items() if f}})
+
+
+@login_required
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = _get(request, pk)
+    running = imp.status in (ImportStatus.RUNNING, ImportStatus.UNDOING)
+    return render(request, "customers/import_detail.html", {
+        "imp": imp, "running": running, "job": imp.undo_job if imp.status in (
+            ImportStatus.UNDOING, ImportStatus.UNDONE) and imp.undo_job else imp.job,
+        "summary": imports.summary(imp)})
+
+
+@login_required
+@require_POST
+def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = _get(request, pk)
+    try:
+        imports.start_undo(request.user, imp)
+    except ValidationError as exc:
+        for messages_ in validation_messages(exc).values():
+            for message in messages_:
+                messages.error(request, message)
+    return redirect("customers:import_detail", imp.pk)
+
+
+@login_required
+def import_rejected(request: HttpRequest, pk: int) -> HttpResponse:
+    imp = _get(request, pk)
+    response = StreamingHttpResponse(imports.rejected_csv(imp), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{imp.pk}-rejected.csv"'
+    return response
