@@ -22,8 +22,8 @@ def csv_file(text, name="客户.csv", encoding="gbk"):
 def test_the_whole_flow_in_the_pages(client, users, django_capture_on_commit_callbacks):
     client.force_login(users["rep_a"])
     assert 'id="import-link"' in client.get("/contacts/").content.decode()
-    response = client.post("/imports/new/", {"target": "contact",
-                                              "file": csv_file("姓名,手机,备注\n张伟,138 0013 8000,老客户\n李娜,12,\n")})
+    upload = csv_file("姓名,手机,备注\n张伟,138 0013 8000,老客户\n李娜,12,\n")
+    response = client.post("/imports/new/", {"target": "contact", "file": upload})
     imp = Import.objects.get()
     assert response.status_code == 302 and response.url == f"/imports/{imp.pk}/mapping/"
     page = client.get(response.url).content.decode()
@@ -52,7 +52,8 @@ def test_the_whole_flow_in_the_pages(client, users, django_capture_on_commit_cal
 
 def test_a_bad_file_is_a_field_error_on_the_page(client, users):
     client.force_login(users["rep_a"])
-    response = client.post("/imports/new/", {"target": "contact", "file": SimpleUploadedFile("a.xls", b"\xd0\xcf\x11\xe0xx")})
+    old_excel = SimpleUploadedFile("a.xls", b"\xd0\xcf\x11\xe0xx")
+    response = client.post("/imports/new/", {"target": "contact", "file": old_excel})
     assert response.status_code == 400 and 'id="file-error"' in response.content.decode()
     assert not Import.objects.exists()
 

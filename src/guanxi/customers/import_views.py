@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from . import import_services as imports
@@ -27,14 +28,14 @@ def _get(request: HttpRequest, pk: int) -> Import:
 
 
 FIELD_LABELS = {
-    "name": _("Name"), "family_name": _("Family name"), "given_name": _("Given name"), "title": _("Job title"),
-    "department": _("Department"), "phone": _("Phone"), "mobile": _("Mobile"), "email": _("Email"),
-    "account": _("Company"), "address": _("Address (one line)"), "province": _("Province"), "city": _("City"),
-    "district": _("District"), "street": _("Street"), "postcode": _("Postcode"), "country": _("Country"),
-    "birthday": _("Birthday"), "preferred_channel": _("Preferred channel"), "marketing_consent": _("Marketing consent"),
-    "tags": _("Tags"), "notes": _("Notes"), "external_id": _("External id"), "owner": _("Owner (user name)"),
-    "industry": _("Industry"), "size": _("Size"), "classification": _("Classification"), "source": _("Source"),
-    "lifecycle_stage": _("Lifecycle stage"), "website": _("Website"),
+    "name": _l("Name"), "family_name": _l("Family name"), "given_name": _l("Given name"), "title": _l("Job title"),
+    "department": _l("Department"), "phone": _l("Phone"), "mobile": _l("Mobile"), "email": _l("Email"),
+    "account": _l("Company"), "address": _l("Address (one line)"), "province": _l("Province"), "city": _l("City"),
+    "district": _l("District"), "street": _l("Street"), "postcode": _l("Postcode"), "country": _l("Country"),
+    "birthday": _l("Birthday"), "preferred_channel": _l("Preferred channel"), "marketing_consent": _l("Marketing consent"),
+    "tags": _l("Tags"), "notes": _l("Notes"), "external_id": _l("External id"), "owner": _l("Owner (user name)"),
+    "industry": _l("Industry"), "size": _l("Size"), "classification": _l("Classification"), "source": _l("Source"),
+    "lifecycle_stage": _l("Lifecycle stage"), "website": _l("Website"),
 }
 
 
