@@ -287,3 +287,21 @@ def test_query_count_per_chunk_is_bounded(users, zhang, django_assert_max_num_qu
         result = imports.run_import(imp.pk)
     assert (result.created, result.updated) == (600, 1)
 
+
+
+def test_vcard_and_xlsx_files_import(users, tmp_path):
+    rep = users["rep_a"]
+    vcard = ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:王芳\r\nN:王;芳;;;\r\nORG:月亮科技\r\nTEL;TYPE=CELL:13712345678\r\n"
+             "EMAIL:wang@moon.cn\r\nEND:VCARD\r\n").encode()
+    imp = imports.upload(rep, "contact", io.BytesIO(vcard), "cards.vcf")
+    assert imp.format == "vcard"
+    assert commit(rep, imp).created == 1
+    assert Contact.objects.get(name="王芳").primary_account.name == "月亮科技"
+    from guanxi.customers.fileio import write_xlsx
+
+    path = tmp_path / "book.xlsx"
+    write_xlsx(str(path), ["Name", "Mobile", "Company"], [["Ann Lee", 13811112222, "Moon Ltd"]])
+    with open(path, "rb") as fh:
+        imp = imports.upload(rep, "contact", fh, "book.xlsx")
+    assert commit(rep, imp).created == 1
+    assert Contact.objects.get(name="Ann Lee").phone == "+8613811112222"
