@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from guanxi.core.models import Team
-from guanxi.core.services import assignable_users, share_record
+from guanxi.core.people_services import share_record
+from guanxi.core.services import assignable_users
 from guanxi.customers import services
 from guanxi.customers.models import Account, Contact
 

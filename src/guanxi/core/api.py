@@ -414,3 +414,6 @@ def get_job(request: HttpRequest, id: uuid.UUID):
     return {"id": job.pk, "kind": job.kind, "label": job.label, "status": job.status, "total": job.total,
             "done": job.done, "percent": job.percent, "message": job.message, "created_at": utc(job.created_at),
             "updated_at": utc(job.updated_at)}
+
+
+from . import api_people  # noqa: E402, F401  (registers its operations on this router)

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from .customfield_services import create_custom_field, update_custom_field
 from .models import CustomField, FieldType, SavedView, User
+from .people_services import SAVED_VIEW_MODELS, save_view
 
-SAVED_VIEW_MODELS = ("account", "contact")
 CUSTOM_FIELD_MODELS = [("account", _lazy("Accounts")), ("contact", _lazy("Contacts"))]
 
 
@@ -29,11 +29,7 @@ class SavedViewForm(forms.Form):
         return params.urlencode()
 
     def save(self, user: User) -> SavedView:
-        view, _created = SavedView.objects.update_or_create(
-            user=user, model=self.cleaned_data["model"], name=self.cleaned_data["name"].strip(),
-            defaults={"query": self.cleaned_data["query"]},
-        )
-        return view
+        return save_view(user, self.cleaned_data["model"], self.cleaned_data["name"], self.cleaned_data["query"])
 
 
 class CustomFieldForm(forms.Form):

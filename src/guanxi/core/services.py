@@ -9,15 +9,14 @@ import time
 from datetime import UTC, timedelta
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .db import prepared
-from .models import MANAGER_ROLES, ApiToken, LoginFailure, Role, Share, Team, User
+from .models import MANAGER_ROLES, ApiToken, LoginFailure, Role, Team, User
 from .records import fail
 
 
@@ -50,11 +49,7 @@ def create_team(actor: User | None, name: str, parent: Team | None = None) -> Te
     return Team.objects.create(name=name, parent=parent)
 
 
-@transaction.atomic
-def create_user(actor: User | None, *, username: str, password: str, role: str = Role.SALES_REP,
-                team: Team | None = None, first_name: str = "", last_name: str = "", email: str = "") -> User:
-    if actor is not None and not actor.is_administrator:
-        raise PermissionDenied(_("Only an administrator may manage users."))
+def new_user_errors(username: str, password: str, role: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not username or User.objects.filter(username=username).exists():
         errors["username"] = [_("Choose another user name.")]
@@ -62,7 +57,15 @@ def create_user(actor: User | None, *, username: str, password: str, role: str =
         errors["role"] = [_("Unknown role.")]
     if not password or len(password) < 8:
         errors["password"] = [_("At least 8 characters.")]
-    fail(errors)
+    return errors
+
+
+@transaction.atomic
+def create_user(actor: User | None, *, username: str, password: str, role: str = Role.SALES_REP,
+                team: Team | None = None, first_name: str = "", last_name: str = "", email: str = "") -> User:
+    if actor is not None and not actor.is_administrator:
+        raise PermissionDenied(_("Only an administrator may manage users."))
+    fail(new_user_errors(username, password, role))
     user = User(username=username, role=role, team=team, first_name=first_name, last_name=last_name, email=email,
                 is_staff=role == Role.ADMIN, is_superuser=role == Role.ADMIN)
     user.set_password(password)
@@ -147,18 +150,6 @@ def record_login_failure(username: str, address: str) -> None:
 
 def clear_login_failures(username: str) -> None:
     LoginFailure.objects.filter(username=username.lower()[:150]).delete()
-
-
-@transaction.atomic
-def share_record(actor: User, obj: models.Model, *, user: User | None = None, team: Team | None = None) -> Share:
-    if not actor.can_edit or not type(obj).objects.editable_by(actor).filter(pk=obj.pk).exists():
-        raise PermissionDenied(_("You may not share this record."))
-    if (user is None) == (team is None):
-        raise ValidationError({"user": [_("Share with one user or one team.")]})
-    share, _created = Share.objects.get_or_create(
-        content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk, user=user, team=team
-    )
-    return share
 
 
 def create_token(user: User, name: str) -> str:
