@@ -7,6 +7,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from guanxi.activities.models import Note
 from guanxi.activities.services import add_note
@@ -155,7 +156,7 @@ def test_undo_is_refused_when_the_survivor_changed_since(two, users):
     merge = _merge(users["rep_a"], first, second)
     kept = Contact.objects.get(pk=first.pk)
     customers.update_contact(users["rep_a"], kept, {"title": "总监"}, kept.version)
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         services.undo_merge(users["rep_a"], merge)
     assert "changed after the merge" in str(refused.value)
     assert not Contact.objects.filter(pk=second.pk).exists()
