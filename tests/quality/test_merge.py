@@ -13,8 +13,8 @@ from guanxi.activities.models import Note
 from guanxi.activities.services import add_note
 from guanxi.core.customfield_services import create_custom_field
 from guanxi.core.models import AuditAction, AuditEntry, Share
+from guanxi.core.people_services import share_record
 from guanxi.core.records import EditConflict
-from guanxi.core.services import share_record
 from guanxi.customers import services as customers
 from guanxi.customers.models import Account, Address, Contact, ContactMethod
 from guanxi.customers.timeline import timeline_for
