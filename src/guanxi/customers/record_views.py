@@ -14,8 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from guanxi.activities.services import add_note
-from guanxi.core.models import CustomField
+from guanxi.core.models import CustomField, Team
+from guanxi.core.people_services import shares_of
 from guanxi.core.records import EditConflict, audit_trail
+from guanxi.core.services import visible_users
 from guanxi.core.ui import ChangeDescriber, is_htmx
 
 from .models import Account, Contact
@@ -55,7 +57,11 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         "audit": list(zip(entries, ChangeDescriber(k.model, user).describe([e.changes for e in entries]),
                           strict=True)),
         **_timeline_context(obj, user),
+        "shares": list(shares_of(obj)),
     }
+    if user.can_edit and k.model.objects.editable_by(user).filter(pk=obj.pk).exists():
+        context["share_users"] = visible_users(user).exclude(pk=user.pk).order_by("username")
+        context["share_teams"] = Team.objects.order_by("path")
     if isinstance(obj, Account):
         context["contacts"] = Contact.objects.visible_to(user).filter(accounts=obj).select_related("owner") \
             .order_by("name", "pk")[:100]

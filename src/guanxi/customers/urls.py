@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import import_views, record_views, views
+from . import import_views, record_views, share_views, views
 
 app_name = "customers"
 
@@ -16,6 +16,9 @@ def _routes(kind: str, prefix: str) -> list:
         path(f"{prefix}/<int:pk>/edit/", record_views.record_edit, k, name=f"{kind}_edit"),
         path(f"{prefix}/<int:pk>/delete/", record_views.record_delete, k, name=f"{kind}_delete"),
         path(f"{prefix}/<int:pk>/notes/", record_views.record_note, k, name=f"{kind}_note"),
+        path(f"{prefix}/<int:pk>/shares/", share_views.record_share, k, name=f"{kind}_share"),
+        path(f"{prefix}/<int:pk>/shares/<int:share_id>/delete/", share_views.record_unshare, k,
+             name=f"{kind}_unshare"),
     ]
 
 
