@@ -222,3 +222,21 @@ def test_print_needs_login_and_the_list_offers_it(people, users, client):
     client.force_login(users["rep_a"])
     page = client.get("/contacts/")
     assert b'id="print-bar"' in page.content and b'formaction="/contacts/print/"' in page.content
+
+
+def test_guanxi_pdf_font_embeds_a_truetype_font(monkeypatch):
+    import reportlab
+
+    vera = str(__import__("pathlib").Path(reportlab.__file__).parent / "fonts" / "Vera.ttf")  # ships with ReportLab
+    monkeypatch.setenv(printing.FONT_ENV, vera)
+    font = printing.pdf_font()
+    assert font != printing.CID_FONT
+    out = io.BytesIO()
+    printing.render_pdf(printing.envelope_pages(ENVELOPES["dl"], [ALICE], measure=printing.font_measure(font)), out,
+                        font)
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    assert "Alice Smith" in reader.pages[0].extract_text()
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    assert any("/FontFile2" in f.get_object()["/FontDescriptor"] for f in
+               (v.get_object()["/DescendantFonts"][0] if "/DescendantFonts" in v.get_object() else v
+                for v in fonts.values()) if "/FontDescriptor" in f.get_object())
