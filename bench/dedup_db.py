@@ -146,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         print(log, file=sys.stderr)
         return 1
     figures.update(_count(env, home / "injected.json"))
-    figures["log_tail"] = log.strip().splitlines()[-1]
+    lines = log.strip().splitlines()
+    figures["phases"] = [line.strip() for line in lines if " s  " in line]  # the engine's timed phases
+    figures["log_tail"] = lines[-1]
     print(json.dumps(figures, ensure_ascii=False) if args.json else
           "\n".join(f"{k:>18}: {v}" for k, v in figures.items()))
     print(f"data kept in {home}", file=sys.stderr)
