@@ -108,6 +108,8 @@ if _db["ENGINE"] != "django.db.backends.sqlite3" and env("DB_POOL", ""):
         "timeout": 10,
     }
 DATABASES = {"default": _db}
+# The largest file an import accepts (refused while it is uploaded, before anything is parsed).
+IMPORT_MAX_BYTES = int(env("IMPORT_MAX_BYTES", str(512 * 1024 * 1024)))
 # Seconds a server process remembers an API token (0: look it up on every request).
 TOKEN_CACHE_SECONDS = int(env("TOKEN_CACHE_SECONDS", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -44,7 +44,7 @@ from guanxi.quality.normalize import (
 )
 
 from . import services
-from .fileio import DEFAULT_MAX_BYTES, FIELDS, FileFormatError, Row, check_mapping, guess_mapping, open_rows
+from .fileio import FIELDS, FileFormatError, Row, check_mapping, guess_mapping, open_rows
 from .fileio import apply_template as _apply_template
 from .fileio import rejected_csv_chunks as _rejected_csv_chunks
 from .import_models import ExternalKey, Import, ImportBatch, ImportStatus, ImportTemplate
@@ -61,11 +61,8 @@ _BATCH_ROWS = 500  # rows per multi-row INSERT on SQLite (999 variables on old b
 
 
 def max_bytes() -> int:
-    """The largest upload (GUANXI_IMPORT_MAX_BYTES; settings.IMPORT_MAX_BYTES in tests)."""
-    import os
-
-    value = getattr(settings, "IMPORT_MAX_BYTES", None) or os.environ.get("GUANXI_IMPORT_MAX_BYTES")
-    return int(value) if value else DEFAULT_MAX_BYTES
+    """The largest upload (GUANXI_IMPORT_MAX_BYTES)."""
+    return settings.IMPORT_MAX_BYTES
 
 
 def import_dir() -> Path:
