@@ -45,3 +45,11 @@ urlpatterns += [
     path("imports/<int:pk>/undo/", import_views.import_undo, name="import_undo"),
     path("imports/<int:pk>/rejected.csv", import_views.import_rejected, name="import_rejected"),
 ]
+
+# Personal-data requests (PIPL / GDPR): export and erasure of one contact.
+from . import privacy_views  # noqa: E402
+
+urlpatterns += [
+    path("contacts/<int:pk>/personal-data.json", privacy_views.contact_personal_data, name="contact_personal_data"),
+    path("contacts/<int:pk>/erase/", privacy_views.contact_erase, name="contact_erase"),
+]
