@@ -153,6 +153,7 @@ def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 api.add_router("/", core_router)
 api.add_router("/", "guanxi.customers.export_api.router")  # before customers: /contacts/export is no {id}
 api.add_router("/", "guanxi.quality.api.router")  # before customers: /contacts/possible-duplicates is no {id}
+api.add_router("/", "guanxi.quality.health_api.router")
 api.add_router("/", customers_router)
 api.add_router("/", "guanxi.customers.privacy_api.router")
 api.add_router("/", "guanxi.customers.api_shares.router")

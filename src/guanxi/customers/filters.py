@@ -16,7 +16,18 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import CustomField, FieldType
 from guanxi.core.search import matching
 
-from .models import Account, Classification, CompanySize, Contact, Industry, LifecycleStage, Source
+from .models import (
+    Account,
+    Address,
+    Classification,
+    CompanySize,
+    Contact,
+    ContactMethod,
+    ContactMethodKind,
+    Industry,
+    LifecycleStage,
+    Source,
+)
 
 ACCOUNT_SORTS = ["-id", "id", "name", "-name", "-updated_at", "updated_at", "classification", "-classification"]
 CONTACT_SORTS = ["-id", "id", "name", "-name", "-updated_at", "updated_at"]
@@ -26,6 +37,36 @@ _CHOICE_FILTERS = {
               "source": Source, "size": CompanySize},
     Contact: {},
 }
+
+
+
+def _has_address(link: str) -> models.Exists:
+    return models.Exists(Address.objects.filter(**{link: models.OuterRef("pk")}))
+
+
+def missing_rules(model: type[models.Model]) -> dict[str, models.Q]:
+    """`missing=<field>`: the records with no value in that field (the data-health page links here)."""
+    if model is Contact:
+        return {"phone": models.Q(phone=""), "email": models.Q(email=""), "title": models.Q(title=""),
+                "account": models.Q(primary_account__isnull=True), "address": ~models.Q(_has_address("contact")),
+                "birthday": models.Q(birthday__isnull=True), "owner": models.Q(owner__isnull=True)}
+    if model is Account:
+        return {"industry": models.Q(industry=""), "size": models.Q(size=""),
+                "classification": models.Q(classification=""), "phone": models.Q(phone=""),
+                "website": models.Q(website=""), "address": ~models.Q(_has_address("account")),
+                "owner": models.Q(owner__isnull=True)}
+    return {}
+
+
+def invalid_rules() -> dict[str, models.Q]:
+    """`invalid=phone|email` (contacts): a stored phone not in E.164, an email whose normalised form is empty
+    (rows kept as typed by older imports or direct database loads)."""
+    methods = ContactMethod.objects.filter(contact=models.OuterRef("pk"))
+    return {
+        "phone": models.Q(models.Exists(methods.filter(kind=ContactMethodKind.PHONE).exclude(
+            normalized__startswith="+"))),
+        "email": models.Q(models.Exists(methods.filter(kind=ContactMethodKind.EMAIL, normalized=""))),
+    }
 
 
 def _get(params: Mapping[str, Any], key: str) -> list[str]:
@@ -124,6 +165,13 @@ def apply_filters(qs: models.QuerySet, params: Mapping[str, Any], user) -> model
         for value in _get(params, "parent"):
             if (pk := _int(value, "parent", errors)) is not None:
                 qs = qs.filter(parent_id=pk)
+    rules = missing_rules(model)
+    for name, known in (("missing", rules), ("invalid", invalid_rules() if model is Contact else {})):
+        for value in _get(params, name):
+            if value in known:
+                qs = qs.filter(known[value])
+            else:
+                errors[name] = [_("Not a choice: %(bad)s.") % {"bad": value}]
     for bound, op in (("updated_after", "gte"), ("updated_before", "lt")):
         for value in _get(params, bound):
             try:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import health_views, views
 
 app_name = "quality"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("quality/merges/<int:pk>/", views.merge_detail, name="merge_detail"),
     path("quality/merges/<int:pk>/undo/", views.merge_undo, name="merge_undo"),
     path("quality/possible-duplicates/<str:kind>/", views.possible_duplicates, name="possible_duplicates"),
+    path("quality/health/", health_views.data_health, name="data_health"),
 ]
