@@ -192,3 +192,10 @@ def test_compare_page_shows_levels_and_defaults(pairs_ab, client, users):
     # 王小明 has no department, 汪晓明 has one: the non-empty value is the default.
     assert 'name="choice.department" value="2" checked' in html
     assert "exact" in html and "close" in html
+
+
+def test_possible_duplicates_ignores_digit_like_account_ids(users, client):
+    """Schemathesis found `account=²`: a character that is a digit but not a number."""
+    client.force_login(users["rep_a"])
+    r = client.get("/api/v1/contacts/possible-duplicates", {"name": "王小明", "account": ["²", "１"]})
+    assert r.status_code == 200

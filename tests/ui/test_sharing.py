@@ -42,3 +42,11 @@ def test_a_read_only_user_sees_no_share_form(users, zhang, client):
     account, _contact = zhang
     page = client.get(f"/accounts/{account.pk}/").content.decode()
     assert 'id="shares"' in page and 'name="target"' not in page
+
+
+def test_digit_like_characters_are_refused_not_a_server_error(users, zhang, client):
+    _account, contact = zhang
+    client.force_login(users["rep_a"])
+    for target in ("team:²", "user:１２", "team:99999999999999999999999"):
+        assert client.post(f"/contacts/{contact.pk}/shares/", {"target": target}, follow=True).status_code == 200
+    assert not Share.objects.exists()

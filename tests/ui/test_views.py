@@ -484,3 +484,17 @@ def test_job_progress_polls_until_the_job_ends(login, users):
     assert "100%" in done.content.decode() and "hx-trigger" not in done.content.decode()
     assert "Rebuild" in client.get(reverse("job_list")).content.decode()
     assert login(users["rep_a"]).get(url).status_code == 404
+
+
+def test_the_detail_page_describes_an_address_change(users, zhang, client):
+    """An edit of the addresses is audited as a list; the trail must show it, not fail on it."""
+    from guanxi.customers import services
+
+    _account, contact = zhang
+    contact.refresh_from_db()
+    services.update_contact(users["rep_a"], contact, {"addresses": [{"line": "上海市浦东新区世纪大道100号"}]},
+                            contact.version)
+    client.force_login(users["rep_a"])
+    r = client.get(f"/contacts/{contact.pk}/")
+    assert r.status_code == 200
+    assert "世纪大道100号" in r.content.decode()

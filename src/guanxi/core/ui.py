@@ -160,7 +160,7 @@ class ChangeDescriber:
             return names.get((field.related_model, value), f"#{value}")
         if isinstance(value, bool):
             return _("Yes") if value else _("No")
-        if field is not None and field.choices:
+        if getattr(field, "choices", None):  # reverse relations ("addresses") have no choices
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(value, list):
             return "; ".join(str(v) for v in value) or "—"

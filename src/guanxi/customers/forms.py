@@ -44,7 +44,7 @@ class IdListField(ListField):
 
     def validate(self, value: list[str]) -> None:
         super().validate(value)
-        bad = [v for v in value if not v.isdigit() or not 0 < int(v) < 2**63]
+        bad = [v for v in value if not v.isdecimal() or not 0 < int(v) < 2**63]
         if bad:
             raise forms.ValidationError(_("No such account: %(ids)s.") % {"ids": ", ".join(bad)})
 

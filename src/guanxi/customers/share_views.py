@@ -26,9 +26,9 @@ def record_share(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = get_object_or_404(k.model.objects.visible_to(request.user), pk=pk)
     target_kind, _sep, target_id = request.POST.get("target", "").partition(":")
     user = team = None
-    if target_id.isdigit() and target_kind == "user":
+    if target_id.isdecimal() and len(target_id) < 19 and target_kind == "user":
         user = visible_users(request.user).filter(pk=int(target_id)).first()
-    elif target_id.isdigit() and target_kind == "team":
+    elif target_id.isdecimal() and len(target_id) < 19 and target_kind == "team":
         team = Team.objects.filter(pk=int(target_id)).first()
     try:
         if user is None and team is None:

@@ -249,8 +249,8 @@ def candidates(queryset: models.QuerySet, kind: str, *, name: str = "", phones: 
     if kind == RecordKind.CONTACT and account not in (None, "", []):
         accounts = Account.objects.visible_to(user) if user is not None else Account._base_manager.all()
         ids = account if isinstance(account, list | tuple) else [account]
-        digits = [int(a) for a in ids if str(a).isdigit() and 0 < int(a) < 2**63]
-        texts = [str(a) for a in ids if not str(a).isdigit() and str(a).strip()]
+        digits = [int(a) for a in ids if str(a).isdecimal() and 0 < int(a) < 2**63]
+        texts = [str(a) for a in ids if not str(a).isdecimal() and str(a).strip()]
         account_ids = set(accounts.filter(pk__in=digits).values_list("pk", flat=True)) if digits else set()
         for text in texts[:3]:
             account_ids |= set(matching(accounts, text).values_list("pk", flat=True)[:20])

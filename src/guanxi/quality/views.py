@@ -216,6 +216,6 @@ def possible_duplicates(request: HttpRequest, kind: str) -> HttpResponse:
     found = services.possible_duplicates(
         request.user, kind, name=clean_param(get.get("name")), phones=clean_param(phones, 1000),
         emails=clean_param(emails, 1000), account=[clean_param(a) for a in get.getlist("account_ids")][:5],
-        exclude=int(exclude) if exclude.isdigit() and int(exclude) < 2**63 else None)
+        exclude=int(exclude) if exclude.isdecimal() and int(exclude) < 2**63 else None)
     return render(request, "quality/_possible_duplicates.html",
                   {"found": found, "kind": kind, "detail": f"customers:{kind}_detail"})
