@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
+from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpRequest, QueryDict
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +14,12 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .models import CustomField, User
+
+
+def flash_errors(request: HttpRequest, exc: ValidationError) -> None:
+    """Every message of a failed action as an error message on the next page."""
+    for message in exc.messages:
+        messages.error(request, message)
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -10,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
+
+from guanxi.core.ui import flash_errors
 
 from . import import_services as imports
 from .fileio import FIELDS
@@ -108,9 +109,7 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             imports.start_import(request.user, imp)
         except ValidationError as exc:
-            for messages_ in validation_messages(exc).values():
-                for message in messages_:
-                    messages.error(request, message)
+            flash_errors(request, exc)
             return redirect("customers:import_preview", imp.pk)
         return redirect("customers:import_detail", imp.pk)
     if imp.status != ImportStatus.UPLOADED:
@@ -146,9 +145,7 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         imports.start_undo(request.user, imp)
     except ValidationError as exc:
-        for messages_ in validation_messages(exc).values():
-            for message in messages_:
-                messages.error(request, message)
+        flash_errors(request, exc)
     return redirect("customers:import_detail", imp.pk)
 
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from guanxi.core.models import Share, Team
 from guanxi.core.people_services import share_record, unshare_record
 from guanxi.core.services import visible_users
+from guanxi.core.ui import flash_errors
 
-from .services import validation_messages
 from .views import KINDS
 
 
@@ -36,9 +36,7 @@ def record_share(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         share_record(request.user, obj, user=user, team=team)
         messages.success(request, _("Shared with %(whom)s.") % {"whom": user or team.name})
     except ValidationError as exc:
-        for problems in validation_messages(exc).values():
-            for problem in problems:
-                messages.error(request, problem)
+        flash_errors(request, exc)
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     return redirect(k.url("detail", pk))
