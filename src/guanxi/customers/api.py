@@ -39,7 +39,7 @@ from guanxi.core.search import capped_count, matching
 
 from . import services
 from .api_rows import account_dicts, account_values, contact_dicts, contact_values, json_response
-from .filters import ACCOUNT_SORTS, CONTACT_SORTS, apply_filters
+from .filters import ACCOUNT_SORTS, CONTACT_SORTS, apply_filters, invalid_rules, missing_rules
 from .models import (
     Account,
     AddressKind,
@@ -281,8 +281,19 @@ _DATE_AFTER = Field(None, description="Changed on or after this day (YYYY-MM-DD)
 _DATE_BEFORE = Field(None, description="Changed before this day (YYYY-MM-DD).")
 _FILTERS_DOC = (
     "Filters combine with AND; repeat a parameter for OR within it. Custom fields filter as "
-    "`custom.<key>=value`, numbers, money and dates also as `custom.<key>__gte` / `__lte` / `__gt` / `__lt`."
+    "`custom.<key>=value`, numbers, money and dates also as `custom.<key>__gte` / `__lte` / `__gt` / `__lt`. "
+    "`missing=<field>` keeps the records with no value in that field, `invalid=phone|email` (contacts) those with "
+    "a stored phone or email that is not valid: the figures of the data-health report."
 )
+
+
+def _data_health_filter(rules: dict, description: str) -> Any:
+    """`missing=` / `invalid=`, repeatable; apply_filters refuses other values with a 400 naming the parameter."""
+    return Field(default_factory=list, description=description,
+                 json_schema_extra={"items": {"type": "string", "enum": sorted(rules)}})
+
+
+_MISSING = "Only the records with no value in this field."
 
 
 class AccountQuery(Schema):
@@ -295,6 +306,7 @@ class AccountQuery(Schema):
     owner: list[str] = _OWNER
     tag: list[str] = Field(default_factory=list)
     parent: list[Id] = Field(default_factory=list, description="Subsidiaries of this account.")
+    missing: list[str] = _data_health_filter(missing_rules(Account), _MISSING)
     updated_after: dt.date | None = _DATE_AFTER
     updated_before: dt.date | None = _DATE_BEFORE
     sort: str = sort_field(ACCOUNT_SORTS, "-id")
@@ -307,6 +319,9 @@ class ContactQuery(Schema):
     owner: list[str] = _OWNER
     tag: list[str] = Field(default_factory=list)
     account: list[Id] = Field(default_factory=list, description="Contacts of this account.")
+    missing: list[str] = _data_health_filter(missing_rules(Contact), _MISSING)
+    invalid: list[str] = _data_health_filter(invalid_rules(), "Only the contacts with a phone or email that is "
+                                                              "not valid.")
     updated_after: dt.date | None = _DATE_AFTER
     updated_before: dt.date | None = _DATE_BEFORE
     sort: str = sort_field(CONTACT_SORTS, "-id")
