@@ -156,6 +156,7 @@ api.add_router("/", "guanxi.quality.api.router")  # before customers: /contacts/
 api.add_router("/", "guanxi.quality.health_api.router")
 api.add_router("/", customers_router)
 api.add_router("/", "guanxi.customers.privacy_api.router")
+api.add_router("/", "guanxi.customers.import_api.router")
 api.add_router("/", "guanxi.customers.api_shares.router")
 api.add_router("/", activities_router)
 

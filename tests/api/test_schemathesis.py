@@ -48,6 +48,12 @@ def sample_data(users):
     return {"account": parent, "contact": contact}
 
 
+@pytest.fixture(autouse=True)
+def home(settings, tmp_path):
+    """Uploads (POST /imports) land in a temporary GUANXI_HOME, not the developer's data folder."""
+    settings.HOME = tmp_path
+
+
 @pytest.fixture
 def admin_headers(db, users, sample_data):
     # Requests run inside the test's transaction, as with Django's test client.

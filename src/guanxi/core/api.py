@@ -120,7 +120,8 @@ class JsonParser(Parser):
     def parse_querydict(self, data, list_fields, request):  # type: ignore[no-untyped-def]
         for key, values in data.lists():
             for value in values:
-                _check_text(value, key)
+                if isinstance(value, str):  # request.FILES holds uploaded files, checked by whoever reads them
+                    _check_text(value, key)
         return super().parse_querydict(data, list_fields, request)
 
 
