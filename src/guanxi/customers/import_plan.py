@@ -1,0 +1,173 @@
+"""A chunk of cleaned rows decided: update (a match key found the record), new, or flagged as a possible
+duplicate, with a fixed number of queries per chunk, never one per row. Nothing is written here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from .fileio import Row
+from .import_models import ExternalKey
+from .import_rows import Context, Item, prepare
+from .models import Account, Contact, ContactMethod
+
+MATCH_KEYS = ("email", "phone", "external_id")
+
+
+def _match_value(ctx: Context, item: Item) -> str | None:
+    key, c = ctx.match_key, item.cleaned
+    if key == "email":
+        return next((m[2] for m in c.get("methods", []) if m[0] == "email"), None) if ctx.target == "contact" \
+            else (c.get("email") or None)
+    if key == "phone":
+        return next((m[2] for m in c.get("methods", []) if m[0] == "phone"), None) if ctx.target == "contact" \
+            else (c.get("phone") or None)
+    if key == "external_id":
+        return item.external_id or None
+    if key.startswith("custom."):
+        value = c.get("custom", {}).get(key[7:])
+        return None if value in (None, "") else value
+    return None
+
+
+def _visible_ids(ctx: Context, model: type) -> Any:
+    """A subquery of the ids the actor may edit, or None when that is every row (an administrator)."""
+    return None if ctx.actor.is_administrator else model.objects.editable_by(ctx.actor).values("pk")
+
+
+def _find_matches(ctx: Context, items: list[Item]) -> dict[Any, list[int]]:
+    values = {v for it in items if (v := _match_value(ctx, it)) is not None}
+    if not values:
+        return {}
+    model = Contact if ctx.target == "contact" else Account
+    visible = _visible_ids(ctx, model)
+    found: dict[Any, list[int]] = {}
+    key = ctx.match_key
+    if key in ("email", "phone") and ctx.target == "contact":
+        qs = ContactMethod.objects.filter(kind=key, normalized__in=values)
+        if visible is not None:
+            qs = qs.filter(contact_id__in=visible)
+        pairs = qs.values_list("normalized", "contact_id")
+    elif key in ("email", "phone"):
+        qs = model.objects.filter(**{f"{key}__in": values})
+        pairs = (qs if visible is None else qs.filter(pk__in=visible)).values_list(key, "pk")
+    elif key == "external_id":
+        qs = ExternalKey.objects.filter(target=ctx.target, key__in=values)
+        if visible is not None:
+            qs = qs.filter(object_id__in=visible)
+        pairs = qs.values_list("key", "object_id")
+    else:
+        name = key[7:]
+        qs = model.objects.filter(**{f"custom__{name}__in": list(values)})
+        rows = (qs if visible is None else qs.filter(pk__in=visible)).values_list("pk", "custom")
+        pairs = [(c.get(name), pk) for pk, c in rows]
+    for value, pk in pairs:
+        if pk not in found.setdefault(value, []):
+            found[value].append(pk)
+    return found
+
+
+def _resolve_accounts(ctx: Context, items: list[Item]) -> dict[str, int]:
+    names = {it.account_name for it in items if it.account_name}
+    if not names:
+        return {}
+    qs = Account.objects.visible_to(ctx.actor).filter(name__in=names).order_by("pk").values_list("name", "pk")
+    found: dict[str, int] = {}
+    for name, pk in qs:
+        found.setdefault(name, pk)
+    return found
+
+
+def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) -> None:
+    """Rows without a match-key hit that look like a record the actor can see, or like an earlier row
+    of the same chunk: same normalised phone or email, or same name (pinyin) at the same company."""
+    fresh = [it for it in items if it.action == "new"]
+    if not fresh:
+        return
+    visible = None if ctx.actor.is_administrator else \
+        (Contact if ctx.target == "contact" else Account).objects.visible_to(ctx.actor).values("pk")
+    known: dict[tuple[str, Any], int] = {}
+    if ctx.target == "contact":
+        keys = {(m[0], m[2]) for it in fresh for m in it.cleaned["methods"]}
+        if keys:
+            qs = ContactMethod.objects.filter(normalized__in={k[1] for k in keys})
+            if visible is not None:
+                qs = qs.filter(contact_id__in=visible)
+            for kind, normalized, pk in qs.values_list("kind", "normalized", "contact_id"):
+                known.setdefault((kind, normalized), pk)
+        account_ids = {accounts[it.account_name] for it in fresh if it.account_name in accounts}
+        if account_ids:
+            qs = Contact.objects.filter(primary_account_id__in=account_ids)
+            if visible is not None:
+                qs = qs.filter(pk__in=visible)
+            for pk, name, account_id in qs.values_list("pk", "name", "primary_account_id"):
+                known.setdefault(("name", (ctx.name_key(name), account_id)), pk)
+    else:
+        names = {it.cleaned.get("name", "") for it in fresh}
+        phones = {it.cleaned["phone"] for it in fresh if it.cleaned.get("phone")}
+        emails = {it.cleaned["email"] for it in fresh if it.cleaned.get("email")}
+        qs = Account.objects.filter(name__in=names) | Account.objects.filter(phone__in=phones) | \
+            Account.objects.filter(email__in=emails)
+        if visible is not None:
+            qs = qs.filter(pk__in=visible)
+        for pk, name, phone, email in qs.values_list("pk", "name", "phone", "email"):
+            known.setdefault(("name", name.lower()), pk)
+            if phone:
+                known.setdefault(("phone", phone), pk)
+            if email:
+                known.setdefault(("email", email), pk)
+    seen: dict[tuple[str, Any], int] = {}
+    reasons = {"phone": _("same phone"), "email": _("same email"), "name": _("same name at the same company")}
+    for it in fresh:
+        if ctx.target == "contact":
+            keys = [(m[0], m[2]) for m in it.cleaned["methods"]]
+            account = accounts.get(it.account_name) or (("new", it.account_name) if it.account_name else None)
+            if account is not None:
+                keys.append(("name", (ctx.name_key(it.cleaned["name"]), account)))
+        else:
+            keys = [("name", it.cleaned["name"].lower())] + \
+                [(k, it.cleaned[k]) for k in ("phone", "email") if it.cleaned.get(k)]
+        for key in keys:
+            if key in known:
+                it.action, it.target_id = "flag", known[key]
+                it.reason = _("Possible duplicate of record %(id)s (%(why)s).") % {"id": known[key],
+                                                                                  "why": reasons[key[0]]}
+                break
+            if key in seen:
+                it.action = "flag"
+                it.reason = _("Possible duplicate of line %(line)s of this file (%(why)s).") % {
+                    "line": seen[key], "why": reasons[key[0]]}
+                break
+        for key in keys:
+            seen.setdefault(key, it.line)
+
+
+def plan_chunk(ctx: Context, rows: list[Row]) -> tuple[list[Item], dict[str, int]]:
+    """Every row of the chunk cleaned and decided (new, update, reject, flag), with a fixed number of
+    queries; nothing is written. Returns the items and the existing companies by name."""
+    return decide(ctx, prepare(ctx, rows))
+
+
+def decide(ctx: Context, items: list[Item]) -> tuple[list[Item], dict[str, int]]:
+    """Match keys, companies and possible duplicates for cleaned items: a fixed number of queries."""
+    valid = [it for it in items if it.action != "reject"]
+    if ctx.match_key:
+        matches = _find_matches(ctx, valid)
+        claimed: dict[int, int] = {}
+        for it in valid:
+            value = _match_value(ctx, it)
+            hits = matches.get(value, []) if value is not None else []
+            if len(hits) > 1:
+                it.action, it.reason = "flag", _("Several records have this %(key)s: %(ids)s.") % {
+                    "key": ctx.match_key, "ids": ", ".join(map(str, hits[:5]))}
+            elif hits:
+                if hits[0] in claimed:  # two rows for one record: the second is for a person to look at
+                    it.action, it.target_id = "flag", hits[0]
+                    it.reason = _("Line %(line)s of this file also updates this record.") % {"line": claimed[hits[0]]}
+                else:
+                    it.action, it.target_id = "update", hits[0]
+                    claimed[hits[0]] = it.line
+    accounts = _resolve_accounts(ctx, valid) if ctx.target == "contact" else {}
+    _flag_duplicates(ctx, valid, accounts)
+    return items, accounts
