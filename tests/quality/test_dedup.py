@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from guanxi.quality.compare import compare_column, parse_date, prepare_column
-from guanxi.quality.dedup import dedup, guess_fields, guess_kind, link
+from guanxi.quality.dedup import dedup, dedup_table, guess_fields, guess_kind, link
 from guanxi.quality.fellegi_sunter import Model, best_threshold
 
 FEBRL_FIELDS = {
@@ -190,3 +190,29 @@ def test_synthetic_bilingual_contacts_with_injected_duplicates():
           f"recall {scores['recall']:.4f}, F1 {scores['f1']:.4f}")
     assert scores["f1"] >= 0.97
     assert result.candidates < 30 * len(rows)
+
+
+def test_mainland_mobiles_normalise_as_phonenumbers_does():
+    """The shortcut for 1[3-9]xxxxxxxxx mobiles gives exactly what the phonenumbers parser gives."""
+    import phonenumbers
+
+    from guanxi.quality.normalize import normalize_phone
+
+    rng = random.Random(5)
+    numbers = [f"1{p}{rng.randrange(10**9):09d}" for p in "3456789" for _ in range(300)]
+    for raw in numbers + ["+86" + n for n in numbers[::7]] + ["１３８００１３８０００", " 13800138000 "]:
+        parsed = phonenumbers.format_number(phonenumbers.parse(raw.strip(), "CN"), phonenumbers.PhoneNumberFormat.E164)
+        assert normalize_phone(raw) == parsed
+    assert normalize_phone("+8613800138000", region="US") == "+8613800138000"
+
+
+def test_dedup_table_gives_the_same_pairs_as_dedup_on_records():
+    rows = _people(400, seed=13)
+    rows += [dict(rows[k], id=f"copy{k}", name=rows[k]["name"].replace("王", "汪")) for k in range(0, 400, 40)]
+    by_records = dedup(rows, FIELDS, id_field="id")
+    table = {f: [r[f] for r in rows] for f in FIELDS}
+    by_columns = dedup_table(table, FIELDS, [r["id"] for r in rows])
+    assert by_columns.pair_set() == by_records.pair_set() and len(by_records) >= 10
+    assert by_columns.probability.tolist() == by_records.probability.tolist()
+    with pytest.raises(ValueError):
+        dedup_table({"name": ["a"]}, {"name": "name"}, [1, 2])

@@ -144,6 +144,7 @@ class Column:
     has_han: np.ndarray | None = None  # names: bool, the value has Chinese characters
     initials: np.ndarray | None = None  # names: object array of initials
     ymd: np.ndarray | None = None  # dates: int32 (n, 3)
+    local: np.ndarray | None = None  # emails: int64 codes of the part before the @
 
 
 def _encode(values: Sequence[str]) -> np.ndarray:
@@ -152,26 +153,46 @@ def _encode(values: Sequence[str]) -> np.ndarray:
     return np.fromiter((table.setdefault(v, len(table) - 1) for v in values), dtype=np.int64, count=len(values))
 
 
+def _distinct(raw: Sequence[object], prepare: Callable[[object], object]) -> tuple[list, np.ndarray]:
+    """(prepared form of each distinct value, index of each record's value in that list).
+
+    Names, birthdays, companies and cities repeat a lot in a large file: each distinct value is prepared once.
+    """
+    table: dict[object, int] = {}
+    index = np.fromiter((table.setdefault(v, len(table)) for v in raw), dtype=np.int64, count=len(raw))
+    return [prepare(v) for v in table], index
+
+
+def _spread(values: Sequence[object], index: np.ndarray) -> np.ndarray:
+    """Object array of values[index[k]] for each record."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out[index]
+
+
 def prepare_column(name: str, kind: str, raw: Sequence[object]) -> Column:
-    """Prepare one field of all records (a Python loop over records, once; pairs are compared in C)."""
+    """Prepare one field of all records (a Python loop over distinct values, once; pairs are compared in C)."""
     if kind not in LEVELS:
         raise ValueError(f"unknown field kind {kind!r} (known: {', '.join(KINDS)})")
     if kind == "name":
-        forms = [name_forms(v) for v in raw]
+        forms, index = _distinct(raw, name_forms)
         chars = [f[0] for f in forms]
         return Column(
-            name, kind, _encode(chars), np.array(chars, dtype=object),
-            phonetic=np.array([f[1] for f in forms], dtype=object),
-            has_han=np.fromiter((bool(_HAN.search(c)) for c in chars), dtype=bool, count=len(chars)),
-            initials=np.array([f[2] for f in forms], dtype=object),
+            name, kind, _encode(chars)[index], _spread(chars, index),
+            phonetic=_spread([f[1] for f in forms], index),
+            has_han=np.fromiter((bool(_HAN.search(c)) for c in chars), dtype=bool, count=len(chars))[index],
+            initials=_spread([f[2] for f in forms], index),
         )
     if kind == "date":
-        parsed = [parse_date(v) for v in raw]
+        parsed, index = _distinct(raw, parse_date)
         strings = [p[0] for p in parsed]
         ymd = np.array([p[1:] for p in parsed], dtype=np.int32).reshape(len(parsed), 3)
-        return Column(name, kind, _encode(strings), np.array(strings, dtype=object), ymd=ymd)
-    strings = [_PREPARE[kind](v) for v in raw]
-    return Column(name, kind, _encode(strings), np.array(strings, dtype=object))
+        return Column(name, kind, _encode(strings)[index], _spread(strings, index), ymd=ymd[index])
+    strings, index = _distinct(raw, _PREPARE[kind])
+    column = Column(name, kind, _encode(strings)[index], _spread(strings, index))
+    if kind == "email":
+        column.local = _encode([s.split("@", 1)[0] for s in strings])[index]
+    return column
 
 
 def _cpdist(a: np.ndarray, b: np.ndarray, scorer: Callable, workers: int) -> np.ndarray:
@@ -219,9 +240,7 @@ def compare_column(col: Column, ia: np.ndarray, ib: np.ndarray, workers: int = -
         levels[rest] = _grade(sim, (0.92,))
     elif kind == "email":
         sim = _cpdist(sa, sb, JaroWinkler.normalized_similarity, workers)
-        local_a = np.array([s.split("@", 1)[0] for s in sa], dtype=object)
-        local_b = np.array([s.split("@", 1)[0] for s in sb], dtype=object)
-        close = (sim >= 0.95) | (local_a == local_b)
+        close = (sim >= 0.95) | (col.local[ra] == col.local[rb])
         levels[rest] = np.where(close, DIFFERENT + 1, DIFFERENT)
     elif kind == "date":
         ya, yb = col.ymd[ra], col.ymd[rb]

@@ -18,7 +18,7 @@ from django_tasks import task
 from guanxi.core.jobs import progress, start_job, tracked
 from guanxi.core.models import JobProgress, JobStatus, User
 from guanxi.customers.models import Account, Address, Contact, ContactMethod, ContactMethodKind
-from guanxi.quality.dedup import dedup
+from guanxi.quality.dedup import dedup_table
 from guanxi.quality.kinds import LEVELS
 
 from .models import DuplicatePair, PairSource, RecordKind
@@ -45,9 +45,30 @@ def _address_line(row: tuple) -> str:
     return "".join(p for p in row[1:] if p)
 
 
-def contact_records(chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
-    """Contacts as engine records: main phone and email, first address, main company; by id, chunk by chunk."""
-    last = 0
+class Table:
+    """Records column by column (one list per field, ids apart): what the engine reads, without a dict per
+    record, which at a million contacts costs gigabytes."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.ids: list[int] = []
+        self.columns: dict[str, list[Any]] = {f: [] for f in fields}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """One dict a record (for tests and small exports)."""
+        names = list(self.columns)
+        for k, pk in enumerate(self.ids):
+            yield {"id": pk, **{f: self.columns[f][k] for f in names}}
+
+
+def _contact_chunks(table: Table, chunk: int) -> Iterator[int]:
+    """Fills `table` with contacts chunk by chunk (yielding the count so far): main phone and email, first
+    address, main company."""
+    ids, cols, last = table.ids, table.columns, 0
+    name, phone, email, birthday = cols["name"], cols["phone"], cols["email"], cols["birthday"]
+    address, company = cols["address"], cols["company"]
     while True:
         rows = list(Contact._base_manager.filter(pk__gt=last).order_by("pk")
                     .values_list("pk", "name", "phone", "email", "birthday", "primary_account__name")[:chunk])
@@ -55,25 +76,32 @@ def contact_records(chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
             return
         lo, hi = rows[0][0], rows[-1][0]
         span = {"contact_id__gte": lo, "contact_id__lte": hi}
-        # Rows made outside the services may lack the denormalised main phone/email: take the first method.
+        # Rows made outside the services may lack the denormalised main phone/email: take their first method
+        # (only those rows' methods are read).
         methods = ContactMethod.objects.filter(**span).order_by("contact_id", "-is_primary", "id")
-        phones = _first_by_owner(methods.filter(kind=ContactMethodKind.PHONE).values_list("contact_id", "normalized")
-                                 .iterator(chunk_size=chunk))
-        emails = _first_by_owner(methods.filter(kind=ContactMethodKind.EMAIL).values_list("contact_id", "normalized")
-                                 .iterator(chunk_size=chunk))
+        phones = _first_by_owner(methods.filter(kind=ContactMethodKind.PHONE, contact__phone="")
+                                 .values_list("contact_id", "normalized").iterator(chunk_size=chunk))
+        emails = _first_by_owner(methods.filter(kind=ContactMethodKind.EMAIL, contact__email="")
+                                 .values_list("contact_id", "normalized").iterator(chunk_size=chunk))
         addresses: dict[int, str] = {}
         for row in Address.objects.filter(**span).order_by("contact_id", "id").values_list(
                 "contact_id", "province", "city", "district", "street").iterator(chunk_size=chunk):
-            addresses.setdefault(row[0], _address_line(row))
-        for pk, name, phone, email, birthday, company in rows:
-            yield {"id": pk, "name": name, "phone": phone or phones.get(pk, ""), "email": email or emails.get(pk, ""),
-                   "birthday": birthday.isoformat() if birthday else "", "address": addresses.get(pk, ""),
-                   "company": company or ""}
+            if row[0] not in addresses:
+                addresses[row[0]] = _address_line(row)
+        for pk, name_, phone_, email_, birthday_, company_ in rows:
+            ids.append(pk)
+            name.append(name_)
+            phone.append(phone_ or phones.get(pk, ""))
+            email.append(email_ or emails.get(pk, ""))
+            birthday.append(birthday_)  # a date: the engine reads its ISO form
+            address.append(addresses.get(pk, ""))
+            company.append(company_ or "")
         last = hi
+        yield len(ids)
 
 
-def account_records(chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
-    last = 0
+def _account_chunks(table: Table, chunk: int) -> Iterator[int]:
+    ids, cols, last = table.ids, table.columns, 0
     while True:
         rows = list(Account._base_manager.filter(pk__gt=last).order_by("pk")
                     .values_list("pk", "name", "phone", "email", "website")[:chunk])
@@ -83,11 +111,25 @@ def account_records(chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
         addresses: dict[int, str] = {}
         for row in Address.objects.filter(account_id__gte=lo, account_id__lte=hi).order_by("account_id", "id") \
                 .values_list("account_id", "province", "city", "district", "street").iterator(chunk_size=chunk):
-            addresses.setdefault(row[0], _address_line(row))
-        for pk, name, phone, email, website in rows:
-            yield {"id": pk, "name": name, "phone": phone, "email": email, "website": website,
-                   "address": addresses.get(pk, "")}
+            if row[0] not in addresses:
+                addresses[row[0]] = _address_line(row)
+        for pk, *values in rows:
+            ids.append(pk)
+            for f, value in zip(("name", "phone", "email", "website"), values, strict=True):
+                cols[f].append(value)
+            cols["address"].append(addresses.get(pk, ""))
         last = hi
+        yield len(ids)
+
+
+def read_table(kind: str, chunk: int = CHUNK, report: Report | None = None) -> Table:
+    """Every record of a kind with the fields the scan compares, read by id in keyset chunks."""
+    table = Table(list(FIELDS[kind]))
+    reader = _contact_chunks if kind == RecordKind.CONTACT else _account_chunks
+    for done in reader(table, chunk):
+        if report is not None:
+            report(done, None)
+    return table
 
 
 def scan(kind: str, *, threshold: float | None = None, report: Report | None = None) -> dict[str, Any]:
@@ -98,19 +140,14 @@ def scan(kind: str, *, threshold: float | None = None, report: Report | None = N
 
     if kind not in FIELDS:
         raise ValueError(f"unknown kind {kind!r}")
-    reader = contact_records if kind == RecordKind.CONTACT else account_records
-    records = []
-    for record in reader():
-        records.append(record)
-        if len(records) % CHUNK == 0:
-            say(len(records))
-    say(len(records), _("Comparing %(count)d records…") % {"count": len(records)})
-    if len(records) < 2:
-        return {"records": len(records), "pairs": 0, "new": 0, "threshold": threshold}
-    count = len(records)
-    result = dedup(records, FIELDS[kind], id_field="id", threshold=threshold,
-                   progress=lambda line: say(count, line.strip()))
-    del records
+    table = read_table(kind, report=report)
+    count = len(table)
+    say(count, _("Comparing %(count)d records…") % {"count": count})
+    if count < 2:
+        return {"records": count, "pairs": 0, "new": 0, "threshold": threshold}
+    result = dedup_table(table.columns, FIELDS[kind], table.ids, threshold=threshold,
+                         progress=lambda line: say(count, line.strip()))
+    del table
     new = store(kind, result)
     return {"records": count, "pairs": len(result), "new": new, "threshold": result.threshold}
 

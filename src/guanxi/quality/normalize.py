@@ -18,6 +18,9 @@ _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-./]+$")
 _MUNICIPALITIES = {"北京市", "天津市", "上海市", "重庆市"}
+# A mainland mobile number, bare or already in E.164: its E.164 form is known without phonenumbers' parser
+# (about 50 µs a number, the main cost of preparing a million contacts for the duplicates scan).
+_CN_MOBILE = re.compile(r"(?:\+86)?(1[3-9][0-9]{9})")
 
 
 class NormalizationError(ValueError):
@@ -49,6 +52,10 @@ def normalize_phone(value: str, region: str = "CN") -> str:
     raw = fold_width(value or "").strip()
     if not raw:
         return ""
+    if region == "CN":
+        mobile = _CN_MOBILE.fullmatch(raw)
+        if mobile:
+            return "+86" + mobile.group(1)
     if not _PHONE_CHARS.match(raw):
         raise NormalizationError("a phone number has only digits, spaces, +, -, ( and )")
     try:
