@@ -4,10 +4,11 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from guanxi.core.models import AuditEntry, CustomField
 from guanxi.core.records import audit_trail
+from guanxi.core.search import matching
 from guanxi.customers import import_services as imports
 from guanxi.customers import services
 from guanxi.customers.import_models import Import, ImportBatch, ImportStatus
@@ -286,6 +287,45 @@ def test_query_count_per_chunk_is_bounded(users, zhang, django_assert_max_num_qu
     with django_assert_max_num_queries(60):
         result = imports.run_import(imp.pk)
     assert (result.created, result.updated) == (600, 1)
+
+
+def _indexed(term):
+    """Contact ids the search index itself holds for a term (SQLite's FTS5 table; PostgreSQL searches the
+    column, which has no separate index to go stale)."""
+    if connection.vendor != "sqlite":
+        return set(matching(Contact.objects.all(), term).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rowid FROM customers_contact_fts WHERE customers_contact_fts MATCH %s", [f'"{term}"'])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_search_finds_imported_contacts_at_once_and_not_after_undo(users):
+    admin = users["admin"]
+    rows = [["姓名", "手机", "邮箱", "公司"]]
+    rows += [[f"欧阳修{i}", f"136{i:08d}", f"oy{i}@example.com", f"醉翁亭{i % 7}文化公司"] for i in range(2500)]
+    imp = upload(admin, rows)
+    result = commit(admin, imp)
+    assert (result.created, result.checkpoint) == (2500, 2)  # two chunks, each indexed in bulk
+    imported = set(Contact.objects.values_list("pk", flat=True))
+    one = Contact.objects.get(name="欧阳修2042")
+    assert list(matching(Contact.objects.all(), "136 0000 2042")) == [one]
+    assert list(matching(Contact.objects.all(), "oy2042@example")) == [one]
+    assert _indexed("ouyangxiu") == imported
+    assert matching(Account.objects.all(), "醉翁亭3文化").count() == 1
+    # the index's own triggers are back: a contact added by hand after the import is found, and so is an edit
+    later = services.create_contact(admin, {"name": "欧阳锋", "phones": [{"value": "13900000001"}]})
+    assert list(matching(Contact.objects.all(), "13900000001")) == [later]
+    services.update_contact(admin, one, {"name": "司马光"}, one.version)
+    assert list(matching(Contact.objects.all(), "simaguang")) == [one]
+    imports.run_undo(result.pk)
+    assert list(Contact.objects.all()) == [later]
+    assert _indexed("ouyangxiu") == set()
+    assert _indexed("simaguang") == set()
+    assert _indexed("ouyangfeng") == {later.pk}
+    assert not matching(Contact.objects.all(), "136 0000 2042").exists()
+    assert not matching(Account.objects.all(), "醉翁亭3文化").exists()
+    later.delete()  # the delete trigger is back too
+    assert _indexed("ouyangfeng") == set()
 
 
 

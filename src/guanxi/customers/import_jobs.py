@@ -24,7 +24,7 @@ from .import_files import CHUNK, chunks, file_error, scan
 from .import_models import ExternalKey, Import, ImportBatch, ImportStatus
 from .import_plan import decide
 from .import_rows import Context, Item, prepare
-from .import_writer import expand_ranges, insert_rows, write_chunk
+from .import_writer import delete_searchable, expand_ranges, insert_rows, write_chunk
 from .models import Account, Address, Contact, ContactMethod
 
 _WORKER_CTX: Context | None = None
@@ -160,13 +160,13 @@ def _undo_batch(imp: Import, batch: ImportBatch, actor: User) -> None:
             audits.extend((ct.pk, pk, names.get(pk, "")[:200], actor.pk, stamp, AuditAction.DELETE,
                            json.dumps({"undo import": [imp.pk, None]}), 0) for pk in created if pk in names)
             ExternalKey.objects.filter(target=imp.target, object_id__in=created).delete()
-            model.objects.filter(pk__in=created).delete()
+            delete_searchable(model, created)
         accounts = expand_ranges(batch.created_accounts)
         if accounts:
             act = ContentType.objects.get_for_model(Account).pk
             audits.extend((act, pk, "", actor.pk, stamp, AuditAction.DELETE,
                            json.dumps({"undo import": [imp.pk, None]}), 0) for pk in accounts)
-            Account.objects.filter(pk__in=accounts).delete()
+            delete_searchable(Account, accounts)
         insert_rows(AuditEntry, ("content_type_id", "object_id", "object_repr", "actor_id", "at", "action", "changes",
                              "version"), audits)
 

@@ -73,6 +73,7 @@ class Context:
     headers: list[str] = field(default_factory=list)
     mobile_label: str = ""
     name_keys: dict[str, str] = field(default_factory=dict)  # a bounded cache of _name_key
+    defaults: tuple[dict[str, Any], dict[str, list[str]]] = ({}, {})  # absent plain fields, cleaned once
 
     def name_key(self, name: str) -> str:
         key = self.name_keys.get(name)
@@ -94,7 +95,10 @@ class Context:
                    defs=field_defs(imp.target), owners=owners,
                    choices={n: _choice_table(model, n) for n in _CHOICE_FIELDS[imp.target]},
                    by_field={f: h for h, f in mapping.items() if f}, headers=list(imp.headers),
-                   mobile_label=str(_("Mobile")))
+                   mobile_label=str(_("Mobile")),
+                   defaults=clean_fields(model, {"lifecycle_stage": "awareness"} if imp.target == "account" else {},
+                                         services.CONTACT_FIELDS if imp.target == "contact" else
+                                         services.ACCOUNT_FIELDS, partial=False))
 
 
 @dataclass
@@ -264,7 +268,16 @@ def _clean(ctx: Context, item: Item) -> None:
         (Account, services.ACCOUNT_FIELDS)
     if ctx.target == "account" and "lifecycle_stage" not in data:
         data["lifecycle_stage"] = "awareness"
-    cleaned, errs = clean_fields(model, data, names, partial=False)
+    # Only the fields the row gives are validated one by one; an absent field gets its default, whose
+    # cleaned value (or error: a required name) is the same for every row and was worked out once.
+    cleaned, errs = clean_fields(model, data, [n for n in names if n in data], partial=True)
+    defaults, default_errors = ctx.defaults
+    for name in names:
+        if name not in data:
+            if name in default_errors:
+                errs[name] = default_errors[name]
+            else:
+                cleaned[name] = defaults[name]
     errors.update(errs)
     if ctx.target == "contact":
         cleaned["methods"] = services._clean_methods(data, errors) or []
@@ -325,4 +338,5 @@ def prepare(ctx: Context, rows: list[Row]) -> list[Item]:
         _clean(ctx, it)
         if ctx.target == "contact" and it.action != "reject":
             it.search = contact_text(it.cleaned["name"], it.cleaned["methods"])
+        it.data, it.sources = {}, {}  # done with: less to send back from a worker process
     return items
