@@ -6,7 +6,11 @@
    kept or dropped, the same birthday and company;
 3. runs `guanxi dedup --run` in a child process (read in keyset chunks + engine + storing the review queue)
    and reports its wall time, its own peak RSS (wait4), the pairs stored and how many injected copies
-   were found.
+   were found, with the load average before and after.
+
+`--home DIR` keeps the data (and reuses it on the next run, skipping steps 1–2); the contact pairs a
+previous run queued are deleted first, so that every run stores its pairs anew (`--keep-queue`
+measures a repeated scan over a full queue instead).
 """
 
 from __future__ import annotations
@@ -108,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", type=float, default=0.01, help="share of contacts copied with typos")
     parser.add_argument("--home", default=None, help="reuse (or keep) this GUANXI_HOME")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--keep-queue", action="store_true",
+                        help="with a reused --home: keep the pairs a previous scan queued (measures a re-scan)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -134,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         marker.write_text(json.dumps(figures))
     else:
         figures.update(json.loads(marker.read_text()))
+        if not args.keep_queue:
+            _clear_queue(env)
 
+    figures["load_before"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     started = time.perf_counter()
     child = subprocess.Popen([*GUANXI, "dedup", "--run", "--type", "contact"], env=env, stderr=subprocess.PIPE,
                              text=True)
@@ -142,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     log = child.stderr.read() if child.stderr else ""
     figures["scan_s"] = round(time.perf_counter() - started, 1)
     figures["scan_peak_rss_mb"] = round(usage.ru_maxrss / 1024)
+    figures["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     if status != 0:
         print(log, file=sys.stderr)
         return 1
@@ -153,6 +163,14 @@ def main(argv: list[str] | None = None) -> int:
           "\n".join(f"{k:>18}: {v}" for k, v in figures.items()))
     print(f"data kept in {home}", file=sys.stderr)
     return 0
+
+
+def _clear_queue(env: dict[str, str]) -> None:
+    code = ("import django; django.setup()\n"
+            "from guanxi.quality.models import DuplicatePair\n"
+            "DuplicatePair.objects.filter(kind='contact').delete()\n")
+    subprocess.run([sys.executable, "-c", code], env={**env, "DJANGO_SETTINGS_MODULE": "guanxi.settings"},
+                   check=True)
 
 
 def _count(env: dict[str, str], injected: Path) -> dict[str, int]:

@@ -195,10 +195,14 @@ def prepare_column(name: str, kind: str, raw: Sequence[object]) -> Column:
     return column
 
 
-def _cpdist(a: np.ndarray, b: np.ndarray, scorer: Callable, workers: int) -> np.ndarray:
-    if len(a) == 0:
-        return np.zeros(0, dtype=np.float32)
-    return process.cpdist(a, b, scorer=scorer, workers=workers)
+_BATCH = 250_000  # pairs per rapidfuzz call: it converts every string of a call first, gigabytes at 10M pairs
+
+
+def _cpdist(strings: np.ndarray, ia: np.ndarray, ib: np.ndarray, scorer: Callable, workers: int) -> np.ndarray:
+    """scorer(strings[ia[k]], strings[ib[k]]) for every k, in batches (in C, over `workers` threads)."""
+    parts = [process.cpdist(strings[ia[start:start + _BATCH]], strings[ib[start:start + _BATCH]], scorer=scorer,
+                            workers=workers) for start in range(0, len(ia), _BATCH)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 def _grade(sim: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
@@ -223,32 +227,32 @@ def compare_column(col: Column, ia: np.ndarray, ib: np.ndarray, workers: int = -
     if len(rest) == 0:
         return levels
     ra, rb = ia[rest], ib[rest]
-    sa, sb = col.strings[ra], col.strings[rb]
+    strings = col.strings
     if kind == "name":
-        sim = _cpdist(sa, sb, JaroWinkler.normalized_similarity, workers)
+        sim = _cpdist(strings, ra, rb, JaroWinkler.normalized_similarity, workers)
         # Chinese names also in pinyin, so homophones (王小明 / 汪晓明) count as close.
         han = np.nonzero(col.has_han[ra] | col.has_han[rb])[0]
         if len(han):
-            psim = _cpdist(col.phonetic[ra[han]], col.phonetic[rb[han]], JaroWinkler.normalized_similarity, workers)
+            psim = _cpdist(col.phonetic, ra[han], rb[han], JaroWinkler.normalized_similarity, workers)
             sim[han] = np.maximum(sim[han], psim)
         levels[rest] = _grade(sim, (0.85, 0.93))
     elif kind in ("address", "company"):
-        sim = _cpdist(sa, sb, fuzz.token_sort_ratio, workers) / 100.0
+        sim = _cpdist(strings, ra, rb, fuzz.token_sort_ratio, workers) / 100.0
         levels[rest] = _grade(sim, (0.75, 0.9))
     elif kind == "text":
-        sim = _cpdist(sa, sb, JaroWinkler.normalized_similarity, workers)
+        sim = _cpdist(strings, ra, rb, JaroWinkler.normalized_similarity, workers)
         levels[rest] = _grade(sim, (0.92,))
     elif kind == "email":
-        sim = _cpdist(sa, sb, JaroWinkler.normalized_similarity, workers)
+        sim = _cpdist(strings, ra, rb, JaroWinkler.normalized_similarity, workers)
         close = (sim >= 0.95) | (col.local[ra] == col.local[rb])
         levels[rest] = np.where(close, DIFFERENT + 1, DIFFERENT)
     elif kind == "date":
         ya, yb = col.ymd[ra], col.ymd[rb]
         swapped = (ya[:, 0] == yb[:, 0]) & (ya[:, 1] == yb[:, 2]) & (ya[:, 2] == yb[:, 1]) & (ya[:, 0] > 0)
-        dist = _cpdist(sa, sb, OSA.distance, workers)
+        dist = _cpdist(strings, ra, rb, OSA.distance, workers)
         levels[rest] = np.where(swapped | (dist <= 1), DIFFERENT + 1, DIFFERENT)
     else:  # phone, postcode, id: one typo or two swapped neighbours away
-        dist = _cpdist(sa, sb, OSA.distance, workers)
+        dist = _cpdist(strings, ra, rb, OSA.distance, workers)
         levels[rest] = np.where(dist <= 1, DIFFERENT + 1, DIFFERENT)
     return levels
 

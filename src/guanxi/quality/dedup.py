@@ -225,11 +225,14 @@ def dedup_table(
     workers: int = -1,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    consume: bool = False,
 ) -> ScoredPairs:
     """`dedup` on records held column by column: `table[field][k]` is record k's value, `ids[k]` its id.
 
     The same result as `dedup` on the same records, without a dict per record (a million records as
-    dicts take gigabytes; as one list per field, a fraction of that).
+    dicts take gigabytes; as one list per field, a fraction of that). `consume`: empty each of the
+    table's lists once it is prepared, so that the raw values do not stay in memory beside their
+    prepared forms (for a caller that has no further use for them).
     """
     for name in fields:
         if name in table and len(table[name]) != len(ids):
@@ -237,8 +240,17 @@ def dedup_table(
     out = np.empty(len(ids), dtype=object)
     out[:] = list(ids)
     blank = [None] * len(ids)
-    return _score(lambda: [prepare_column(name, kind, table.get(name, blank)) for name, kind in fields.items()],
-                  fields, out, None, threshold, window, sn_window, workers, seed, progress)
+
+    def prepare() -> list[Column]:
+        columns = []
+        for name, kind in fields.items():
+            values = table.get(name, blank)
+            columns.append(prepare_column(name, kind, values))
+            if consume and isinstance(values, list):
+                values.clear()
+        return columns
+
+    return _score(prepare, fields, out, None, threshold, window, sn_window, workers, seed, progress)
 
 
 def link(

@@ -69,6 +69,9 @@ def _contact_chunks(table: Table, chunk: int) -> Iterator[int]:
     ids, cols, last = table.ids, table.columns, 0
     name, phone, email, birthday = cols["name"], cols["phone"], cols["email"], cols["birthday"]
     address, company = cols["address"], cols["company"]
+    # Names, companies and birthdays repeat: one object per distinct value instead of one per row.
+    shared: dict[object, object] = {}
+    one = shared.setdefault
     while True:
         rows = list(Contact._base_manager.filter(pk__gt=last).order_by("pk")
                     .values_list("pk", "name", "phone", "email", "birthday", "primary_account__name")[:chunk])
@@ -90,12 +93,12 @@ def _contact_chunks(table: Table, chunk: int) -> Iterator[int]:
                 addresses[row[0]] = _address_line(row)
         for pk, name_, phone_, email_, birthday_, company_ in rows:
             ids.append(pk)
-            name.append(name_)
+            name.append(one(name_, name_))
             phone.append(phone_ or phones.get(pk, ""))
             email.append(email_ or emails.get(pk, ""))
-            birthday.append(birthday_)  # a date: the engine reads its ISO form
+            birthday.append(one(birthday_, birthday_))  # a date: the engine reads its ISO form
             address.append(addresses.get(pk, ""))
-            company.append(company_ or "")
+            company.append(one(company_, company_) if company_ else "")
         last = hi
         yield len(ids)
 
@@ -145,7 +148,7 @@ def scan(kind: str, *, threshold: float | None = None, report: Report | None = N
     say(count, _("Comparing %(count)d records…") % {"count": count})
     if count < 2:
         return {"records": count, "pairs": 0, "new": 0, "threshold": threshold}
-    result = dedup_table(table.columns, FIELDS[kind], table.ids, threshold=threshold,
+    result = dedup_table(table.columns, FIELDS[kind], table.ids, threshold=threshold, consume=True,
                          progress=lambda line: say(count, line.strip()))
     del table
     new = store(kind, result)
