@@ -159,6 +159,7 @@ api.add_router("/", "guanxi.customers.privacy_api.router")
 api.add_router("/", "guanxi.customers.import_api.router")
 api.add_router("/", "guanxi.customers.api_shares.router")
 api.add_router("/", activities_router)
+api.add_router("/", "guanxi.sales.api.router")
 
 # Last: any other path under /api/v1/ is a JSON 404 too, not the HTML page of the web UI.
 fallback = Router()

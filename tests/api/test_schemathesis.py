@@ -21,6 +21,7 @@ from guanxi.activities.services import add_note
 from guanxi.core.models import CustomField, JobProgress
 from guanxi.core.services import issue_token
 from guanxi.customers import services
+from guanxi.sales.services import create_opportunity
 
 MAX_EXAMPLES = 25
 
@@ -44,6 +45,7 @@ def sample_data(users):
     services.create_contact(users["rep_b"], {"name": "李娜", "phones": ["+86 139 0000 0000"]})
     add_note(rep, parent, "first visit")
     add_note(rep, contact, "likes tea")
+    create_opportunity(rep, {"name": "CT 设备", "account_id": child.pk, "amount": "1200.50"})
     JobProgress.objects.create(kind="import", label="contacts.csv", user=admin, total=10, done=3)
     return {"account": parent, "contact": contact}
 

@@ -39,7 +39,7 @@ def board_queryset(user: User, pipeline: Pipeline) -> QuerySet:
 
 def card_page(qs: QuerySet, stage: Stage, cursor: str | None = None, limit: int = CARDS_PER_COLUMN) -> Page:
     """One page of a column's cards, newest change first; account and owner names joined, not queried per card."""
-    cards = qs.filter(stage=stage).select_related("account", "owner")
+    cards = qs.filter(stage=stage).select_related("account", "contact", "owner", "team", "stage", "pipeline")
     return paginate(cards, sort=CARD_SORT, allowed=[CARD_SORT], cursor=cursor, limit=limit)
 
 
@@ -84,10 +84,11 @@ def forecast(user: User, *, by: str = "owner", pipeline: Pipeline | None = None,
         .annotate(month=TruncMonth("expected_close"))
         .values(f"{key}_id", *names, "month", "currency")
         .annotate(
-            count=Count("id"),
-            amount=Sum("amount"),
-            weighted=Sum(ExpressionWrapper(F("amount") * F("probability"), output_field=money)),
-            won=Sum("amount", filter=Q(status=StageKind.WON)),
+            # Names that are not fields: an annotation called "amount" would shadow F("amount").
+            n=Count("id"),
+            amount_sum=Sum("amount"),
+            weighted_sum=Sum(ExpressionWrapper(F("amount") * F("probability"), output_field=money)),
+            won_sum=Sum("amount", filter=Q(status=StageKind.WON)),
         )
     )
     out = []
@@ -102,10 +103,10 @@ def forecast(user: User, *, by: str = "owner", pipeline: Pipeline | None = None,
             "group": name,
             "month": row["month"],
             "currency": row["currency"],
-            "count": row["count"],
-            "amount": _cents(row["amount"]),
-            "weighted": _cents(Decimal(row["weighted"] or 0) / 100),
-            "won": _cents(row["won"]),
+            "count": row["n"],
+            "amount": _cents(row["amount_sum"]),
+            "weighted": _cents(Decimal(row["weighted_sum"] or 0) / 100),
+            "won": _cents(row["won_sum"]),
         })
     out.sort(key=lambda r: (r["month"] is None, r["month"] or dt.date.min, r["group"], r["group_id"] or 0,
                             r["currency"]))
