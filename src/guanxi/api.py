@@ -154,6 +154,7 @@ api.add_router("/", core_router)
 api.add_router("/", "guanxi.customers.export_api.router")  # before customers: /contacts/export is no {id}
 api.add_router("/", "guanxi.quality.api.router")  # before customers: /contacts/possible-duplicates is no {id}
 api.add_router("/", "guanxi.quality.health_api.router")
+api.add_router("/", "guanxi.quality.approval_api.router")
 api.add_router("/", customers_router)
 api.add_router("/", "guanxi.customers.privacy_api.router")
 api.add_router("/", "guanxi.customers.import_api.router")

@@ -161,7 +161,8 @@ def test_openapi_document_and_docs(db):
                  "/api/v1/custom-fields", "/api/v1/users/me", "/api/v1/users", "/api/v1/teams",
                  "/api/v1/accounts/bulk-assign", "/api/v1/contacts/bulk-tag", "/api/v1/jobs/{id}"):
         assert path in paths, path
-    assert set(paths["/api/v1/accounts/{id}"]["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409"}
+    assert set(paths["/api/v1/accounts/{id}"]["patch"]["responses"]) == {"200", "202", "400", "401", "403", "404",
+                                                                       "409"}
     assert set(paths["/api/v1/accounts"]["post"]["responses"]) == {"201", "400", "401", "403"}
     assert "204" in paths["/api/v1/contacts/{id}"]["delete"]["responses"]
     assert not any("422" in op["responses"] for item in paths.values() for op in item.values())

@@ -125,6 +125,10 @@ class AuditAction(models.TextChoices):
     MERGE = "merge", _("merged")
     ASSIGN = "assign", _("reassigned")
     TAG = "tag", _("tagged")
+    REQUEST = "request", _("change requested")
+    APPROVE = "approve", _("change accepted")
+    REJECT = "reject", _("change rejected")
+    WITHDRAW = "withdraw", _("change withdrawn")
 
 
 class AuditEntry(models.Model):
@@ -147,6 +151,12 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr}"
+
+    @property
+    def change_request_id(self) -> int | None:
+        """The change request this entry made or decided, if any (stored as `_request` in `changes`)."""
+        pair = (self.changes or {}).get("_request")
+        return pair[1] if isinstance(pair, list) and len(pair) == 2 else None
 
 
 class FieldType(models.TextChoices):

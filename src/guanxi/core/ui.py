@@ -128,7 +128,7 @@ class ChangeDescriber:
         """The main phone/email repeat the first of the phones/emails lists: show the lists only."""
         changes = changes or {}
         hidden = {single for single, plural in (("phone", "phones"), ("email", "emails")) if plural in changes}
-        return [(k, v) for k, v in changes.items() if k not in hidden]
+        return [(k, v) for k, v in changes.items() if k not in hidden and not k.startswith("_")]  # "_request": a link
 
     def _order(self, item: tuple[str, Any]) -> tuple[int, str]:
         key = item[0]

@@ -36,6 +36,7 @@ from guanxi.core.models import User
 from guanxi.core.paging import paginate
 from guanxi.core.records import audit_trail
 from guanxi.core.search import capped_count, matching
+from guanxi.quality.approval_api import ChangeRequestOut, request_out
 
 from . import services
 from .api_rows import account_dicts, account_values, contact_dicts, contact_values, json_response
@@ -242,6 +243,26 @@ class ContactConflict(Schema):
     current: ContactOut
 
 
+class AccountHeld(Schema):
+    detail: str
+    change_request: ChangeRequestOut
+    current: AccountOut
+
+
+class ContactHeld(Schema):
+    detail: str
+    change_request: ChangeRequestOut
+    current: ContactOut
+
+
+def _saved(obj: Account | Contact, item: dict[str, Any]) -> Any:
+    """200 with the record, or 202 when changes to sensitive fields wait for approval (the rest is saved)."""
+    if getattr(obj, "change_request", None) is None:
+        return item
+    return Status(202, {"detail": _("Saved, except the changes to sensitive fields: they wait for approval."),
+                        "change_request": request_out(obj.change_request), "current": item})
+
+
 # ------------------------------------------------------------------ serialisation (no query per row)
 
 
@@ -368,14 +389,16 @@ def get_account(request: HttpRequest, id: Id):
     return json_response(account_dicts([_one(account_values(Account.objects.visible_to(user)), id)], user)[0])
 
 
-@router.patch("/accounts/{id}", response={200: AccountOut, **WRITE_ONE, 409: AccountConflict}, tags=ACCOUNT_TAG)
+@router.patch("/accounts/{id}", response={200: AccountOut, 202: AccountHeld, **WRITE_ONE, 409: AccountConflict},
+              tags=ACCOUNT_TAG)
 def update_account(request: HttpRequest, id: Id, payload: AccountPatch):
-    """Change the fields sent (and only those); `version` must be the one you read."""
+    """Change the fields sent (and only those); `version` must be the one you read. Changes to sensitive
+    fields by someone who may not make them wait for approval: 202 with the change request."""
     user = actor(request)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     account = services.update_account(user, visible_account(request, id), data, version)
-    return account_item(account.pk, user)
+    return _saved(account, account_item(account.pk, user))
 
 
 @router.delete("/accounts/{id}", response={204: None, **WRITE_ONE}, tags=ACCOUNT_TAG)
@@ -420,14 +443,16 @@ def get_contact(request: HttpRequest, id: Id):
     return json_response(contact_dicts([_one(contact_values(Contact.objects.visible_to(user)), id)], user)[0])
 
 
-@router.patch("/contacts/{id}", response={200: ContactOut, **WRITE_ONE, 409: ContactConflict}, tags=CONTACT_TAG)
+@router.patch("/contacts/{id}", response={200: ContactOut, 202: ContactHeld, **WRITE_ONE, 409: ContactConflict},
+              tags=CONTACT_TAG)
 def update_contact(request: HttpRequest, id: Id, payload: ContactPatch):
-    """Change the fields sent (and only those); `version` must be the one you read."""
+    """Change the fields sent (and only those); `version` must be the one you read. Changes to sensitive
+    fields by someone who may not make them wait for approval: 202 with the change request."""
     user = actor(request)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     contact = services.update_contact(user, visible_contact(request, id), data, version)
-    return contact_item(contact.pk, user)
+    return _saved(contact, contact_item(contact.pk, user))
 
 
 @router.delete("/contacts/{id}", response={204: None, **WRITE_ONE}, tags=CONTACT_TAG)

@@ -25,7 +25,7 @@ from .timeline import timeline_for
 ERASED = "[erased]"  # stands in for every personal value in the audit trail
 EXPORT_FORMAT = "guanxi.personal-data/1"
 # Audit keys whose values say nothing about the person: kept as they are.
-NON_PERSONAL_KEYS = {"owner_id", "team_id", "personal_data_exported", "erased"}
+NON_PERSONAL_KEYS = {"owner_id", "team_id", "personal_data_exported", "erased", "_request"}
 TIMELINE_LIMIT = 100_000  # an export holds the whole history, not a page of it
 
 
@@ -129,6 +129,24 @@ def _scrub_changes(changes: Any) -> Any:
     return out
 
 
+def _scrub_change_requests(contact: Contact, actor: User, name: str) -> int:
+    """Change requests on the person keep who asked and decided, not the values; pending ones are closed."""
+    from guanxi.quality.approval_models import ChangeRequest, RequestStatus
+
+    count = 0
+    for request in ChangeRequest.objects.filter(kind="contact", object_id=contact.pk).select_for_update():
+        scrubbed = _scrub_changes(request.changes)
+        if scrubbed == request.changes and not request.data and request.status != RequestStatus.PENDING:
+            continue
+        request.changes, request.data, request.object_repr = scrubbed, {}, name
+        if request.status == RequestStatus.PENDING:
+            request.status, request.decided_by, request.decided_at = RequestStatus.REJECTED, actor, timezone.now()
+            request.reason = _("The person's data was erased.")
+        request.save()
+        count += 1
+    return count
+
+
 @transaction.atomic
 def erase_person(actor: User, contact: Contact, reason: Any) -> Contact:
     """Anonymise `contact` in place (administrators only); running it again changes nothing more."""
@@ -165,6 +183,7 @@ def erase_person(actor: User, contact: Contact, reason: Any) -> Contact:
             entry.changes, entry.object_repr = scrubbed, name
             entry.save(update_fields=["changes", "object_repr"])
             rewritten += 1
+    rewritten += _scrub_change_requests(current, actor, name)
     if changed or removed or tags or notes or rewritten:
         current.search_text = search_text(names=[name])
         current.version += 1

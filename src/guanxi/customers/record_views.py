@@ -19,6 +19,8 @@ from guanxi.core.people_services import shares_of
 from guanxi.core.records import EditConflict, audit_trail
 from guanxi.core.services import visible_users
 from guanxi.core.ui import ChangeDescriber, is_htmx
+from guanxi.quality.approval_views import described
+from guanxi.quality.approvals import pending_for_record
 
 from .models import Account, Contact
 from .services import validation_messages
@@ -57,6 +59,7 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         "audit": list(zip(entries, ChangeDescriber(k.model, user).describe([e.changes for e in entries]),
                           strict=True)),
         **_timeline_context(obj, user),
+        "pending_changes": described(user, pending_for_record(user, obj, kind)),
         "shares": list(shares_of(obj)),
     }
     if user.can_edit and k.model.objects.editable_by(user).filter(pk=obj.pk).exists():
@@ -120,6 +123,9 @@ def record_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
                 else:
                     obj = k.update(user, instance, data, form.cleaned_data.get("version"))
                     messages.success(request, _("Saved “%(name)s”.") % {"name": obj})
+                    if getattr(obj, "change_request", None):
+                        messages.info(request, _("Your change to sensitive fields waits for approval by an "
+                                                 "administrator or manager."))
                 return redirect(k.url("detail", obj.pk))
             except ValidationError as exc:
                 form.add_service_errors(validation_messages(exc))

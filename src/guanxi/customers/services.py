@@ -27,6 +27,8 @@ from guanxi.core.records import (
     write_audit,
 )
 from guanxi.core.services import assignable_users
+from guanxi.quality.approvals import guarded_update, held_owner_changes, hold_owner_change
+from guanxi.quality.field_rules import BUILT_IN, rule_errors, rules_for
 from guanxi.quality.normalize import (
     NormalizationError,
     clean_text,
@@ -181,6 +183,31 @@ def _clean_shared(actor: User, data: dict, record, model_key: str, cleaned: dict
     cleaned["addresses"] = _clean_addresses(data, errors)
 
 
+_RULE_SOURCES = {"parent": "parent", "accounts": "accounts", "address": "addresses", "tags": "tags"}
+_METHOD_KINDS = {"phone": ContactMethodKind.PHONE, "email": ContactMethodKind.EMAIL}
+
+
+def _check_rules(kind: str, cleaned: dict, errors: dict, *, creating: bool) -> None:
+    """The administrators' required fields and patterns, on the cleaned (normalised) values."""
+    rules = rules_for(kind)
+    if not (rules.required or rules.patterns):
+        return
+    values: dict[str, Any] = {}
+    for f in BUILT_IN[kind]:
+        source = _RULE_SOURCES.get(f.key, f.key)
+        if f.key in _METHOD_KINDS and "methods" in cleaned:
+            values[f.key] = [n for k, _v, n, _l in cleaned["methods"] if k == _METHOD_KINDS[f.key]]
+        elif f.key == "address":
+            if cleaned.get("addresses") is not None:  # None: not given
+                values[f.key] = cleaned["addresses"]
+        elif source in cleaned:
+            values[f.key] = cleaned[source]
+    for key, value in (cleaned.get("custom") or {}).items():
+        values[f"custom.{key}"] = value
+    for field, messages in rule_errors(rules, values, creating=creating).items():
+        errors.setdefault(field, messages)
+
+
 # ---------------------------------------------------------------- accounts
 
 def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str, Any]:
@@ -208,6 +235,7 @@ def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str
             else:
                 cleaned["parent"] = parent
     _clean_shared(actor, data, account, "account", cleaned, errors)
+    _check_rules("account", cleaned, errors, creating=account is None)
     fail(errors)
     return cleaned
 
@@ -263,7 +291,14 @@ def create_account(actor: User, data: dict[str, Any]) -> Account:
 
 @transaction.atomic
 def update_account(actor: User, account: Account, data: dict[str, Any], version: Any) -> Account:
+    """Save the fields given; changes to sensitive fields by someone who may not make them wait for
+    approval (the account returned carries `change_request`)."""
     _require_editor(actor)
+    return guarded_update(actor, "account", account, data, version, change_account)
+
+
+def change_account(actor: User, account: Account, data: dict[str, Any], version: Any) -> tuple[Account, dict]:
+    """The update itself, without its audit entry: (account, {field: [old, new]})."""
     current = Account.objects.select_for_update().get(pk=account.pk)
     check_version(current, version, data)
     cleaned = _clean_account(actor, data, current)
@@ -285,8 +320,7 @@ def update_account(actor: User, account: Account, data: dict[str, Any], version:
         after_addr = _address_snapshot(account=current)
         if after_addr != before_addr:
             changes["addresses"] = [before_addr, after_addr]
-    write_audit(current, actor, AuditAction.UPDATE, changes)
-    return current
+    return current, changes
 
 
 @transaction.atomic
@@ -329,6 +363,7 @@ def _clean_contact(actor: User, data: dict, contact: Contact | None) -> dict[str
     if "marketing_consent" in data and cleaned.get("marketing_consent") != (
             contact.marketing_consent if contact else False):
         cleaned["consent_changed_at"] = timezone.now()
+    _check_rules("contact", cleaned, errors, creating=contact is None)
     fail(errors)
     return cleaned
 
@@ -395,7 +430,13 @@ def create_contact(actor: User, data: dict[str, Any]) -> Contact:
 
 @transaction.atomic
 def update_contact(actor: User, contact: Contact, data: dict[str, Any], version: Any) -> Contact:
+    """Save the fields given; see update_account for sensitive fields."""
     _require_editor(actor)
+    return guarded_update(actor, "contact", contact, data, version, change_contact)
+
+
+def change_contact(actor: User, contact: Contact, data: dict[str, Any], version: Any) -> tuple[Contact, dict]:
+    """The update itself, without its audit entry: (contact, {field: [old, new]})."""
     current = Contact.objects.select_for_update().get(pk=contact.pk)
     check_version(current, version, data)
     cleaned = _clean_contact(actor, data, current)
@@ -426,8 +467,7 @@ def update_contact(actor: User, contact: Contact, data: dict[str, Any], version:
     after_addr = _address_snapshot(contact=current)
     if after_addr != before_addr:
         changes["addresses"] = [before_addr, after_addr]
-    write_audit(current, actor, AuditAction.UPDATE, changes)
-    return current
+    return current, changes
 
 
 @transaction.atomic
@@ -444,7 +484,8 @@ MODELS = {"account": Account, "contact": Contact}
 
 @transaction.atomic
 def bulk_assign(actor: User, model_key: str, ids: list[int], owner_id: Any) -> int:
-    """Give the selected records (those the actor may edit) a new owner; returns how many moved."""
+    """Give the selected records (those the actor may edit) a new owner; returns how many moved (when the
+    owner is a sensitive field and the actor may not change it, each move becomes a change request)."""
     _require_editor(actor)
     errors: dict[str, list[str]] = {}
     _given, owner = _clean_owner(actor, {"owner_id": owner_id}, errors)
@@ -453,8 +494,12 @@ def bulk_assign(actor: User, model_key: str, ids: list[int], owner_id: Any) -> i
     fail(errors)
     model = MODELS[model_key]
     moved = 0
+    held = held_owner_changes(actor, model_key)
     for obj in model.objects.editable_by(actor).filter(pk__in=ids).select_for_update():
         if obj.owner_id == owner.pk:
+            continue
+        if held:  # the owner is a sensitive field: each move waits for an approver
+            hold_owner_change(actor, model_key, obj, owner.pk)
             continue
         old = obj.owner_id
         obj.set_owner(owner)

@@ -93,3 +93,6 @@ class Merge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.merged_id} → #{self.survivor_id}"
+
+
+from .approval_models import ChangeRequest, FieldRule, RequestStatus  # noqa: E402, F401  (registered with this app)

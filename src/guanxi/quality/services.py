@@ -34,6 +34,7 @@ from guanxi.customers.services import ACCOUNT_AUDITED, CONTACT_AUDITED
 from guanxi.quality.compare import name_forms, prepare_company
 from guanxi.quality.normalize import NormalizationError, clean_text, normalize_email, normalize_phone, search_text
 
+from .field_rules import may_change_sensitive, rules_for
 from .models import DuplicatePair, Merge, PairSource, PairStatus, RecordKind
 
 MODELS: dict[str, type[models.Model]] = {RecordKind.CONTACT: Contact, RecordKind.ACCOUNT: Account}
@@ -438,6 +439,24 @@ def _clean_choices(kind: str, survivor, merged, choices: dict[str, Any] | None) 
     return chosen
 
 
+def _refuse_sensitive(actor: User, kind: str, survivor, merged, chosen: dict[str, str]) -> None:
+    """Taking the other record's value of a sensitive field is a change only an approver may make."""
+    if may_change_sensitive(actor):
+        return
+    sensitive = rules_for(kind).sensitive
+
+    def value(obj, name: str) -> Any:
+        return (obj.custom or {}).get(name[7:]) if name.startswith("custom.") else getattr(obj, name)
+
+    errors = {
+        name: [_("A sensitive field: keep this record's value, or ask an approver to merge.")]
+        for name, side in chosen.items()
+        if side == MERGED and name.removesuffix("_id") in sensitive and value(survivor, name) != value(merged, name)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def merge_records(actor: User, kind: str, survivor_id: Any, merged_id: Any, *, choices: dict[str, Any] | None = None,
                   survivor_version: Any = None, merged_version: Any = None) -> Merge:
@@ -449,6 +468,7 @@ def merge_records(actor: User, kind: str, survivor_id: Any, merged_id: Any, *, c
     check_version(survivor, survivor_version)
     check_version(merged, merged_version)
     chosen = _clean_choices(kind, survivor, merged, choices)
+    _refuse_sensitive(actor, kind, survivor, merged, chosen)
     survivor_before, merged_row = dump_row(survivor), dump_row(merged)
     audited_before = snapshot(survivor, AUDITED[kind])
     audited_before.update(_related_summary(kind, survivor))
