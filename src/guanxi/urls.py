@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("guanxi.core.urls")),
     path("", include("guanxi.customers.urls")),
     path("", include("guanxi.quality.urls")),
+    path("", include("guanxi.sales.urls")),
 ]
