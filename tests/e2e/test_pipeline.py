@@ -1,0 +1,67 @@
+"""The kanban board in a real browser: a card dragged to another column is there after a reload; a drop on a
+lost stage without a reason is refused, the card goes back and the message is shown."""
+
+import re
+
+import pytest
+
+from guanxi.customers import services as customer_services
+from guanxi.sales import services
+from guanxi.sales.models import Opportunity, StageKind
+
+pytestmark = [pytest.mark.e2e]
+
+
+def expect(target):
+    from playwright.sync_api import expect as pw_expect
+
+    return pw_expect(target)
+
+
+def log_in(page, username: str, password: str = "correct-horse-9") -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db, users):
+    rep = users["rep_a"]
+    pipeline = services.default_pipeline()
+    stages = list(pipeline.stages.order_by("position"))
+    first, third = stages[0], stages[2]
+    lost = next(s for s in stages if s.kind == StageKind.LOST)
+    account = customer_services.create_account(rep, {"name": "北京星辰医疗科技有限公司"})
+    ct = services.create_opportunity(rep, {"name": "CT 设备采购", "account_id": account.pk, "amount": "120000"})
+    mri = services.create_opportunity(rep, {"name": "MRI 维保", "account_id": account.pk, "amount": "30000"})
+
+    page = new_page(viewport={"width": 1800, "height": 900})  # every column in view: no scrolling mid-drag
+    log_in(page, "rep_a")
+    page.click("#nav-pipeline")
+    expect(page.locator(f"#column-{first.pk} [data-count]")).to_have_text("2")
+
+    page.drag_and_drop(f"#card-{ct.pk}", f"#column-{third.pk} [data-dropzone]")
+    expect(page.locator(f"#card-{ct.pk}")).to_have_attribute("data-saved", "1")
+    expect(page.locator(f"#column-{third.pk} [data-count]")).to_have_text("1")
+    page.reload()
+    expect(page.locator(f"#column-{third.pk} #card-{ct.pk}")).to_be_visible()
+    expect(page.locator(f"#column-{first.pk} [data-count]")).to_have_text("1")
+    assert Opportunity.objects.get(pk=ct.pk).stage_id == third.pk
+
+    # A lost stage needs a reason: the prompt is dismissed, the server refuses, the card goes back.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    expect(page.locator("#board-error")).to_be_visible()
+    expect(page.locator("#board-error")).to_contain_text(re.compile(r"lost|输"))
+    expect(page.locator(f"#column-{first.pk} #card-{mri.pk}")).to_be_visible()
+    expect(page.locator(f"#column-{lost.pk} [data-count]")).to_have_text("0")
+    assert Opportunity.objects.get(pk=mri.pk).stage_id == first.pk
+    page.reload()
+    expect(page.locator(f"#column-{first.pk} #card-{mri.pk}")).to_be_visible()
+
+    # With a reason it is accepted.
+    page.once("dialog", lambda dialog: dialog.accept("价格太高"))
+    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    expect(page.locator(f"#card-{mri.pk}")).to_have_attribute("data-saved", "1")
+    assert Opportunity.objects.get(pk=mri.pk).lost_reason == "价格太高"
