@@ -12,9 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api(users):
-    from tests.api.conftest import ApiClient
-
     from guanxi.core.services import issue_token
+    from tests.api.conftest import ApiClient
 
     return {name: ApiClient(issue_token(user)) for name, user in users.items()}
 

@@ -79,9 +79,8 @@ def test_month_range(book, users):
 
 
 def test_api_and_page(book, users, client):
-    from tests.api.conftest import ApiClient
-
     from guanxi.core.services import issue_token
+    from tests.api.conftest import ApiClient
 
     api = ApiClient(issue_token(users["manager_a"]))
     body = api.get("forecast", {"start": "2031-03", "end": "2031-03"}).json()
