@@ -41,3 +41,16 @@ def test_scan_stores_each_pair_once_in_order(crowd, wang):
     stored = list(DuplicatePair.objects.filter(kind="contact").values_list("record_1", "record_2"))
     assert len(stored) == len(set(stored)) == first["pairs"]
     assert all(a < b for a, b in stored)
+
+
+def test_read_table_of_accounts(users):
+    rep = users["rep_a"]
+    star = customers.create_account(rep, {"name": "北京星辰医疗科技有限公司", "phone": "010 6500 1234",
+                                          "website": "https://xingchen.cn", "addresses": ["北京市朝阳区建国路88号"]})
+    plain = customers.create_account(rep, {"name": "Acme Trading Ltd"})
+    table = jobs.read_table("account", chunk=1)
+    rows = {r["id"]: r for r in table.records()}
+    assert set(rows) == {star.pk, plain.pk}
+    assert rows[star.pk]["name"] == "北京星辰医疗科技有限公司" and rows[star.pk]["website"] == "https://xingchen.cn"
+    assert "建国路88号" in rows[star.pk]["address"]
+    assert rows[plain.pk]["address"] == "" and rows[plain.pk]["name"] == "Acme Trading Ltd"
