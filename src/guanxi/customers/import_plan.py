@@ -91,7 +91,8 @@ def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) 
     if ctx.target == "contact":
         keys = {(m[0], m[2]) for it in fresh for m in it.cleaned["methods"]}
         if keys:
-            qs = ContactMethod.objects.filter(normalized__in={k[1] for k in keys})
+            # kind as well: the index is (kind, normalized); without it every chunk scans the whole table
+            qs = ContactMethod.objects.filter(kind__in={k[0] for k in keys}, normalized__in={k[1] for k in keys})
             if visible is not None:
                 qs = qs.filter(contact_id__in=visible)
             for kind, normalized, pk in qs.values_list("kind", "normalized", "contact_id"):
@@ -124,7 +125,7 @@ def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) 
             keys = [(m[0], m[2]) for m in it.cleaned["methods"]]
             account = accounts.get(it.account_name) or (("new", it.account_name) if it.account_name else None)
             if account is not None:
-                keys.append(("name", (ctx.name_key(it.cleaned["name"]), account)))
+                keys.append(("name", (ctx.name_key(it.cleaned["name"], it.name_key), account)))
         else:
             keys = [("name", it.cleaned["name"].lower())] + \
                 [(k, it.cleaned[k]) for k in ("phone", "email") if it.cleaned.get(k)]

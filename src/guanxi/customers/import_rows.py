@@ -75,12 +75,14 @@ class Context:
     name_keys: dict[str, str] = field(default_factory=dict)  # a bounded cache of _name_key
     defaults: tuple[dict[str, Any], dict[str, list[str]]] = ({}, {})  # absent plain fields, cleaned once
 
-    def name_key(self, name: str) -> str:
+    def name_key(self, name: str, known: str = "") -> str:
+        """The name's key for "same name at the same company"; `known` is the key a worker process
+        already worked out (kept, so existing records with this name need no pinyin here)."""
         key = self.name_keys.get(name)
         if key is None:
             if len(self.name_keys) > 300_000:  # bounded: memory stays flat however long the file
                 self.name_keys.clear()
-            key = self.name_keys[name] = _name_key(name)
+            key = self.name_keys[name] = known or _name_key(name)
         return key
 
     @classmethod
@@ -120,6 +122,7 @@ class Item:
     external_id: str = ""
     owner: tuple[int, int | None] | None = None
     search: str = ""
+    name_key: str = ""  # worked out with the search text (where the name's pinyin is at hand)
 
 
 def _choice(table: dict[str, str], text: str) -> str:
@@ -338,5 +341,7 @@ def prepare(ctx: Context, rows: list[Row]) -> list[Item]:
         _clean(ctx, it)
         if ctx.target == "contact" and it.action != "reject":
             it.search = contact_text(it.cleaned["name"], it.cleaned["methods"])
+            if it.account_name:
+                it.name_key = ctx.name_key(it.cleaned["name"])
         it.data, it.sources = {}, {}  # done with: less to send back from a worker process
     return items
