@@ -155,10 +155,10 @@ def test_a_broken_file_is_400_naming_file_and_nothing_is_kept(api, home, content
     assert not Import.objects.exists() and stored_files(home) == []
 
 
-def test_a_file_over_the_limit_is_400_with_the_limit(api, settings, home):
+def test_a_file_over_the_limit_is_413_with_the_limit(api, settings, home):
     settings.IMPORT_MAX_BYTES = 100
     r = upload(api["rep_a"], CSV * 5)
-    assert r.status_code == 400
+    assert r.status_code == 413  # stopped by the upload cap while it was received (tests/core/test_uploads.py)
     assert list(r.json()["errors"]) == ["file"] and "100" in r.json()["errors"]["file"][0]
     assert not Import.objects.exists() and stored_files(home) == []
 

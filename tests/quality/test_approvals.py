@@ -20,7 +20,6 @@ from guanxi.customers.models import Account, Contact
 from guanxi.quality import approvals, field_rules
 from guanxi.quality.approval_models import ChangeRequest, FieldRule, RequestStatus
 from guanxi.quality.services import merge_records
-from tests.api.conftest import api, fast_password_hashing  # noqa: F401  (the API client per test user)
 
 
 def rules(admin, kind, *items):
@@ -218,7 +217,8 @@ def test_ui_rules_page_edit_banner_queue_and_decision(users, sensitive, django_a
     page = admin_ui.get(reverse("quality:field_rules", args=["account"]))
     assert re.search(r'name="sensitive:custom.credit_limit"[^>]*checked', page.content.decode())
     assert not re.search(r'name="sensitive:website"[^>]*checked', page.content.decode())
-    bad = admin_ui.post(reverse("quality:field_rules", args=["contact"]), {"pattern:title": "(", "required:email": "on"})
+    bad = admin_ui.post(reverse("quality:field_rules", args=["contact"]),
+                        {"pattern:title": "(", "required:email": "on"})
     assert bad.status_code == 400 and not FieldRule.objects.filter(kind="contact").exists()
     good = admin_ui.post(reverse("quality:field_rules", args=["contact"]), {"required:email": "on"})
     assert good.status_code == 302
