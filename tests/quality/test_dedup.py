@@ -216,3 +216,19 @@ def test_dedup_table_gives_the_same_pairs_as_dedup_on_records():
     assert by_columns.probability.tolist() == by_records.probability.tolist()
     with pytest.raises(ValueError):
         dedup_table({"name": ["a"]}, {"name": "name"}, [1, 2])
+
+
+def test_pairs_compared_in_batches_give_the_same_result(monkeypatch):
+    """Large scans compare pairs (and call rapidfuzz) batch by batch to bound memory: no batch edge shows."""
+    import guanxi.quality.compare as compare_module
+    import guanxi.quality.dedup as dedup_module
+
+    rows = _people(300, seed=17)
+    rows += [dict(rows[k], id=f"copy{k}", name=rows[k]["name"][::-1]) for k in range(0, 300, 30)]
+    whole = dedup(rows, FIELDS, id_field="id", threshold=0.0)
+    monkeypatch.setattr(dedup_module, "_COMPARE_BATCH", 97)
+    monkeypatch.setattr(compare_module, "_BATCH", 13)
+    batched = dedup(rows, FIELDS, id_field="id", threshold=0.0)
+    assert batched.candidates == whole.candidates > 97
+    assert batched.levels.tolist() == whole.levels.tolist()
+    assert batched.probability.tolist() == whole.probability.tolist()

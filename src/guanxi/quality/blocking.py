@@ -103,10 +103,10 @@ def _ranks(strings: np.ndarray) -> np.ndarray:
 
 
 def _sorted_unique(codes: np.ndarray) -> np.ndarray:
-    """np.unique by sorting: numpy 2's hash-based unique is about 15× slower on tens of millions of int64."""
+    """np.unique by sorting `codes` in place (numpy 2's hash-based unique is ~15× slower on 19M int64)."""
     if len(codes) == 0:
         return codes
-    codes = np.sort(codes)
+    codes.sort()  # in place: the caller hands the array over
     keep = np.empty(len(codes), dtype=bool)
     keep[0] = True
     np.not_equal(codes[1:], codes[:-1], out=keep[1:])
@@ -156,6 +156,7 @@ def candidate_pairs(passes: Sequence[Pass], side: np.ndarray | None = None) -> t
         c = pass_pairs(p, side, ranks)  # no pair twice within a pass: each is a distinct pair of positions
         per_pass[p.name] = len(c)
         codes.append(c)
-    all_codes = _sorted_unique(np.concatenate(codes))
-    del codes
+    all_codes = np.concatenate(codes)
+    codes.clear()
+    all_codes = _sorted_unique(all_codes)
     return all_codes // n, all_codes % n, per_pass

@@ -73,10 +73,15 @@ class ScoredPairs:
         return set(zip(self.id_1.tolist(), self.id_2.tolist(), strict=True))
 
 
+_COMPARE_BATCH = 2_000_000  # pairs compared at a time: bounds the index and mask arrays of a batch
+
+
 def _compare_all(columns: Sequence[Column], i: np.ndarray, j: np.ndarray, workers: int) -> np.ndarray:
     levels = np.zeros((len(i), len(columns)), dtype=np.int8)
-    for f, col in enumerate(columns):
-        levels[:, f] = compare_column(col, i, j, workers)
+    for start in range(0, len(i), _COMPARE_BATCH):
+        part = slice(start, start + _COMPARE_BATCH)
+        for f, col in enumerate(columns):
+            levels[part, f] = compare_column(col, i[part], j[part], workers)
     return levels
 
 
