@@ -398,7 +398,7 @@ def pipeline_board(request: HttpRequest, id: Id, params: Query[BoardQuery]):
         columns = queries.board(user, pipeline, limit=params.limit)
     else:
         stage = get_object_or_404(Stage, pk=params.stage, pipeline=pipeline)
-        page = queries.card_page(queries.board_queryset(user, pipeline), stage, params.cursor, params.limit)
+        page = queries.card_page(user, stage, params.cursor, params.limit)
         columns = [queries.Column(stage=stage, count=-1, page=page, cards=page.items)]
     return {"pipeline": ref(pipeline), "columns": [
         {"stage": stage_item(col.stage), "count": col.count, "total": f"{col.total:.2f}",

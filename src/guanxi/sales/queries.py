@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 
 from guanxi.core.models import User
 from guanxi.core.paging import Page, paginate
@@ -37,9 +36,12 @@ def board_queryset(user: User, pipeline: Pipeline) -> QuerySet:
     return Opportunity.objects.visible_to(user).filter(pipeline=pipeline)
 
 
-def card_page(qs: QuerySet, stage: Stage, cursor: str | None = None, limit: int = CARDS_PER_COLUMN) -> Page:
-    """One page of a column's cards, newest change first; account and owner names joined, not queried per card."""
-    cards = qs.filter(stage=stage).select_related("account", "contact", "owner", "team", "stage", "pipeline")
+def card_page(user: User, stage: Stage, cursor: str | None = None, limit: int = CARDS_PER_COLUMN) -> Page:
+    """One page of a column's cards, newest change first; account and owner names joined, not queried per card.
+    Filtered on the stage alone (it implies the pipeline): with the pipeline too, SQLite prefers the
+    (pipeline, stage, amount) index and sorts the whole column instead of walking (stage, updated_at, id)."""
+    cards = Opportunity.objects.visible_to(user).filter(stage=stage).select_related(
+        "account", "contact", "owner", "team", "stage", "pipeline")
     return paginate(cards, sort=CARD_SORT, allowed=[CARD_SORT], cursor=cursor, limit=limit)
 
 
@@ -53,7 +55,7 @@ def board(user: User, pipeline: Pipeline, limit: int = CARDS_PER_COLUMN) -> list
     columns = []
     for stage in stages:
         row = totals.get(stage.pk, {})
-        page = card_page(qs, stage, limit=limit)
+        page = card_page(user, stage, limit=limit)
         columns.append(Column(stage=stage, count=row.get("n", 0), total=row.get("total") or Decimal(0),
                               page=page, cards=page.items))
     return columns
@@ -79,10 +81,11 @@ def forecast(user: User, *, by: str = "owner", pipeline: Pipeline | None = None,
         qs = qs.filter(expected_close__lt=end)
     money = DecimalField(max_digits=20, decimal_places=4)
     names = ["owner__username", "owner__first_name", "owner__last_name"] if key == "owner" else ["team__name"]
+    # Grouped by day in SQL and folded into months here: a month function runs in Python per row on SQLite
+    # (5x slower over 100,000 rows); the days of a year are few.
     rows = (
         qs.order_by()
-        .annotate(month=TruncMonth("expected_close"))
-        .values(f"{key}_id", *names, "month", "currency")
+        .values(f"{key}_id", *names, "expected_close", "currency")
         .annotate(
             # Names that are not fields: an annotation called "amount" would shadow F("amount").
             n=Count("id"),
@@ -91,23 +94,26 @@ def forecast(user: User, *, by: str = "owner", pipeline: Pipeline | None = None,
             won_sum=Sum("amount", filter=Q(status=StageKind.WON)),
         )
     )
-    out = []
+    months: dict[tuple, dict[str, Any]] = {}
     for row in rows:
         if key == "owner":
             full = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
             name = full or row["owner__username"] or ""
         else:
             name = row["team__name"] or ""
-        out.append({
-            "group_id": row[f"{key}_id"],
-            "group": name,
-            "month": row["month"],
-            "currency": row["currency"],
-            "count": row["n"],
-            "amount": _cents(row["amount_sum"]),
-            "weighted": _cents(Decimal(row["weighted_sum"] or 0) / 100),
-            "won": _cents(row["won_sum"]),
-        })
+        day = row["expected_close"]
+        month = day.replace(day=1) if day else None
+        acc = months.setdefault((row[f"{key}_id"], month, row["currency"]), {
+            "group_id": row[f"{key}_id"], "group": name, "month": month, "currency": row["currency"],
+            "count": 0, "amount": Decimal(0), "weighted": Decimal(0), "won": Decimal(0)})
+        acc["count"] += row["n"]
+        acc["amount"] += Decimal(row["amount_sum"] or 0)
+        acc["weighted"] += Decimal(row["weighted_sum"] or 0)
+        acc["won"] += Decimal(row["won_sum"] or 0)
+    out = []
+    for acc in months.values():
+        out.append({**acc, "amount": _cents(acc["amount"]), "weighted": _cents(acc["weighted"] / 100),
+                    "won": _cents(acc["won"])})
     out.sort(key=lambda r: (r["month"] is None, r["month"] or dt.date.min, r["group"], r["group_id"] or 0,
                             r["currency"]))
     return out

@@ -181,8 +181,7 @@ def board_column(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
     pipeline = get_object_or_404(Pipeline, pk=pk)
     stage = get_object_or_404(Stage, pk=stage_id, pipeline=pipeline)
     try:
-        page = queries.card_page(queries.board_queryset(request.user, pipeline), stage,
-                                 clean_param(request.GET.get("cursor"), 1000) or None)
+        page = queries.card_page(request.user, stage, clean_param(request.GET.get("cursor"), 1000) or None)
     except ValidationError:
         page = Page(items=[], next_cursor=None, sort=queries.CARD_SORT)
     return render(request, "sales/_cards.html", {"pipeline": pipeline, "stage": stage, "cards": page.items,
