@@ -3,8 +3,12 @@ duplicate, with a fixed number of queries per chunk, never one per row. Nothing 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from .fileio import Row
@@ -13,6 +17,16 @@ from .import_rows import Context, Item, prepare
 from .models import Account, Contact, ContactMethod
 
 MATCH_KEYS = ("email", "phone", "external_id")
+
+
+def any_of(values: Iterable[Any], integers: bool = False) -> RawSQL:
+    """The right side of `__in` for a chunk's thousands of values as one parameter (a JSON array on
+    SQLite, an array on PostgreSQL): Django prepares an `__in` list value by value, 4 s of every 40k
+    rows at 1M."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        return RawSQL(f"SELECT unnest(%s::{'bigint' if integers else 'text'}[])", [values])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values, ensure_ascii=False)])
 
 
 def _match_value(ctx: Context, item: Item) -> str | None:
@@ -45,7 +59,7 @@ def _find_matches(ctx: Context, items: list[Item]) -> dict[Any, list[int]]:
     found: dict[Any, list[int]] = {}
     key = ctx.match_key
     if key in ("email", "phone") and ctx.target == "contact":
-        qs = ContactMethod.objects.filter(kind=key, normalized__in=values)
+        qs = ContactMethod.objects.filter(kind=key, normalized__in=any_of(values))
         if visible is not None:
             qs = qs.filter(contact_id__in=visible)
         pairs = qs.values_list("normalized", "contact_id")
@@ -53,7 +67,7 @@ def _find_matches(ctx: Context, items: list[Item]) -> dict[Any, list[int]]:
         qs = model.objects.filter(**{f"{key}__in": values})
         pairs = (qs if visible is None else qs.filter(pk__in=visible)).values_list(key, "pk")
     elif key == "external_id":
-        qs = ExternalKey.objects.filter(target=ctx.target, key__in=values)
+        qs = ExternalKey.objects.filter(target=ctx.target, key__in=any_of(values))
         if visible is not None:
             qs = qs.filter(object_id__in=visible)
         pairs = qs.values_list("key", "object_id")
@@ -72,7 +86,8 @@ def _resolve_accounts(ctx: Context, items: list[Item]) -> dict[str, int]:
     names = {it.account_name for it in items if it.account_name}
     if not names:
         return {}
-    qs = Account.objects.visible_to(ctx.actor).filter(name__in=names).order_by("pk").values_list("name", "pk")
+    qs = Account.objects.visible_to(ctx.actor).filter(name__in=any_of(names)).order_by("pk").values_list("name",
+                                                                                                 "pk")
     found: dict[str, int] = {}
     for name, pk in qs:
         found.setdefault(name, pk)
@@ -92,14 +107,15 @@ def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) 
         keys = {(m[0], m[2]) for it in fresh for m in it.cleaned["methods"]}
         if keys:
             # kind as well: the index is (kind, normalized); without it every chunk scans the whole table
-            qs = ContactMethod.objects.filter(kind__in={k[0] for k in keys}, normalized__in={k[1] for k in keys})
+            qs = ContactMethod.objects.filter(kind__in={k[0] for k in keys},
+                                              normalized__in=any_of({k[1] for k in keys}))
             if visible is not None:
                 qs = qs.filter(contact_id__in=visible)
             for kind, normalized, pk in qs.values_list("kind", "normalized", "contact_id"):
                 known.setdefault((kind, normalized), pk)
         account_ids = {accounts[it.account_name] for it in fresh if it.account_name in accounts}
         if account_ids:
-            qs = Contact.objects.filter(primary_account_id__in=account_ids)
+            qs = Contact.objects.filter(primary_account_id__in=any_of(account_ids, integers=True))
             if visible is not None:
                 qs = qs.filter(pk__in=visible)
             for pk, name, account_id in qs.values_list("pk", "name", "primary_account_id"):

@@ -60,11 +60,14 @@ def insert_rows(model: type, columns: tuple[str, ...], rows: list[tuple]) -> Non
                 for row in rows:
                     copy.write_row(row)
             return
-        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        # The sqlite3 connection itself (same connection, same transaction): Django's wrapper would rewrite
+        # each 10,000-parameter statement's placeholders first.
+        raw = connection.connection
+        one = "(" + ", ".join(["?"] * len(columns)) + ")"
         for start in range(0, len(rows), _BATCH_ROWS):
             part = rows[start:start + _BATCH_ROWS]
-            cursor.execute(f'INSERT INTO "{table}" ({cols}) VALUES {", ".join([one] * len(part))}',
-                           [v for row in part for v in row])
+            raw.execute(f'INSERT INTO "{table}" ({cols}) VALUES {", ".join([one] * len(part))}',
+                        [v for row in part for v in row])
 
 
 @contextmanager
