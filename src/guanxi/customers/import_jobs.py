@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -66,6 +67,25 @@ def _prepared(ctx: Context, imp: Import, skip: int, total: int) -> Iterator[tupl
 
 
 
+@contextmanager
+def _fewer_checkpoints(pages: int = 16384) -> Iterator[None]:
+    """SQLite: while the import writes, the WAL is copied back into the database every 64 MB instead of
+    every 4 MB (SQLite's default): a chunk touches pages all over the indexes, so at 1M rows each commit
+    paid for a checkpoint of its own. Durability is unchanged: every chunk's commit is in the WAL."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA wal_autocheckpoint = {int(pages)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(before)}")
+
+
 def run_import(imp_id: int, job_id: str | None = None,
                on_chunk: Callable[[int, dict], None] | None = None) -> Import:
     """The import's work: check the whole file, then chunk after chunk from the checkpoint on.
@@ -90,14 +110,15 @@ def run_import(imp_id: int, job_id: str | None = None,
         done = min(total, first * CHUNK)
         if job_id:
             progress(job_id, done, total, _("Importing…"))
-        for number, prepared in _prepared(ctx, imp, first, total):
-            items, accounts = decide(ctx, prepared)
-            counts = write_chunk(ctx, imp, number, items, accounts)
-            done += counts["rows"]
-            if job_id:
-                progress(job_id, done, max(total, done))
-            if on_chunk:
-                on_chunk(number, counts)
+        with _fewer_checkpoints():
+            for number, prepared in _prepared(ctx, imp, first, total):
+                items, accounts = decide(ctx, prepared)
+                counts = write_chunk(ctx, imp, number, items, accounts)
+                done += counts["rows"]
+                if job_id:
+                    progress(job_id, done, max(total, done))
+                if on_chunk:
+                    on_chunk(number, counts)
     except FileFormatError as exc:
         Import.objects.filter(pk=imp.pk).update(status=ImportStatus.FAILED)
         raise file_error(exc)

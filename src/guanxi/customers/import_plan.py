@@ -118,8 +118,9 @@ def _flag_duplicates(ctx: Context, items: list[Item], accounts: dict[str, int]) 
             qs = Contact.objects.filter(primary_account_id__in=any_of(account_ids, integers=True))
             if visible is not None:
                 qs = qs.filter(pk__in=visible)
+            cached = ctx.name_keys  # thousands of rows a chunk late in a big import: the cache first
             for pk, name, account_id in qs.values_list("pk", "name", "primary_account_id"):
-                known.setdefault(("name", (ctx.name_key(name), account_id)), pk)
+                known.setdefault(("name", (cached.get(name) or ctx.name_key(name), account_id)), pk)
     else:
         names = {it.cleaned.get("name", "") for it in fresh}
         phones = {it.cleaned["phone"] for it in fresh if it.cleaned.get("phone")}

@@ -27,6 +27,7 @@ from .models import Account, Address, Contact, ContactMethod
 _ACCOUNT_COLUMNS = ("id", "name", "industry", "size", "classification", "source", "lifecycle_stage", "website",
                     "phone", "email", "description", "search_text", "owner_id", "team_id", "version", "custom",
                     "created_at", "updated_at")
+_json = json.JSONEncoder(ensure_ascii=False, default=str).encode  # json.dumps makes an encoder per call
 _BATCH_ROWS = 500  # rows per multi-row INSERT on SQLite (999 variables on old builds; we stay well below)
 
 
@@ -149,16 +150,17 @@ class _Writer:
         self.sqlite = connection.vendor == "sqlite"
         self.ct = ContentType.objects.get_for_model(Contact if ctx.target == "contact" else Account).pk
         self.audits: list[tuple] = []
+        self.default_owner = (ctx.actor.pk, ctx.actor.team_id)
+        self.actor_id = ctx.actor.pk
 
     def _date(self, value: dt.date | None) -> Any:
         return None if value is None else (value.isoformat() if self.sqlite else value)
 
     def _owner(self, item: Item) -> tuple[int | None, int | None]:
-        return item.owner or (self.ctx.actor.pk, self.ctx.actor.team_id)
+        return item.owner or self.default_owner
 
     def _audit(self, pk: int, repr_: str, action: str, changes: dict, version: int = 1) -> None:
-        self.audits.append((self.ct, pk, repr_[:200], self.ctx.actor.pk, self.stamp, action,
-                            json.dumps(changes, ensure_ascii=False, default=str), version))
+        self.audits.append((self.ct, pk, repr_[:200], self.actor_id, self.stamp, action, _json(changes), version))
 
     def flush_audits(self) -> None:
         insert_rows(AuditEntry, ("content_type_id", "object_id", "object_repr", "actor_id", "at", "action", "changes",
@@ -209,15 +211,19 @@ class _Writer:
             c = it.cleaned
             owner, team = self._owner(it)
             ms = c["methods"]
-            phone = next((m[2] for m in ms if m[0] == "phone"), "")
-            email = next((m[2] for m in ms if m[0] == "email"), "")
+            phone = email = ""
+            for m in ms:  # the first of each kind
+                if m[0] == "phone":
+                    phone = phone or m[2]
+                elif m[0] == "email":
+                    email = email or m[2]
             account = accounts.get(it.account_name)
             consent = c["marketing_consent"]
             contacts.append((pk, c["name"], c["title"], c["department"], account, phone, email,
                              self._date(c["birthday"]), c["preferred_channel"], consent,
                              self.stamp if consent else None, c["description"],
                              it.search or contact_text(c["name"], ms),
-                             owner, team, 1, json.dumps(c["custom"], ensure_ascii=False), self.stamp, self.stamp))
+                             owner, team, 1, _json(c["custom"]) if c["custom"] else "{}", self.stamp, self.stamp))
             firsts: set[str] = set()
             for kind, value, normalized, label in ms:
                 methods.append((pk, kind, value, normalized, label, kind not in firsts))
