@@ -77,6 +77,18 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_parts() -> str:
+    """Resident memory now, anonymous (Python's own) apart from file-backed (SQLite's memory-mapped
+    database, up to mmap_size): only the first says whether memory grows with the file."""
+    fields = {}
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(("RssAnon:", "RssFile:")):
+                key, value = line.split(":")
+                fields[key] = int(value.split()[0]) / 1024
+    return f"anonymous {fields.get('RssAnon', 0):.0f} MB + file {fields.get('RssFile', 0):.0f} MB"
+
+
 def cpu_s() -> tuple[float, float]:
     """CPU seconds of this process and of its finished children (the cleaning workers): on a shared,
     loaded machine they tell what the wall time would be on an idle one better than the wall time does."""
@@ -125,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             if done in (100_000, rows) or done % 200_000 == 0:
                 elapsed = time.monotonic() - t0
                 print(f"  {label}: {done:,} rows in {elapsed:.1f} s ({done / elapsed:,.0f} rows/s), "
-                      f"peak RSS {rss_mb():.0f} MB", flush=True)
+                      f"peak RSS {rss_mb():.0f} MB (now {rss_parts()})", flush=True)
                 figures[done] = (elapsed, rss_mb())
 
         result = imports.run_import(imp.pk, on_chunk=on_chunk)
