@@ -25,6 +25,7 @@ from django.db.models import Max, Model
 from guanxi.activities.models import Note
 from guanxi.customers.models import Account, Address, Contact, ContactMethod
 from guanxi.quality.normalize import search_text
+from guanxi.sales.demo import create_demo_opportunities
 
 from . import demo_rows as R
 from .demo_vocab import CHANNELS, TAGS
@@ -288,6 +289,7 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
             log.info("demo: rows inserted after %.1f s", time.monotonic() - started)
             _after_load(indexes)
             log.info("demo: indexes built after %.1f s", time.monotonic() - started)
+            create_demo_opportunities(plan.seed, plan.account_base, plan.anchor.date())
         log.info("demo: committed after %.1f s", time.monotonic() - started)
     finally:
         _set_pragmas(loading=False)
