@@ -10,10 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.models import User
 from guanxi.core.services import assignable_users
 
-from .models import Opportunity, Pipeline, Stage
+from .models import Opportunity, Pipeline, Stage, StageKind
 
 
-class OpportunityForm(forms.Form):
+class ServiceErrorsMixin:
+    """Puts the services' errors (keyed by field name) next to their inputs, the others above the form."""
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for key, messages in errors.items():
+            for message in messages:
+                self.add_error(key if key in self.fields else None, message)
+
+
+class OpportunityForm(ServiceErrorsMixin, forms.Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     account_id = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -68,7 +77,28 @@ class OpportunityForm(forms.Form):
             data["expected_close"] = None
         return data
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for key, messages in errors.items():
-            for message in messages:
-                self.add_error(key if key in self.fields else None, message)
+
+class PipelineForm(ServiceErrorsMixin, forms.Form):
+    """Name and currency of a pipeline; the services check them."""
+
+    name = forms.CharField(label=_("Name"), required=False)
+    currency = forms.CharField(label=_("Currency"), required=False,
+                               help_text=_("Three letters, such as CNY or USD."))
+
+
+class StageForm(ServiceErrorsMixin, forms.Form):
+    """One stage: name, default probability and kind."""
+
+    name = forms.CharField(label=_("Name"), required=False)
+    probability = forms.CharField(label=_("Probability (%)"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=StageKind.choices)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The inputs sit in table cells; `form=` ties them to the row's <form> element.
+        for field in self.fields.values():
+            field.widget.attrs.update({"form": self.form_id, "aria-label": str(field.label)})
+
+    @property
+    def form_id(self) -> str:
+        return f"{self.prefix or 'stage'}-form"
