@@ -295,3 +295,62 @@ def test_erasing_a_person_scrubs_their_change_requests(users, zhang):
     assert "+8613911112222" not in str(request.changes) and "+8613800138000" not in str(request.changes)
     entry = AuditEntry.objects.get(pk=request.request_entry_id)
     assert entry.change_request_id == request.pk and "+8613911112222" not in str(entry.changes)
+
+
+# ------------------------------------------------------------------ imports
+
+
+def _import(user, rows, match_key=""):
+    import io
+
+    from guanxi.customers import import_services as imports
+    from guanxi.customers.import_models import Import, ImportStatus
+
+    data = ("\n".join(",".join(r) for r in rows) + "\n").encode()
+    imp = imports.upload(user, "contact", io.BytesIO(data), "contacts.csv")
+    imports.set_mapping(user, imp, imp.mapping, match_key=match_key)
+    Import.objects.filter(pk=imp.pk).update(status=ImportStatus.RUNNING)
+    return imports, imports.run_import(imp.pk)
+
+
+def test_imports_follow_required_fields_and_patterns(users, zhang, settings, tmp_path):
+    settings.HOME = tmp_path
+    rules(users["admin"], "contact", {"field": "email", "required": True},
+          {"field": "title", "pattern": r"[^0-9]*", "message": "职位不能含数字"})
+    imports, result = _import(users["rep_a"], [
+        ["姓名", "邮箱", "职位", "手机"],
+        ["李娜", "li.na@huaxin.cn", "经理", ""],          # fine
+        ["王芳", "", "总监", "13622223333"],               # new without the required email: refused
+        ["张伟", "", "采购2部", ""],                        # the title breaks the pattern
+        ["张伟", "", "采购总监", "138 0013 8000"],          # an update (by phone) may leave the email out
+    ], match_key="phone")
+    assert (result.created, result.updated, result.rejected) == (1, 1, 2)
+    assert set(Contact.objects.values_list("name", flat=True)) == {"张伟", "李娜"}
+    assert Contact.objects.get(pk=zhang[1].pk).title == "采购总监"
+    text = b"".join(imports.rejected_csv(result)).decode("utf-8-sig")
+    assert "职位不能含数字" in text
+    wang = next(line for line in text.splitlines() if line.startswith("王芳"))
+    assert any(m in wang for m in ("Required for a new record", "新建记录必填"))
+
+
+def test_a_reps_import_leaves_sensitive_changes_for_an_approver(users, zhang, settings, tmp_path):
+    settings.HOME = tmp_path
+    _account, contact = zhang
+    rules(users["admin"], "contact", {"field": "name", "sensitive": True}, {"field": "phone", "sensitive": True})
+    rows = [["Email", "Name", "Title", "Mobile"],
+            ["zhang.wei@xingchen.cn", "张伟", "总经理", "138 0013 8000"],  # same name and phone: not a change
+            ["new@example.com", "New Person", "", "13911112222"]]
+    imports, result = _import(users["rep_a"], rows, match_key="email")
+    assert (result.created, result.updated, result.flagged) == (1, 1, 0)
+    assert Contact.objects.get(pk=contact.pk).title == "总经理"
+
+    rows[1] = ["zhang.wei@xingchen.cn", "张大伟", "董事", "139 0000 1111"]  # renamed, a new phone: held
+    imports, result = _import(users["rep_a"], rows[:2], match_key="email")
+    assert (result.updated, result.flagged) == (0, 1)
+    fresh = Contact.objects.get(pk=contact.pk)
+    assert (fresh.name, fresh.title, fresh.phone) == ("张伟", "总经理", "+8613800138000")
+    text = b"".join(imports.rejected_csv(result)).decode("utf-8-sig")
+    assert "张大伟" in text and ("sensitive" in text or "敏感" in text)
+    # An administrator's import of the same rows applies them.
+    imports, result = _import(users["admin"], rows[:2], match_key="email")
+    assert result.updated == 1 and Contact.objects.get(pk=contact.pk).name == "张大伟"

@@ -11,6 +11,9 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
+from guanxi.quality.field_rules import rule_fields as rule_fields_of
+
+from . import services
 from .fileio import Row
 from .import_models import ExternalKey
 from .import_rows import Context, Item, prepare
@@ -188,4 +191,57 @@ def decide(ctx: Context, items: list[Item]) -> tuple[list[Item], dict[str, int]]
                     claimed[hits[0]] = it.line
     accounts = _resolve_accounts(ctx, valid) if ctx.target == "contact" else {}
     _flag_duplicates(ctx, valid, accounts)
+    for it in valid:
+        if it.action == "new" and it.missing:
+            it.action = "reject"
+            it.errors.setdefault("", []).append(_("Required for a new record: %(fields)s.") % {
+                "fields": ", ".join(it.missing)})
+    if ctx.hold_sensitive:
+        _flag_sensitive(ctx, [it for it in valid if it.action == "update"])
     return items, accounts
+
+
+def _flag_sensitive(ctx: Context, items: list[Item]) -> None:
+    """Updates that would change a sensitive field are left for an approver: flagged (in the rejected-rows
+    file with the reason), the record untouched. One query for the chunk's records."""
+    if not items or ctx.rules is None:
+        return
+    contact = ctx.target == "contact"
+    model = Contact if contact else Account
+    sensitive = ctx.rules.sensitive
+    plain = [n for n in (services.CONTACT_FIELDS if contact else services.ACCOUNT_FIELDS) if n in sensitive]
+    current = {r["id"]: r for r in model.objects.filter(pk__in=any_of([it.target_id for it in items], True))
+               .values("id", "owner_id", "phone", "email", "custom", *plain)}
+    held_methods: dict[int, set[str]] = {}
+    if contact and sensitive & {"phone", "email"}:
+        for pk, value in ContactMethod.objects.filter(
+                contact_id__in=any_of([it.target_id for it in items], True)).values_list("contact_id", "normalized"):
+            held_methods.setdefault(pk, set()).add(value)
+    labels = {f.key: str(f.label) for f in rule_fields_of(ctx.target)}
+    for it in items:
+        before, c, changed = current[it.target_id], it.cleaned, []
+        for name in plain:
+            if ("notes" if name == "description" else name) in it.provided and c.get(name) != before[name]:
+                changed.append(name)
+        for name in ("phone", "email"):
+            if name not in sensitive:
+                continue
+            if contact:
+                new = {m[2] for m in c.get("methods", []) if m[0] == name}
+                if new - held_methods.get(it.target_id, set()):
+                    changed.append(name)
+            elif c.get(name) and c.get(name) != before[name]:
+                changed.append(name)
+        if "owner" in sensitive and it.owner is not None and it.owner[0] != before["owner_id"]:
+            changed.append("owner")
+        for key, value in (c.get("custom") or {}).items():
+            if f"custom.{key}" in sensitive and (before["custom"] or {}).get(key) != value:  # only given keys
+                changed.append(f"custom.{key}")
+        for name, given in (("address", bool(c.get("addresses"))), ("tags", bool(it.tags)),
+                            ("accounts", bool(it.account_name))):
+            if name in sensitive and given:
+                changed.append(name)
+        if changed:
+            it.action = "flag"
+            it.reason = _("Changes sensitive fields (%(fields)s): an administrator or manager must import this "
+                          "row.") % {"fields": ", ".join(labels.get(n, n) for n in changed)}

@@ -16,6 +16,7 @@ from guanxi.core.customfields import clean_values
 from guanxi.core.models import User
 from guanxi.core.records import clean_fields, field_defs
 from guanxi.core.services import assignable_users
+from guanxi.quality.field_rules import Rules, may_change_sensitive, missing_required, rule_errors, rules_for
 from guanxi.quality.normalize import (
     clean_text,
     normalize_email,
@@ -74,6 +75,8 @@ class Context:
     mobile_label: str = ""
     name_keys: dict[str, str] = field(default_factory=dict)  # a bounded cache of _name_key
     defaults: tuple[dict[str, Any], dict[str, list[str]]] = ({}, {})  # absent plain fields, cleaned once
+    rules: Rules | None = None  # the administrators' field rules
+    hold_sensitive: bool = False  # the actor's updates may not change sensitive fields
 
     def name_key(self, name: str, known: str = "") -> str:
         """The name's key for "same name at the same company"; `known` is the key a worker process
@@ -100,7 +103,9 @@ class Context:
                    mobile_label=str(_("Mobile")),
                    defaults=clean_fields(model, {"lifecycle_stage": "awareness"} if imp.target == "account" else {},
                                          services.CONTACT_FIELDS if imp.target == "contact" else
-                                         services.ACCOUNT_FIELDS, partial=False))
+                                         services.ACCOUNT_FIELDS, partial=False),
+                   rules=(rules := rules_for(imp.target)),
+                   hold_sensitive=bool(rules.sensitive) and not may_change_sensitive(actor))
 
 
 @dataclass
@@ -123,6 +128,7 @@ class Item:
     owner: tuple[int, int | None] | None = None
     search: str = ""
     name_key: str = ""  # worked out with the search text (where the name's pinyin is at hand)
+    missing: list[str] = field(default_factory=list)  # required fields the row leaves out: refused if it is new
 
 
 def _choice(table: dict[str, str], text: str) -> str:
@@ -295,6 +301,7 @@ def _clean(ctx: Context, item: Item) -> None:
     cleaned["custom"] = custom
     if any(len(t) > 50 for t in item.tags):
         errors["tags"] = [_("A tag has at most 50 characters.")]
+    _check_rules(ctx, item, cleaned, errors)
     for key, messages in errors.items():
         item.errors.setdefault(_column_of(item, key), []).extend(str(m) for m in messages)
     item.cleaned = cleaned
@@ -302,6 +309,21 @@ def _clean(ctx: Context, item: Item) -> None:
         item.action = "reject"
 
 
+
+
+def _check_rules(ctx: Context, item: Item, cleaned: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    """Field patterns on what the row gives; required fields it leaves out only matter if it creates a record
+    (an update keeps what the record has), which the plan decides."""
+    rules = ctx.rules
+    if rules is None or not (rules.required or rules.patterns):
+        return
+    values = services.rule_values(ctx.target, cleaned)
+    if ctx.target == "contact":
+        values["accounts"] = [item.account_name] if item.account_name else []
+    values["tags"] = item.tags
+    for key, messages in rule_errors(rules, values, creating=True, patterns_only=True).items():
+        errors.setdefault(key, messages)
+    item.missing = [str(f.label) for f in missing_required(rules, values, creating=True)]
 
 
 def _name_key(name: str) -> str:

@@ -192,6 +192,12 @@ def _check_rules(kind: str, cleaned: dict, errors: dict, *, creating: bool) -> N
     rules = rules_for(kind)
     if not (rules.required or rules.patterns):
         return
+    for field, messages in rule_errors(rules, rule_values(kind, cleaned), creating=creating).items():
+        errors.setdefault(field, messages)
+
+
+def rule_values(kind: str, cleaned: dict) -> dict[str, Any]:
+    """{rule field: value} of what a cleaned input gives (the import adds company and tags itself)."""
     values: dict[str, Any] = {}
     for f in BUILT_IN[kind]:
         source = _RULE_SOURCES.get(f.key, f.key)
@@ -204,8 +210,7 @@ def _check_rules(kind: str, cleaned: dict, errors: dict, *, creating: bool) -> N
             values[f.key] = cleaned[source]
     for key, value in (cleaned.get("custom") or {}).items():
         values[f"custom.{key}"] = value
-    for field, messages in rule_errors(rules, values, creating=creating).items():
-        errors.setdefault(field, messages)
+    return values
 
 
 # ---------------------------------------------------------------- accounts

@@ -131,14 +131,21 @@ def _texts(value: Any) -> Iterable[str]:
     return [] if _empty(value) else [str(value)]
 
 
-def rule_errors(rules: Rules, values: dict[str, Any], *, creating: bool) -> dict[str, list[str]]:
+def missing_required(rules: Rules, values: dict[str, Any], *, creating: bool) -> list[RuleField]:
+    """The required fields that are empty (on create, also those left out)."""
+    fields = {f.key: f for f in BUILT_IN[rules.kind]}
+    return [fields[key] for key in sorted(rules.required)
+            if key in fields and fields[key].can_require and (key in values or creating)
+            and _empty(values.get(key))]
+
+
+def rule_errors(rules: Rules, values: dict[str, Any], *, creating: bool, patterns_only: bool = False,
+                ) -> dict[str, list[str]]:
     """Errors for the values given ({rule field: value}); on create a required field left out is empty."""
     errors: dict[str, list[str]] = {}
     fields = {f.key: f for f in BUILT_IN[rules.kind]}
-    for key in rules.required:
-        if key in values or creating:
-            if _empty(values.get(key)) and key in fields and fields[key].can_require:
-                errors.setdefault(fields[key].error_key, []).append(_("This field is required."))
+    for f in [] if patterns_only else missing_required(rules, values, creating=creating):
+        errors.setdefault(f.error_key, []).append(_("This field is required."))
     for key, (pattern, message) in rules.patterns.items():
         for text in _texts(values.get(key)):
             if not pattern.fullmatch(text):
