@@ -227,3 +227,20 @@ def test_a_positive_deadline_is_inside_or_at_the_end_of_working_time(start, m):
     due = add_business(CAL, start, m)
     just_before = due - dt.timedelta(microseconds=1)
     assert is_business_time(CAL, just_before)
+
+
+def test_round_the_clock_desk_and_minute_precision_spans():
+    cal = Calendar.from_dict({"hours": {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})
+    assert local(add_business(cal, at(2025, 3, 8, 23, 0), 120)) == at(2025, 3, 9, 1, 0)
+    assert cal.to_dict()["hours"]["sun"] == ["00:00-24:00"]
+
+
+def test_engines_never_import_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, guanxi.service.routing, guanxi.service.business_time, guanxi.service.holidays_cn;"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
