@@ -21,6 +21,7 @@ from guanxi.core.services import visible_users
 from guanxi.core.ui import ChangeDescriber, is_htmx
 from guanxi.quality.approval_views import described
 from guanxi.quality.approvals import pending_for_record
+from guanxi.sales.queries import account_opportunities
 
 from .models import Account, Contact
 from .services import validation_messages
@@ -71,6 +72,7 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         context["parent"] = Account.objects.visible_to(user).filter(pk=obj.parent_id).first() \
             if obj.parent_id else None
         context["subsidiaries"] = Account.objects.visible_to(user).filter(parent=obj).order_by("name")[:50]
+        context["opportunities"] = account_opportunities(user, obj)
     else:
         context["accounts"] = Account.objects.visible_to(user).filter(contacts=obj).order_by("name", "pk")
         methods = list(obj.methods.all())

@@ -133,3 +133,17 @@ def forecast_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for k in ("count", "amount", "weighted", "won"):
             t[k] += row[k]
     return list(totals.values())
+
+
+@dataclass
+class AccountOpportunities:
+    items: list[Opportunity]
+    more: bool  # there are more than `items`: the card links to the full list
+
+
+def account_opportunities(user: User, account: Any, limit: int = 20) -> AccountOpportunities:
+    """The account's open opportunities the user may see, soonest expected close first: one query."""
+    qs = (Opportunity.objects.visible_to(user).filter(account=account, status=StageKind.OPEN)
+          .select_related("stage").order_by(F("expected_close").asc(nulls_last=True), "pk"))
+    rows = list(qs[:limit + 1])
+    return AccountOpportunities(items=rows[:limit], more=len(rows) > limit)
