@@ -1,5 +1,6 @@
 """The kanban board in a real browser: a card dragged to another column is there after a reload; a drop on a
-lost stage without a reason is refused, the card goes back and the message is shown."""
+lost stage asks the reason in a modal (Cancel posts nothing), without a reason it is refused, the card goes
+back and the message is shown."""
 
 import re
 
@@ -49,9 +50,20 @@ def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db,
     expect(page.locator(f"#column-{first.pk} [data-count]")).to_have_text("1")
     assert Opportunity.objects.get(pk=ct.pk).stage_id == third.pk
 
-    # A lost stage needs a reason: the prompt is dismissed, the server refuses, the card goes back.
-    page.once("dialog", lambda dialog: dialog.dismiss())
+    # A lost stage asks for the reason in a modal; Cancel leaves the card where it was and posts nothing.
     page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    expect(page.locator("#lost-modal")).to_be_visible()
+    expect(page.locator("#lost-deal")).to_have_text("MRI 维保")
+    page.click("#lost-cancel")
+    expect(page.locator("#lost-modal")).to_be_hidden()
+    expect(page.locator(f"#column-{first.pk} #card-{mri.pk}")).to_be_visible()
+    expect(page.locator("#board-error")).to_be_hidden()
+    assert Opportunity.objects.get(pk=mri.pk).stage_id == first.pk
+
+    # Confirmed without a reason: the server refuses, the card goes back and the message is shown.
+    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    expect(page.locator("#lost-reason")).to_be_focused()
+    page.click("#lost-confirm")
     expect(page.locator("#board-error")).to_be_visible()
     expect(page.locator("#board-error")).to_contain_text(re.compile(r"lost|输"))
     expect(page.locator(f"#column-{first.pk} #card-{mri.pk}")).to_be_visible()
@@ -61,7 +73,8 @@ def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db,
     expect(page.locator(f"#column-{first.pk} #card-{mri.pk}")).to_be_visible()
 
     # With a reason it is accepted.
-    page.once("dialog", lambda dialog: dialog.accept("价格太高"))
     page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    page.fill("#lost-reason", "价格太高")
+    page.press("#lost-reason", "Enter")
     expect(page.locator(f"#card-{mri.pk}")).to_have_attribute("data-saved", "1")
     assert Opportunity.objects.get(pk=mri.pk).lost_reason == "价格太高"

@@ -71,10 +71,39 @@
     dragged = null;
     var from = card.closest(".gx-column");
     if (from === column) return;
-    var lostReason = null;
     if (column.dataset.kind === "lost") {
-      lostReason = window.prompt(board.dataset.lostPrompt, "");
+      askLostReason(card, function (reason) { move(card, from, column, reason); });
+    } else {
+      move(card, from, column, null);
     }
+  });
+
+  // A lost stage needs a reason: asked in a modal; Cancel leaves the card where it was and posts nothing.
+  var lostModal = document.getElementById("lost-modal");
+  var lostForm = document.getElementById("lost-form");
+  var lostInput = document.getElementById("lost-reason");
+  var onLost = null;
+  if (lostModal) {
+    lostModal.addEventListener("shown.bs.modal", function () { lostInput.focus(); });
+    lostModal.addEventListener("hidden.bs.modal", function () { onLost = null; });
+    lostForm.addEventListener("submit", function (evt) {
+      evt.preventDefault();
+      var proceed = onLost;
+      onLost = null;
+      window.bootstrap.Modal.getOrCreateInstance(lostModal).hide();
+      if (proceed) proceed(lostInput.value.trim());
+    });
+  }
+
+  function askLostReason(card, proceed) {
+    var title = card.querySelector("a");
+    document.getElementById("lost-deal").textContent = title ? title.textContent : "";
+    lostInput.value = "";
+    onLost = proceed;
+    window.bootstrap.Modal.getOrCreateInstance(lostModal).show();
+  }
+
+  function move(card, from, column, lostReason) {
     // Move it now; put it back if the server refuses.
     var home = card.parentNode, next = card.nextSibling;
     var amount = parseFloat(card.dataset.amount) || 0;
@@ -113,5 +142,5 @@
       adjust(from, 1, amount);
       showError(board.dataset.failed);
     });
-  });
+  }
 })();
