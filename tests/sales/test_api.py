@@ -119,7 +119,7 @@ def test_pipelines_admin_only(api, pipeline):
 
 def test_deleting_a_stage_with_opportunities_is_refused(api, deal):
     r = api["admin"].delete(f"stages/{deal.stage_id}")
-    assert r.status_code == 400 and "holds opportunities" in r.json()["errors"]["__all__"][0]
+    assert r.status_code == 400 and f"“{deal.stage.name}”" in r.json()["errors"]["__all__"][0]  # names it
     assert Stage.objects.filter(pk=deal.stage_id).exists()
 
 

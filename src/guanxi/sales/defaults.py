@@ -6,16 +6,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 DEFAULT_PIPELINE = gettext_noop("Sales pipeline")
 DEFAULT_STAGES = [
-    (gettext_noop("Qualification"), 10, "open"),
-    (gettext_noop("Needs analysis"), 25, "open"),
-    (gettext_noop("Proposal / quote"), 50, "open"),
-    (gettext_noop("Negotiation"), 75, "open"),
-    (gettext_noop("Won"), 100, "won"),
-    (gettext_noop("Lost"), 0, "lost"),
+    (pgettext_lazy("sales stage", "Qualification"), 10, "open"),
+    (pgettext_lazy("sales stage", "Needs analysis"), 25, "open"),
+    (pgettext_lazy("sales stage", "Proposal / quote"), 50, "open"),
+    (pgettext_lazy("sales stage", "Negotiation"), 75, "open"),
+    (pgettext_lazy("sales stage", "Won"), 100, "won"),
+    (pgettext_lazy("sales stage", "Lost"), 0, "lost"),
 ]
 
 
@@ -24,7 +24,8 @@ def create_default_pipeline(pipeline_model, stage_model, language: str | None = 
     with translation.override(language or settings.LANGUAGE_CODE):
         pipeline = pipeline_model.objects.create(name=_(DEFAULT_PIPELINE), currency="CNY", is_default=True)
         stage_model.objects.bulk_create([
-            stage_model(pipeline=pipeline, name=_(name), position=i, probability=probability, kind=kind)
+            stage_model(pipeline=pipeline, name=str(name), position=i, probability=probability,
+                        kind=kind)
             for i, (name, probability, kind) in enumerate(DEFAULT_STAGES)
         ])
     return pipeline

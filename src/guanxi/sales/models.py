@@ -9,14 +9,15 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.core.mixins import CustomFieldsModel, OwnedModel, TimestampedModel, VersionedModel
 
 
 class StageKind(models.TextChoices):
     OPEN = "open", _("Open")
-    WON = "won", _("Won")
-    LOST = "lost", _("Lost")
+    WON = "won", pgettext_lazy("opportunity", "Won")  # 赢单, not a customer's lifecycle "lost" (流失)
+    LOST = "lost", pgettext_lazy("opportunity", "Lost")
 
 
 class Pipeline(TimestampedModel):
