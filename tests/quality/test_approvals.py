@@ -230,7 +230,8 @@ def test_ui_rules_page_edit_banner_queue_and_decision(users, sensitive, django_a
     response = rep_ui.post(reverse("customers:account_edit", args=[sensitive.pk]), form, follow=True)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "waits for approval" in text and 'id="pending-changes"' in text and "星辰改名" in text
+    assert any(m in text for m in ("waits for approval", "等待管理员或经理审批"))  # the flash message
+    assert 'id="pending-changes"' in text and "星辰改名" in text
     assert Account.objects.get(pk=sensitive.pk).website == "xc.cn"
     request = ChangeRequest.objects.get()
 
