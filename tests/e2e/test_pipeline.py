@@ -10,21 +10,9 @@ from guanxi.customers import services as customer_services
 from guanxi.sales import services
 from guanxi.sales.models import Opportunity, StageKind
 
+from .test_browser import expect, log_in
+
 pytestmark = [pytest.mark.e2e]
-
-
-def expect(target):
-    from playwright.sync_api import expect as pw_expect
-
-    return pw_expect(target)
-
-
-def log_in(page, username: str, password: str = "correct-horse-9") -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db, users):
