@@ -20,8 +20,8 @@ from guanxi.activities.api import router as activities_router
 from guanxi.core.api import AUTH, CONFLICT_SERIALIZERS, BodyError, JsonParser
 from guanxi.core.api import router as core_router
 from guanxi.core.records import EditConflict
-from guanxi.core.uploads import too_large_message
 from guanxi.customers.api import router as customers_router
+from guanxi.customers.import_files import refused_upload_message
 
 logger = logging.getLogger("guanxi.api")
 
@@ -91,7 +91,7 @@ def _message(error: dict[str, Any]) -> str:
 
 @api.exception_handler(RequestValidationError)
 def request_validation_error(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
-    too_large = too_large_message(request)
+    too_large = refused_upload_message(request)
     if too_large:  # the upload cap stopped the body: say so, not "field required"
         return _json(request, 413, too_large, errors={"file": [too_large]})
     errors: dict[str, list[str]] = {}

@@ -14,17 +14,8 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
-from django.utils.translation import gettext as _
 
 FORM_SLACK = 1 << 20  # the other fields and the multipart boundaries around the file
-
-
-def human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"  # pragma: no cover
 
 
 class CappedUploadHandler(FileUploadHandler):
@@ -55,14 +46,9 @@ def upload_limit() -> int:
     return settings.IMPORT_MAX_BYTES
 
 
-def too_large_message(request: HttpRequest) -> str | None:
-    """Why the upload is missing, when the cap stopped it."""
-    size = getattr(request, "upload_too_large", None)
-    if size is None:
-        return None
-    return _("The file is %(size)s; the largest file that can be imported is %(limit)s.") % {
-        "size": human_size(size) if size > upload_limit() + FORM_SLACK else _("over the limit"),
-        "limit": human_size(upload_limit())}
+def refused_size(request: HttpRequest) -> int | None:
+    """The size the cap refused (what was announced or received so far), or None."""
+    return getattr(request, "upload_too_large", None)
 
 
 class UploadLimitMiddleware:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from guanxi.core.uploads import FORM_SLACK, refused_size
+
 from .fileio import FileFormatError, Row, open_rows
+from .fileio.textio import TOO_LARGE, human_size
 from .import_models import Import
 
 CHUNK = 2000  # rows per transaction: the checkpoint and undo unit
@@ -19,6 +23,16 @@ CHUNK = 2000  # rows per transaction: the checkpoint and undo unit
 def max_bytes() -> int:
     """The largest upload (GUANXI_IMPORT_MAX_BYTES)."""
     return settings.IMPORT_MAX_BYTES
+
+
+def refused_upload_message(request: HttpRequest) -> str | None:
+    """Why the upload is missing when the cap (core.uploads) stopped it, in the words of a file found too
+    large after upload: its size when the body announced it, "over the limit" when it was cut off."""
+    size = refused_size(request)
+    if size is None:
+        return None
+    shown = human_size(size) if size > max_bytes() + FORM_SLACK else _("over the limit")
+    return _(TOO_LARGE) % {"size": shown, "limit": human_size(max_bytes())}
 
 
 def import_dir() -> Path:

@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from guanxi.core.ui import flash_errors
-from guanxi.core.uploads import too_large_message
 
 from . import import_services as imports
 from .fileio import FIELDS
+from .import_files import refused_upload_message
 from .import_models import Import, ImportStatus, ImportTarget
 from .services import validation_messages
 
@@ -50,7 +50,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
-            errors["file"] = [too_large_message(request) or _("Choose a file.")]
+            errors["file"] = [refused_upload_message(request) or _("Choose a file.")]
         else:
             try:
                 imp = imports.upload(request.user, target, upload, upload.name)
