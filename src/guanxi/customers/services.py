@@ -163,8 +163,8 @@ def _address_snapshot(**link) -> list[str]:
     return [str(a) for a in Address.objects.filter(**link).order_by("id")]
 
 
-def _clean_shared(actor: User, data: dict, record, model_key: str, cleaned: dict, errors: dict) -> None:
-    """Owner, custom fields, tags and addresses: the same rules for accounts and contacts."""
+def clean_owner_and_custom(actor: User, data: dict, record, model_key: str, cleaned: dict, errors: dict) -> None:
+    """Owner (the actor on create) and custom fields: the same rules for every owned, custom-fielded record."""
     given, owner = _clean_owner(actor, data, errors)
     if given:
         cleaned["owner"] = owner
@@ -175,6 +175,11 @@ def _clean_shared(actor: User, data: dict, record, model_key: str, cleaned: dict
                                     partial=record is not None and "custom" not in data)
         errors.update(errs)
         cleaned["custom"] = custom
+
+
+def _clean_shared(actor: User, data: dict, record, model_key: str, cleaned: dict, errors: dict) -> None:
+    """Owner, custom fields, tags and addresses: the same rules for accounts and contacts."""
+    clean_owner_and_custom(actor, data, record, model_key, cleaned, errors)
     if "tags" in data:
         tags, errs = resolve_tags(data["tags"]) if not errors else ([], [])
         if errs:

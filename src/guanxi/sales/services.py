@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, User
-from guanxi.core.records import check_version, clean_custom, clean_fields, diff, fail, snapshot, write_audit
+from guanxi.core.records import check_version, clean_fields, diff, fail, snapshot, write_audit
 from guanxi.customers.models import Account, Contact
-from guanxi.customers.services import _clean_owner, _int_or_none, validation_messages  # noqa: F401 (views)
+from guanxi.customers.services import _int_or_none, clean_owner_and_custom, validation_messages  # noqa: F401 (views)
 from guanxi.quality.normalize import clean_text
 
 from .defaults import create_default_pipeline
@@ -127,16 +127,7 @@ def _clean_opportunity(actor: User, data: dict, opp: Opportunity | None) -> dict
         cleaned["probability"] = _clean_probability(data["probability"], errors)
     if data.get("currency") not in (None, ""):
         cleaned["currency"] = _clean_currency(data["currency"], errors)
-    given, owner = _clean_owner(actor, data, errors)
-    if given:
-        cleaned["owner"] = owner
-    elif opp is None:
-        cleaned["owner"] = actor
-    if "custom" in data or opp is None:
-        custom, errs = clean_custom("opportunity", data.get("custom"), opp.custom if opp else {},
-                                    partial=opp is not None and "custom" not in data)
-        errors.update(errs)
-        cleaned["custom"] = custom
+    clean_owner_and_custom(actor, data, opp, "opportunity", cleaned, errors)
 
     # Pipeline and stage: the pipeline given (or kept, or the default), then a stage of it.
     pipeline = opp.pipeline if opp else None
