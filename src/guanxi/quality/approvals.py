@@ -79,24 +79,23 @@ def guarded_update(actor: User, kind: str, record: models.Model, data: dict[str,
     held)."""
     rules = rules_for(kind)
     touched = rules.touched(data) & rules.sensitive
-    request = None
+    held_data: dict[str, Any] = {}
+    held_changes: dict[str, list[Any]] = {}
     if touched and not may_change_sensitive(actor):
         sid = transaction.savepoint()
         _obj, trial = change(actor, record, data, version)  # validates everything, as a real save would
         transaction.savepoint_rollback(sid)
         held_changes = {k: v for k, v in trial.items() if _audit_owner(rules, k) in touched}
-        held = {_audit_owner(rules, k) for k in held_changes}
-        if held:
-            data, held_data = _split(rules, data, held)
-            if not data:  # nothing else to save: the record stays as it is
-                obj = type(record)._base_manager.get(pk=record.pk)
-                return _hold(actor, kind, obj, held_data, held_changes)
-            obj, changes = change(actor, record, data, version)
-            write_audit(obj, actor, AuditAction.UPDATE, changes)
-            return _hold(actor, kind, obj, held_data, held_changes)
-    obj, changes = change(actor, record, data, version)
-    write_audit(obj, actor, AuditAction.UPDATE, changes)
-    obj.change_request = request
+        if held_changes:
+            data, held_data = _split(rules, data, {_audit_owner(rules, k) for k in held_changes})
+    if data or not held_changes:  # with only held fields sent, the record stays as it is
+        obj, changes = change(actor, record, data, version)
+        write_audit(obj, actor, AuditAction.UPDATE, changes)
+    else:
+        obj = type(record)._base_manager.get(pk=record.pk)
+    if held_changes:
+        return _hold(actor, kind, obj, held_data, held_changes)
+    obj.change_request = None
     return obj
 
 
