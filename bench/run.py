@@ -8,8 +8,10 @@ Results go to bench/out/results.json and are printed as a Markdown table for doc
 Environment: BENCH_SIZE (contacts, default 1,000,000), BENCH_DATABASES (default "sqlite,postgresql"),
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/guanxi_bench), BENCH_SECONDS (wrk duration),
 BENCH_REUSE=1 (measure again on the databases of the last run of the same size, without reloading),
-BENCH_SUITES (default "web,dedup,fileio": also the duplicate scan (bench.dedup) and the file readers and
-writers (bench.fileio) at BENCH_SIZE rows; their reports are printed as they come).
+BENCH_SUITES (default "web,dedup,fileio,clv,affinity": also the duplicate scan (bench.dedup), the file readers
+and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value against lifetimes (bench.analytics_clv) on
+BENCH_SIZE customers, and product affinity + churn (bench.analytics_affinity, 10M order lines, 1M customers);
+their reports are printed as they come).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/guanxi_bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"  # keep the databases of the last run of the same size
-SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio").split(",")
+SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio,clv,affinity").split(",")
 
 
 def log(message: str) -> None:
@@ -140,10 +142,13 @@ def markdown(results: dict) -> str:
 
 def side_suites() -> None:
     """The import-side benchmarks: plain modules, no server; they print their own reports."""
-    for suite, argv in (("dedup", ["--size", str(SIZE)]), ("fileio", ["--rows", str(SIZE)])):
+    suites = (("dedup", "dedup", ["--size", str(SIZE)]), ("fileio", "fileio", ["--rows", str(SIZE)]),
+              ("clv", "analytics_clv", ["--customers", str(SIZE)]),
+              ("affinity", "analytics_affinity", []))  # its own sizes: 10M order lines
+    for suite, module, argv in suites:
         if suite in SUITES:
-            log(f"{suite}: {SIZE:,} rows")
-            subprocess.run([sys.executable, "-m", f"bench.{suite}", *argv], cwd=ROOT, check=True)
+            log(f"{suite}: {SIZE:,} rows" if argv else f"{suite}: default sizes")
+            subprocess.run([sys.executable, "-m", f"bench.{module}", *argv], cwd=ROOT, check=True)
 
 
 def main() -> None:

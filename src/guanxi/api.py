@@ -160,11 +160,18 @@ api.add_router("/", "guanxi.quality.api.router")  # before customers: /contacts/
 api.add_router("/", "guanxi.quality.health_api.router")
 api.add_router("/", "guanxi.quality.approval_api.router")
 api.add_router("/", customers_router)
+api.add_router("/", "guanxi.customers.pool_api.router")
 api.add_router("/", "guanxi.customers.privacy_api.router")
 api.add_router("/", "guanxi.customers.import_api.router")
 api.add_router("/", "guanxi.customers.api_shares.router")
 api.add_router("/", activities_router)
 api.add_router("/", "guanxi.sales.api.router")
+api.add_router("/", "guanxi.sales.lead_api.router")
+api.add_router("/", "guanxi.knowledge.api.router")
+api.add_router("/", "guanxi.service.api.router")
+api.add_router("/", "guanxi.sales.catalog_api.router")
+api.add_router("/", "guanxi.sales.quote_api.router")
+api.add_router("/", "guanxi.sales.quota_api.router")
 
 # Last: any other path under /api/v1/ is a JSON 404 too, not the HTML page of the web UI.
 fallback = Router()

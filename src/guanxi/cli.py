@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     dedup_cli.add_arguments(p)
     p.set_defaults(func=dedup_cli.cmd_dedup, django=False)
 
+    from guanxi.analytics import cli as analytics_cli
+
+    analytics_cli.add_parser(sub)
+
     from guanxi.customers import export_cli
 
     export_cli.add_command(sub)

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "guanxi.activities",
     "guanxi.quality",
     "guanxi.sales",
+    "guanxi.knowledge",
+    "guanxi.service",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "guanxi.core.notification_views.bell",
             ],
         },
     },
@@ -167,6 +170,9 @@ if REDIS_URL:
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The service desk warns an assignee this many minutes before an SLA due time.
+SERVICE_SLA_WARNING_MINUTES = int(env("SERVICE_SLA_WARNING_MINUTES", "30"))
 
 # Phones are normalised to E.164 with this default region.
 PHONE_REGION = env("PHONE_REGION", "CN")

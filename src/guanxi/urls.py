@@ -14,4 +14,7 @@ urlpatterns = [
     path("", include("guanxi.customers.urls")),
     path("", include("guanxi.quality.urls")),
     path("", include("guanxi.sales.urls")),
+    path("", include("guanxi.knowledge.urls")),
+    path("", include("guanxi.service.urls")),
+    path("", include("guanxi.activities.urls")),
 ]

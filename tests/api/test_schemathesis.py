@@ -22,6 +22,7 @@ from guanxi.core.models import CustomField, JobProgress
 from guanxi.core.services import issue_token
 from guanxi.customers import services
 from guanxi.sales.services import create_opportunity
+from guanxi.service.services import create_ticket, reply
 
 MAX_EXAMPLES = 25
 
@@ -46,6 +47,8 @@ def sample_data(users):
     add_note(rep, parent, "first visit")
     add_note(rep, contact, "likes tea")
     create_opportunity(rep, {"name": "CT 设备", "account_id": child.pk, "amount": "1200.50"})
+    ticket = create_ticket(rep, {"subject": "无法登录", "account_id": child.pk})
+    reply(admin, ticket, "请重置密码")
     JobProgress.objects.create(kind="import", label="contacts.csv", user=admin, total=10, done=3)
     return {"account": parent, "contact": contact}
 

@@ -18,11 +18,16 @@ if TYPE_CHECKING:
 
 class VisibleQuerySet(models.QuerySet):
     def visible_to(self, user: User | None) -> VisibleQuerySet:
-        """Owner, shares (to the user or their team), the team subtree a manager heads; all for admins."""
+        """Owner, shares (to the user or their team), the team subtree a manager heads; all for admins.
+        Models with `unowned_are_public` (accounts) add their unowned rows: the public pool."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_administrator:
             return self
+        return self.filter(self.visibility_rule(user))
+
+    def visibility_rule(self, user: User) -> Q:
+        """The condition for a signed-in, active, non-administrator user; a subclass may widen it with `|`."""
         from .models import Share
 
         ct = ContentType.objects.get_for_model(self.model)
@@ -30,16 +35,20 @@ class VisibleQuerySet(models.QuerySet):
             Q(user_id=user.pk) | (Q(team_id=user.team_id) if user.team_id else Q(pk__in=[]))
         )
         rule = Q(owner_id=user.pk)
+        if getattr(self.model, "unowned_are_public", False):  # the public pool (公海): everyone may see to claim
+            rule |= Q(owner__isnull=True)
         if shares.exists():  # most users have none; without the OR the planner can use (owner, sort) indexes
             rule |= Q(pk__in=shares.values("object_id"))
         team_ids = user.visible_team_ids()
         if team_ids:
             rule |= Q(team_id__in=team_ids)
-        return self.filter(rule)
+        return rule
 
     def editable_by(self, user: User | None) -> VisibleQuerySet:
         if user is None or not user.is_authenticated or not user.can_edit:
             return self.none()
+        if getattr(self.model, "unowned_are_public", False) and not user.is_administrator:
+            return self.visible_to(user).filter(owner__isnull=False)  # a pool record is claimed before it is edited
         return self.visible_to(user)
 
 

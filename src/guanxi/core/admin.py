@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import ApiToken, AuditEntry, CustomField, JobProgress, SavedView, Tag, Team, User
@@ -13,6 +15,12 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "team", "is_active")
     fieldsets = (*BaseUserAdmin.fieldsets, (_("Guanxi"), {"fields": ("role", "team", "language", "time_zone")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("Guanxi"), {"fields": ("role", "team")}))
+    actions = ["hand_over_accounts"]
+
+    @admin.action(description=_("Hand over all accounts"))
+    def hand_over_accounts(self, request, queryset):
+        """To the hand-over form (activities) for the first user selected: its accounts, open tasks and deals."""
+        return redirect(f"{reverse('activities:hand_over')}?from_user={queryset.order_by('pk').first().pk}")
 
 
 @admin.register(Team)

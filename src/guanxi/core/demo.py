@@ -22,10 +22,14 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Max, Model
 
+from guanxi.activities.demo import create_demo_followup
 from guanxi.activities.models import Note
 from guanxi.customers.models import Account, Address, Contact, ContactMethod
+from guanxi.customers.pool_demo import create_demo_pool
+from guanxi.knowledge.demo import create_demo_knowledge
 from guanxi.quality.normalize import search_text
 from guanxi.sales.demo import create_demo_opportunities
+from guanxi.service.demo import create_demo_service
 
 from . import demo_rows as R
 from .demo_vocab import CHANNELS, TAGS
@@ -290,6 +294,10 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
             _after_load(indexes)
             log.info("demo: indexes built after %.1f s", time.monotonic() - started)
             create_demo_opportunities(plan.seed, plan.account_base, plan.anchor.date())
+            create_demo_knowledge()
+            create_demo_service(plan.seed, plan.account_base, plan.anchor)
+            create_demo_pool(plan.seed, plan.account_base, plan.anchor)
+            create_demo_followup(plan.seed, plan.account_base, plan.anchor)
         log.info("demo: committed after %.1f s", time.monotonic() - started)
     finally:
         _set_pragmas(loading=False)

@@ -28,7 +28,11 @@ class Team(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent team"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent team"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     path = models.CharField(max_length=255, editable=False, db_index=True, default="")
@@ -50,7 +54,7 @@ class Team(models.Model):
             self.path = path
             if old:  # moved: re-root the subtree
                 for child in Team.objects.filter(path__startswith=old).exclude(pk=self.pk):
-                    Team.objects.filter(pk=child.pk).update(path=path + child.path[len(old):])
+                    Team.objects.filter(pk=child.pk).update(path=path + child.path[len(old) :])
 
     def subtree_ids(self) -> list[int]:
         return list(Team.objects.filter(path__startswith=self.path).values_list("pk", flat=True))
@@ -297,3 +301,28 @@ class SweepRun(models.Model):
 
     def __str__(self) -> str:
         return self.minute.isoformat()
+
+
+class Notification(models.Model):
+    """An in-app message to one user (reminders, pool warnings, escalations); `key` makes sending idempotent."""
+
+    user = models.ForeignKey("core.User", on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(_("message"), max_length=500)
+    link = models.CharField(_("link"), max_length=500, blank=True, default="")
+    key = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"]), models.Index(fields=["user", "-created_at", "-id"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], condition=~models.Q(key=""), name="notification_once_per_key"
+            )
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return self.text[:50]

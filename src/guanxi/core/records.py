@@ -24,6 +24,15 @@ class EditConflict(Exception):
         self.yours = yours or {}
 
 
+def int_or_none(value: Any) -> int | None:
+    """A database id, or None for anything that is not one (including numbers beyond 64 bits)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
 def fail(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import customfield_views, token_views, views
+from . import customfield_views, notification_views, token_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("views/<int:pk>/delete/", views.saved_view_delete, name="saved_view_delete"),
     path("settings/tokens/", token_views.token_list, name="token_list"),
     path("settings/tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
+    path("notifications/", notification_views.notification_list, name="notification_list"),
+    path("notifications/read/", notification_views.notification_read, name="notification_read"),
     path("jobs/", views.job_list, name="job_list"),
     path("jobs/rebuild-search/", views.job_rebuild_search, name="job_rebuild_search"),
     path("jobs/<uuid:pk>/", views.job_progress, name="job_progress"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from guanxi.core.models import CustomField, FieldType, User
+from guanxi.core.records import int_or_none
 from guanxi.core.services import assignable_users
 from guanxi.core.templatetags.guanxi import display_custom
 
@@ -343,12 +344,12 @@ class AccountForm(RecordForm):
 
     def selected_parents(self) -> list[Account]:
         """The chosen parent (if the user may see it) as a list, for the picker."""
-        pk = _int(self["parent_id"].value())
+        pk = int_or_none(self["parent_id"].value())
         return list(Account.objects.visible_to(self.actor).filter(pk=pk)) if pk else []
 
     def display(self, name: str, value: Any) -> str:
         if name == "parent_id":
-            parent = Account.objects.visible_to(self.actor).filter(pk=_int(value)).first()
+            parent = Account.objects.visible_to(self.actor).filter(pk=int_or_none(value)).first()
             return str(parent or "")
         return super().display(name, value)
 
@@ -398,13 +399,13 @@ class ContactForm(RecordForm):
 
     def selected_accounts(self) -> list[Account]:
         values = self["account_ids"].value() or []
-        ids = [i for i in (_int(v) for v in (values if isinstance(values, list | tuple) else [values])) if i]
+        ids = [i for i in (int_or_none(v) for v in (values if isinstance(values, list | tuple) else [values])) if i]
         found = {a.pk: a for a in Account.objects.visible_to(self.actor).filter(pk__in=ids)}
         return [found[i] for i in ids if i in found]
 
     def display(self, name: str, value: Any) -> str:
         if name == "account_ids":
-            ids = [_int(v) for v in (value or [])]
+            ids = [int_or_none(v) for v in (value or [])]
             found = {a.pk: a.name for a in Account.objects.visible_to(self.actor).filter(pk__in=[i for i in ids if i])}
             return ", ".join(found[i] for i in ids if i in found)
         return super().display(name, value)
@@ -414,10 +415,3 @@ class ContactForm(RecordForm):
         return [*fields[:3], "phones", "emails", "account_ids", *fields[3:]]
 
 
-def _int(value: Any) -> int | None:
-    """A record id, or None for anything that cannot be one (text, numbers beyond 64 bits)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None

@@ -292,9 +292,9 @@ def _clean(ctx: Context, item: Item) -> None:
         cleaned["methods"] = services._clean_methods(data, errors) or []
     else:
         region = settings.PHONE_REGION
-        cleaned["phone"] = services._clean_single(lambda v: normalize_phone(v, region), data.get("phone"),
+        cleaned["phone"] = services.clean_normalized(lambda v: normalize_phone(v, region), data.get("phone"),
                                                   "phone", errors)
-        cleaned["email"] = services._clean_single(normalize_email, data.get("email"), "email", errors)
+        cleaned["email"] = services.clean_normalized(normalize_email, data.get("email"), "email", errors)
     cleaned["addresses"] = services._clean_addresses(data, errors) if "addresses" in data else []
     custom, errs = clean_values(ctx.defs, data["custom"], partial=False, current={})
     errors.update(errs)

@@ -154,7 +154,7 @@ def templates_for(actor: User, target: str):
 
 def apply_template(actor: User, imp: Import, template_id: Any) -> dict[str, str | None]:
     """The template's mapping fitted to this file's headers (guesses for the headers it does not know)."""
-    template = templates_for(actor, imp.target).filter(pk=services._int_or_none(template_id)).first()
+    template = templates_for(actor, imp.target).filter(pk=services.int_or_none(template_id)).first()
     if template is None:
         raise ValidationError({"template": [_("No such template.")]})
     return _apply_template(imp.headers, template.mapping, imp.target, custom_labels(imp.target))

@@ -8,6 +8,8 @@ from django.utils.translation import pgettext_lazy
 
 from guanxi.core.mixins import CustomFieldsModel, OwnedModel, TimestampedModel, VersionedModel
 
+from .pool_models import PoolMembership
+
 
 class Classification(models.TextChoices):
     A = "A", _("A — key")
@@ -68,7 +70,7 @@ class Channel(models.TextChoices):
     VISIT = "visit", _("Visit")
 
 
-class Account(OwnedModel, VersionedModel, CustomFieldsModel, TimestampedModel):
+class Account(PoolMembership, OwnedModel, VersionedModel, CustomFieldsModel, TimestampedModel):
     name = models.CharField(_("name"), max_length=200)
     industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, blank=True, default="")
     size = models.CharField(_("size"), max_length=10, choices=CompanySize.choices, blank=True, default="")
@@ -105,6 +107,8 @@ class Account(OwnedModel, VersionedModel, CustomFieldsModel, TimestampedModel):
             models.Index(fields=["lifecycle_stage", "id"]),
             models.Index(fields=["industry", "id"]),
             models.Index(fields=["updated_at", "id"]),
+            # The pool list (owner IS NULL) newest first, keyset-paged.
+            models.Index(fields=["owner", "pool_entered_at", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -213,3 +217,4 @@ class Address(models.Model):
 
 
 from .import_models import ExternalKey, Import, ImportBatch, ImportTemplate  # noqa: E402,F401
+from .pool_models import ClaimLimit, PoolRule  # noqa: E402,F401

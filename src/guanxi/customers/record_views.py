@@ -24,6 +24,7 @@ from guanxi.quality.approvals import pending_for_record
 from guanxi.sales.queries import account_opportunities
 
 from .models import Account, Contact
+from .pool_services import may_release
 from .services import validation_messages
 from .timeline import timeline_for
 from .views import KINDS, Kind
@@ -73,6 +74,7 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             if obj.parent_id else None
         context["subsidiaries"] = Account.objects.visible_to(user).filter(parent=obj).order_by("name")[:50]
         context["opportunities"] = account_opportunities(user, obj)
+        context["may_release"] = may_release(user, obj)
     else:
         context["accounts"] = Account.objects.visible_to(user).filter(contacts=obj).order_by("name", "pk")
         methods = list(obj.methods.all())

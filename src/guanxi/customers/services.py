@@ -22,6 +22,7 @@ from guanxi.core.records import (
     clean_fields,
     diff,
     fail,
+    int_or_none,
     resolve_tags,
     snapshot,
     write_audit,
@@ -39,6 +40,7 @@ from guanxi.quality.normalize import (
 )
 
 from .models import Account, Address, Contact, ContactMethod, ContactMethodKind
+from .pool_services import POOL_FIELDS, track_owner_change
 
 # NormalizationError messages come from a Django-free module; marked here so they are translated.
 NORMALIZATION_MESSAGES = (
@@ -80,7 +82,8 @@ def _clean_owner(actor: User, data: dict, errors: dict) -> tuple[bool, User | No
     return True, owner
 
 
-def _clean_single(normalizer, value: Any, field: str, errors: dict) -> str:
+def clean_normalized(normalizer, value: Any, field: str, errors: dict) -> str:
+    """`normalizer(value)` (a phone, an email …), or "" with the reason under `field` in `errors`."""
     try:
         return normalizer(value or "")
     except NormalizationError as exc:
@@ -228,16 +231,16 @@ def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str
     cleaned, errs = clean_fields(Account, data, ACCOUNT_FIELDS, partial=partial)
     errors.update(errs)
     if "phone" in data:
-        cleaned["phone"] = _clean_single(lambda v: normalize_phone(v, settings.PHONE_REGION), data["phone"],
+        cleaned["phone"] = clean_normalized(lambda v: normalize_phone(v, settings.PHONE_REGION), data["phone"],
                                          "phone", errors)
     if "email" in data:
-        cleaned["email"] = _clean_single(normalize_email, data["email"], "email", errors)
+        cleaned["email"] = clean_normalized(normalize_email, data["email"], "email", errors)
     if "parent_id" in data:
         parent_id = data["parent_id"]
         if parent_id in (None, ""):
             cleaned["parent"] = None
         else:
-            parent = Account.objects.visible_to(actor).filter(pk=_int_or_none(parent_id)).first()
+            parent = Account.objects.visible_to(actor).filter(pk=int_or_none(parent_id)).first()
             if parent is None:
                 errors["parent_id"] = [_("No such account.")]
             elif account is not None and _would_cycle(account, parent):
@@ -250,13 +253,6 @@ def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str
     return cleaned
 
 
-def _int_or_none(value: Any) -> int | None:
-    """A database id, or None for anything that is not one (including numbers beyond 64 bits)."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def _would_cycle(account: Account, parent: Account) -> bool:
@@ -290,6 +286,7 @@ def create_account(actor: User, data: dict[str, Any]) -> Account:
     account = Account()
     _apply(account, cleaned)
     account.search_text = _account_search_text(account)
+    track_owner_change(account, None, "", creating=True)
     account.save()
     if cleaned.get("tags"):
         account.tags.set(cleaned["tags"])
@@ -315,7 +312,9 @@ def change_account(actor: User, account: Account, data: dict[str, Any], version:
     before = snapshot(current, ACCOUNT_AUDITED)
     before_tags = sorted(current.tags.values_list("name", flat=True))
     before_addr = _address_snapshot(account=current)
+    old_owner_id, old_classification = current.owner_id, current.classification
     _apply(current, cleaned)
+    track_owner_change(current, old_owner_id, old_classification)
     current.search_text = _account_search_text(current)
     current.version += 1
     current.save()
@@ -353,7 +352,7 @@ def _clean_contact(actor: User, data: dict, contact: Contact | None) -> dict[str
         ids = data["account_ids"] or []
         if isinstance(ids, int | str):
             ids = [ids]
-        if not isinstance(ids, list) or any(_int_or_none(i) is None for i in ids):
+        if not isinstance(ids, list) or any(int_or_none(i) is None for i in ids):
             errors["account_ids"] = [_("Expected a list of account ids.")]
         else:
             wanted = list(dict.fromkeys(int(i) for i in ids))
@@ -514,7 +513,11 @@ def bulk_assign(actor: User, model_key: str, ids: list[int], owner_id: Any) -> i
         old = obj.owner_id
         obj.set_owner(owner)
         obj.version += 1
-        obj.save(update_fields=["owner", "team", "version", "updated_at"])
+        if isinstance(obj, Account):
+            track_owner_change(obj, old, obj.classification)
+            obj.save(update_fields=POOL_FIELDS)
+        else:
+            obj.save(update_fields=["owner", "team", "version", "updated_at"])
         write_audit(obj, actor, AuditAction.ASSIGN, {"owner_id": [old, owner.pk]})
         moved += 1
     return moved

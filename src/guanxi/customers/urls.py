@@ -53,3 +53,14 @@ urlpatterns += [
     path("contacts/<int:pk>/personal-data.json", privacy_views.contact_personal_data, name="contact_personal_data"),
     path("contacts/<int:pk>/erase/", privacy_views.contact_erase, name="contact_erase"),
 ]
+
+# The public pool (公海).
+from . import pool_views  # noqa: E402
+
+urlpatterns += [
+    path("pool/", pool_views.pool_list, name="pool_list"),
+    path("pool/claim/", pool_views.pool_claim, name="pool_claim"),
+    path("pool/assign/", pool_views.pool_assign, name="pool_assign"),
+    path("pool/rules/", pool_views.pool_rules, name="pool_rules"),
+    path("accounts/<int:pk>/release/", pool_views.account_release, name="account_release"),
+]

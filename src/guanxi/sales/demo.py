@@ -100,6 +100,10 @@ def create_demo_opportunities(seed: int, first_account_id: int, today: dt.date, 
         Opportunity.objects.bulk_create(batch, batch_size=BATCH)
         made += len(batch)
     log.info("demo: %d opportunities in %.1f s", made, time.monotonic() - started)
+    from .quote_demo import create_demo_quotes
+
+    quotes = create_demo_quotes(seed, first_account_id, today)
+    log.info("demo: catalogue and %d quotes after %.1f s", quotes, time.monotonic() - started)
     if made and connection.vendor == "postgresql":  # fresh statistics for the board and forecast plans
         transaction.on_commit(_analyze)
     return made

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
@@ -74,6 +74,36 @@ def apply_filters(qs: QuerySet, params: Mapping[str, Any], user: User) -> QueryS
             end = next_month(month)
             if end is not None:
                 qs = qs.filter(expected_close__lt=end)
+    if errors:
+        raise ValidationError(errors)
+    return qs
+
+
+LEAD_SORTS = ["-updated_at", "updated_at", "-created_at", "created_at", "name", "-name", "-id", "id"]
+
+
+def apply_lead_filters(qs: QuerySet, params: Mapping[str, Any], user: User) -> QuerySet:
+    """owner (id or `me`, repeatable), status, source, rating (repeatable), q (name, company, phone, email)."""
+    from guanxi.customers.models import Source
+
+    from .lead_models import LeadRating, LeadStatus
+
+    errors: dict[str, list[str]] = {}
+    getlist = params.getlist if hasattr(params, "getlist") else (lambda k: [params[k]] if k in params else [])
+    owners = _ids([str(v) for v in getlist("owner")], "owner", errors, user)
+    if owners:
+        qs = qs.filter(owner_id__in=owners)
+    for key, choices in (("status", LeadStatus), ("source", Source), ("rating", LeadRating)):
+        values = [v for v in getlist(key) if v]
+        if any(v not in choices.values for v in values):
+            errors[key] = [_("Choose from: %(choices)s.") % {"choices": ", ".join(choices.values)}]
+        elif values:
+            qs = qs.filter(**{f"{key}__in": values})
+    q = ((getlist("q") or [""])[0] or "").strip()
+    if len(q) > 100:
+        errors["q"] = [_("At most 100 characters.")]
+    elif q:
+        qs = qs.filter(Q(name__icontains=q) | Q(company__icontains=q) | Q(phone__contains=q) | Q(email__icontains=q))
     if errors:
         raise ValidationError(errors)
     return qs

@@ -97,6 +97,8 @@ class Opportunity(OwnedModel, VersionedModel, CustomFieldsModel, TimestampedMode
             # The forecast: by status and month of expected close.
             models.Index(fields=["status", "expected_close"]),
             models.Index(fields=["owner", "status", "expected_close"]),
+            # Performance against quota: won or lost in a period.
+            models.Index(fields=["status", "closed_at"]),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="opportunity_amount_not_negative"),
@@ -109,3 +111,34 @@ class Opportunity(OwnedModel, VersionedModel, CustomFieldsModel, TimestampedMode
     @property
     def is_closed(self) -> bool:
         return self.status != StageKind.OPEN
+
+
+from .catalog_models import (  # noqa: E402, F401  (one app, models in several modules)
+    BundleComponent,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductCategory,
+    ProductKind,
+    Unit,
+)
+from .lead_models import (  # noqa: E402,F401  (leads live in their own module; Django finds models here)
+    Lead,
+    LeadAssignmentRule,
+    LeadRating,
+    LeadRuleMember,
+    LeadStatus,
+)
+from .quota_models import PeriodKind, Quota  # noqa: E402,F401  (quotas too)
+from .quote_models import (  # noqa: E402, F401
+    ApprovalStatus,
+    CompanyProfile,
+    Counter,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Quote,
+    QuoteApproval,
+    QuoteLine,
+    QuoteStatus,
+)

@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, User
-from guanxi.core.records import check_version, clean_fields, diff, fail, snapshot, write_audit
+from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
 from guanxi.customers.models import Account, Contact
-from guanxi.customers.services import _int_or_none, clean_owner_and_custom, validation_messages  # noqa: F401 (views)
+from guanxi.customers.services import clean_owner_and_custom, validation_messages  # noqa: F401 (views)
 from guanxi.quality.normalize import clean_text
 
 from .defaults import create_default_pipeline
@@ -59,7 +59,7 @@ def _clean_currency(value: Any, errors: dict, field: str = "currency") -> str:
 
 
 def _clean_probability(value: Any, errors: dict) -> int | None:
-    number = _int_or_none(value) if value not in (0, "0") else 0
+    number = int_or_none(value) if value not in (0, "0") else 0
     if number is None or not 0 <= number <= 100 or isinstance(value, bool):
         errors["probability"] = [_("A probability is a whole number from 0 to 100.")]
         return None
@@ -68,7 +68,7 @@ def _clean_probability(value: Any, errors: dict) -> int | None:
 
 def _pick(model, actor: User, value: Any, errors: dict, field: str, message: str):
     """A related record the actor may see, by id; an error under `field` otherwise."""
-    pk = _int_or_none(value)
+    pk = int_or_none(value)
     qs = model.objects.visible_to(actor) if hasattr(model.objects, "visible_to") else model.objects.all()
     obj = qs.filter(pk=pk).first() if pk is not None else None
     if obj is None:
@@ -138,7 +138,7 @@ def _clean_opportunity(actor: User, data: dict, opp: Opportunity | None) -> dict
     stage = None
     if pipeline is not None:
         if data.get("stage_id") not in (None, ""):
-            stage = Stage.objects.filter(pk=_int_or_none(data["stage_id"])).first()
+            stage = Stage.objects.filter(pk=int_or_none(data["stage_id"])).first()
             if stage is None:
                 errors["stage_id"] = [_("No such stage.")]
             elif stage.pipeline_id != pipeline.pk:
@@ -213,7 +213,7 @@ def move_stage(actor: User, opp: Opportunity, stage_id: Any, version: Any, lost_
     current = Opportunity.objects.select_for_update().get(pk=opp.pk)
     check_version(current, version)
     errors: dict[str, list[str]] = {}
-    stage = Stage.objects.filter(pk=_int_or_none(stage_id)).first()
+    stage = Stage.objects.filter(pk=int_or_none(stage_id)).first()
     if stage is None:
         fail({"stage_id": [_("No such stage.")]})
     reason = clean_text(lost_reason) if isinstance(lost_reason, str) else ""
@@ -244,7 +244,7 @@ def reopen(actor: User, opp: Opportunity, version: Any, stage_id: Any = None) ->
     if stage_id in (None, ""):
         stage = first_open_stage(current.pipeline)
     else:
-        stage = current.pipeline.stages.filter(pk=_int_or_none(stage_id), kind=StageKind.OPEN).first()
+        stage = current.pipeline.stages.filter(pk=int_or_none(stage_id), kind=StageKind.OPEN).first()
     if stage is None:
         fail({"stage_id": [_("Choose an open stage of this pipeline.")]})
     before = snapshot(current, AUDITED)
@@ -438,7 +438,7 @@ def reorder_stages(actor: User, pipeline: Pipeline, stage_ids: Any) -> list[Stag
     _require_admin(actor)
     pipeline = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
     stages = {s.pk: s for s in pipeline.stages.all()}
-    ids = [_int_or_none(i) for i in stage_ids] if isinstance(stage_ids, list) else None
+    ids = [int_or_none(i) for i in stage_ids] if isinstance(stage_ids, list) else None
     if ids is None or sorted(i or 0 for i in ids) != sorted(stages):
         fail({"stage_ids": [_("List every stage of this pipeline once.")]})
     before = _stage_list(pipeline)

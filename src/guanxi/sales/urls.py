@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pipeline_views, views
+from . import lead_views, performance_views, pipeline_views, quote_urls, views
 
 app_name = "sales"
 
@@ -16,6 +16,15 @@ urlpatterns = [
     path("sales/pipelines/<int:pk>/board/", views.board, name="board"),
     path("sales/pipelines/<int:pk>/board/<int:stage_id>/", views.board_column, name="board_column"),
     path("sales/forecast/", views.forecast, name="forecast"),
+    path("sales/performance/", performance_views.performance_page, name="performance"),
+    path("settings/quotas/", performance_views.quota_settings, name="quota_settings"),
+    path("sales/leads/", lead_views.lead_list, name="lead_list"),
+    path("sales/leads/new/", lead_views.lead_edit, name="lead_create"),
+    path("sales/leads/<int:pk>/", lead_views.lead_detail, name="lead_detail"),
+    path("sales/leads/<int:pk>/edit/", lead_views.lead_edit, name="lead_edit"),
+    path("sales/leads/<int:pk>/status/", lead_views.lead_status, name="lead_status"),
+    path("sales/leads/<int:pk>/convert/", lead_views.lead_convert, name="lead_convert"),
+    path("settings/lead-rules/", lead_views.lead_rules, name="lead_rules"),
     path("settings/pipelines/", pipeline_views.pipeline_list, name="pipeline_list"),
     path("settings/pipelines/new/", pipeline_views.pipeline_create, name="pipeline_create"),
     path("settings/pipelines/<int:pk>/", pipeline_views.pipeline_detail, name="pipeline_detail"),
@@ -27,3 +36,4 @@ urlpatterns = [
     path("settings/pipelines/<int:pk>/stages/<int:stage_id>/delete/", pipeline_views.stage_delete,
          name="stage_delete"),
 ]
+urlpatterns += quote_urls.urlpatterns  # products, price lists, quotes, orders

@@ -1,0 +1,33 @@
+r"""RFM scores and the eight customer segments of a transactions file.
+
+guanxi analytics rfm --transactions orders.csv --customer-col 客户 --date-col 日期 --amount-col 金额 \
+    --as-of 2026-06-30 [--format csv|json] [--output rfm.csv]
+
+Writes one row per customer (recency in days, frequency, monetary, r/f/m scores 1–5, segment code and
+its Chinese and English labels) to --output or stdout, and the segment counts to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from guanxi.analytics.cli_io import add_transaction_arguments, read_transactions_csv, write_table
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_transaction_arguments(p, as_of_required=True)
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--output", metavar="FILE", help="default: standard output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from guanxi.analytics.rfm import SEGMENTS, rfm
+
+    frame = read_transactions_csv(args)
+    table = rfm(frame, args.customer_col, args.date_col, args.amount_col, args.as_of)
+    write_table(table, args.output, args.format)
+    counts = table["segment"].value_counts()
+    for segment in SEGMENTS.values():
+        print(f"{segment.zh} {segment.code}: {int(counts.get(segment.code, 0))}", file=sys.stderr)
+    return 0

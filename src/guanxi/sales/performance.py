@@ -1,0 +1,321 @@
+"""Performance against quota: attainment, the leaderboard, the lead funnel and year-on-year comparisons.
+
+Who sees what (one rule, from `Opportunity.objects.visible_to`): a figure is computed only from records the
+user may see, so no amount of an opportunity they could not open ever reaches them. An administrator sees
+every rep and team; a manager the reps and teams of the subtree they head; a rep only their own row (their
+colleagues' opportunities are not theirs to see, and neither are totals made of them). Rows are limited to
+reps in that scope, so an opportunity shared with the user does not create a partial row for its owner.
+
+Periods are the company's (settings.TIME_ZONE): March in Beijing is March, whatever the reader's zone.
+Each figure is one grouped query; the number of queries never depends on the number of reps or deals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import Team, User
+
+from .lead_models import Lead, LeadStatus
+from .models import Opportunity, StageKind
+from .quota_math import Period, attainment, average, cents, change, parse_period, percent, win_rate
+from .quota_models import Quota
+
+
+def period_param(value: str | None, field: str = "period", default: Period | None = None) -> Period:
+    """A period from a request ("2031-03", "2031-Q1", "2031"); the current month when empty and no default;
+    ValidationError under `field` when it is not one."""
+    if not value:
+        return default or Period("month", timezone.localdate(timezone=timezone.get_default_timezone()).replace(day=1))
+    try:
+        return parse_period(value)
+    except ValueError:
+        raise ValidationError(
+            {field: [_("Enter a period as a month (2031-03), a quarter (2031-Q1) or a year (2031).")]}
+        ) from None
+
+
+def bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
+    """The period as aware datetimes [start, end) in the company's time zone."""
+    zone = timezone.get_default_timezone()
+    return (dt.datetime.combine(period.start, dt.time(), zone), dt.datetime.combine(period.end, dt.time(), zone))
+
+
+def _name(row: dict[str, Any], prefix: str = "") -> str:
+    full = f"{row[prefix + 'first_name']} {row[prefix + 'last_name']}".strip()
+    return full or row[prefix + "username"]
+
+
+class Scope:
+    """The reps and teams whose figures a user sees; the team subtree is read once."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+        self.all = user.is_administrator
+        self.team_ids = [] if self.all else user.visible_team_ids()
+
+    def opportunities(self) -> QuerySet:
+        qs = Opportunity.objects.visible_to(self.user)
+        return qs if self.all else qs.filter(Q(owner_id=self.user.pk) | Q(owner__team_id__in=self.team_ids))
+
+    def quotas(self, period: Period) -> QuerySet:
+        qs = Quota.objects.visible_to(self.user).filter(kind=period.kind, start=period.start)
+        if self.all:
+            return qs
+        return qs.filter(Q(user_id=self.user.pk) | Q(user__team_id__in=self.team_ids) | Q(team_id__in=self.team_ids))
+
+
+def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, Any]:
+    """Reps ranked by won amount in `currency` (won amounts in other currencies are listed beside, never
+    added), with their quota, attainment, won and lost counts, win rate and average deal; and each team with
+    a quota for the period, its attainment over the opportunities of the team and the teams below it.
+
+    Won and lost: closed (closed_at) inside the period. Attainment counts won amounts in the quota's currency.
+    """
+    scope = Scope(user)
+    start, end = bounds(period)
+    closed = (
+        scope.opportunities()
+        .filter(status__in=[StageKind.WON, StageKind.LOST], closed_at__gte=start, closed_at__lt=end)
+        .order_by()
+    )
+    per_rep: dict[int, dict[str, Any]] = {}
+
+    def rep(pk: int) -> dict[str, Any]:
+        return per_rep.setdefault(
+            pk,
+            {
+                "won": defaultdict(Decimal),
+                "won_counts": defaultdict(int),
+                "won_count": 0,
+                "lost_count": 0,
+                "quota": None,
+            },
+        )
+
+    for row in (
+        closed.filter(owner__isnull=False)
+        .values("owner_id", "status", "currency")
+        .annotate(n=Count("id"), total=Sum("amount"))
+    ):
+        acc = rep(row["owner_id"])
+        if row["status"] == StageKind.WON:
+            acc["won"][row["currency"]] += cents(row["total"])
+            acc["won_counts"][row["currency"]] += row["n"]
+            acc["won_count"] += row["n"]
+        else:
+            acc["lost_count"] += row["n"]
+    team_quotas = []
+    for quota in scope.quotas(period).select_related("team"):
+        if quota.user_id:
+            rep(quota.user_id)["quota"] = quota
+        else:
+            team_quotas.append(quota)
+    if not scope.all and not scope.team_ids:  # a rep always sees their own row, even an empty one
+        rep(user.pk)
+    names = {
+        u["pk"]: u for u in User.objects.filter(pk__in=per_rep).values("pk", "username", "first_name", "last_name")
+    }
+    rows = []
+    for pk, acc in per_rep.items():
+        quota = acc["quota"]
+        won = dict(acc["won"])
+        in_currency = won.get(currency, cents(0))
+        quota_won = won.get(quota.currency, cents(0)) if quota else cents(0)
+        rows.append(
+            {
+                "user_id": pk,
+                "name": _name(names[pk]) if pk in names else str(pk),
+                "currency": currency,
+                "won_amount": in_currency,
+                "won_count": acc["won_count"],
+                "lost_count": acc["lost_count"],
+                "win_rate": win_rate(acc["won_count"], acc["lost_count"]),
+                "average_deal": average(in_currency, acc["won_counts"].get(currency, 0)),
+                "quota": quota.amount if quota else None,
+                "quota_currency": quota.currency if quota else None,
+                "quota_id": quota.pk if quota else None,
+                "quota_won": quota_won,
+                "attainment": attainment(quota_won, quota.amount) if quota else None,
+                "other_currencies": [{"currency": c, "amount": a} for c, a in sorted(won.items()) if c != currency],
+            }
+        )
+    rows.sort(key=lambda r: (-r["won_amount"], -(r["attainment"] or Decimal(-1)), r["name"], r["user_id"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    return {"period": period, "currency": currency, "rows": rows, "teams": _team_attainment(scope, closed, team_quotas)}
+
+
+def _team_attainment(scope: Scope, closed: QuerySet, quotas: list[Quota]) -> list[dict[str, Any]]:
+    """Each team quota against the won amounts of the team and its sub-teams, in the quota's currency.
+    A team is shown only to those who see all of it: administrators and the managers heading it."""
+    quotas = [q for q in quotas if scope.all or q.team_id in scope.team_ids]
+    if not quotas:
+        return []
+    won: dict[tuple[int, str], Decimal] = {}
+    for row in (
+        closed.filter(status=StageKind.WON, team__isnull=False)
+        .values("team_id", "currency")
+        .annotate(total=Sum("amount"))
+    ):
+        won[(row["team_id"], row["currency"])] = cents(row["total"])
+    paths = dict(Team.objects.values_list("pk", "path"))
+    out = []
+    for quota in quotas:
+        prefix = quota.team.path
+        total = sum(
+            (
+                amount
+                for (team_id, code), amount in won.items()
+                if code == quota.currency and paths.get(team_id, "").startswith(prefix)
+            ),
+            cents(0),
+        )
+        other = defaultdict(Decimal)
+        for (team_id, code), amount in won.items():
+            if code != quota.currency and paths.get(team_id, "").startswith(prefix):
+                other[code] += amount
+        out.append(
+            {
+                "team_id": quota.team_id,
+                "name": quota.team.name,
+                "quota": quota.amount,
+                "currency": quota.currency,
+                "quota_id": quota.pk,
+                "won_amount": total,
+                "attainment": attainment(total, quota.amount),
+                "other_currencies": [{"currency": c, "amount": a} for c, a in sorted(other.items())],
+            }
+        )
+    out.sort(key=lambda t: (paths.get(t["team_id"], ""), t["team_id"]))
+    return out
+
+
+def funnel(user: User, period: Period, owner_id: int | None = None) -> dict[str, Any]:
+    """Leads created in the period → of them qualified (qualified or converted since) → converted → won
+    (the opportunity they became is won), with the conversion rate of each step and overall. One query."""
+    scope = Scope(user)
+    start, end = bounds(period)
+    leads = Lead.objects.visible_to(user).filter(created_at__gte=start, created_at__lt=end)
+    if not scope.all:
+        leads = leads.filter(Q(owner_id=user.pk) | Q(owner__team_id__in=scope.team_ids))
+    if owner_id is not None:
+        leads = leads.filter(owner_id=owner_id)
+    counts = leads.order_by().aggregate(
+        created=Count("id"),
+        qualified=Count("id", filter=Q(status__in=[LeadStatus.QUALIFIED, LeadStatus.CONVERTED])),
+        converted=Count("id", filter=Q(status=LeadStatus.CONVERTED)),
+        won=Count("id", filter=Q(status=LeadStatus.CONVERTED, converted_opportunity__status=StageKind.WON)),
+    )
+    names = ["created", "qualified", "converted", "won"]
+    steps = []
+    for i, name in enumerate(names):
+        steps.append(
+            {
+                "step": name,
+                "count": counts[name],
+                "rate": percent(counts[name], counts[names[i - 1]]) if i else None,
+                "share": percent(counts[name], counts["created"]),
+            }
+        )
+    return {
+        "period": period,
+        "owner_id": owner_id,
+        "steps": steps,
+        "overall_rate": percent(counts["won"], counts["created"]),
+    }
+
+
+# ---------------------------------------------------------------- year on year
+
+Month = tuple[dt.date, dt.datetime, dt.datetime]  # first day, and its [start, end) in the company's zone
+Series = Callable[[QuerySet, list[Month]], Iterable[dict[str, Any]]]
+
+
+def monthly_sums(qs: QuerySet, field: str, months: list[Month], amount: str = "amount") -> Iterable[dict[str, Any]]:
+    """Per currency and month: how many rows have `field` in the month, and the sum of `amount`. One grouped
+    query on a CASE of range conditions (a month function would run in Python per row on SQLite)."""
+    index = Case(
+        *[When(**{f"{field}__lt": end}, then=Value(i)) for i, (_day, _start, end) in enumerate(months)],
+        output_field=IntegerField(),
+    )
+    window = {f"{field}__gte": months[0][1], f"{field}__lt": months[-1][2]}
+    rows = (
+        qs.filter(**window)
+        .order_by()
+        .annotate(month_index=index)
+        .values("currency", "month_index")
+        .annotate(n=Count("id"), total=Sum(amount))
+    )
+    for row in rows:
+        yield {
+            "month": months[row["month_index"]][0],
+            "currency": row["currency"],
+            "n": row["n"],
+            "total": row["total"],
+        }
+
+
+def _created(opps: QuerySet, months: list[Month]) -> Iterable[dict[str, Any]]:
+    return monthly_sums(opps, "created_at", months)
+
+
+def _won(opps: QuerySet, months: list[Month]) -> Iterable[dict[str, Any]]:
+    return monthly_sums(opps.filter(status=StageKind.WON), "closed_at", months)
+
+
+# The measures compared year on year; each is one grouped query giving (month, currency, n, total).
+# Orders join here: YEAR_OVER_YEAR["orders"] = lambda opps, months: monthly_sums(Order.objects.visible_to(...),
+# "ordered_at", months) — the opportunities queryset is the user's visible ones, for measures that need it.
+YEAR_OVER_YEAR: dict[str, Series] = {"opportunities_created": _created, "opportunities_won": _won}
+
+
+def year_over_year(user: User, year: int) -> list[dict[str, Any]]:
+    """Per currency and month of `year`: each measure's count and amount, the same month of the year before,
+    and the change in percent (None when the year before had nothing)."""
+    months = []
+    for first in Period("year", dt.date(year - 1, 1, 1)).months() + Period("year", dt.date(year, 1, 1)).months():
+        months.append((first, *bounds(Period("month", first))))
+    opps = Scope(user).opportunities()
+    cells: dict[tuple[str, str, int, int], tuple[int, Decimal]] = {}
+    currencies: set[str] = set()
+    for measure, series in YEAR_OVER_YEAR.items():
+        for row in series(opps, months):
+            month = row["month"]
+            cells[(measure, row["currency"], month.year, month.month)] = (row["n"], cents(row["total"]))
+            currencies.add(row["currency"])
+    out = []
+    for code in sorted(currencies):
+        months = []
+        for m in range(1, 13):
+            entry: dict[str, Any] = {"month": m}
+            for measure in YEAR_OVER_YEAR:
+                n, total = cells.get((measure, code, year, m), (0, cents(0)))
+                n0, total0 = cells.get((measure, code, year - 1, m), (0, cents(0)))
+                entry[measure] = {
+                    "count": n,
+                    "amount": total,
+                    "previous_count": n0,
+                    "previous_amount": total0,
+                    "amount_change": change(total, total0),
+                }
+            months.append(entry)
+        totals = {
+            measure: {
+                k: sum(e[measure][k] for e in months) for k in ("count", "amount", "previous_count", "previous_amount")
+            }
+            for measure in YEAR_OVER_YEAR
+        }
+        for t in totals.values():
+            t["amount_change"] = change(t["amount"], t["previous_amount"])
+        out.append({"currency": code, "months": months, "totals": totals})
+    return out

@@ -1,0 +1,40 @@
+from django.contrib import admin
+
+from .models import AgentProfile, BusinessCalendar, QuestionGroup, Queue, SlaPolicy, Ticket
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "timezone", "is_default", "updated_at")
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ("name", "strategy", "is_senior", "reroute_after_minutes", "supervisor")
+    raw_id_fields = ("supervisor",)
+
+
+@admin.register(QuestionGroup)
+class QuestionGroupAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "queue", "active")
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "availability", "capacity")
+    raw_id_fields = ("user",)
+    filter_horizontal = ("queues",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("name", "priority", "classification", "first_response_minutes", "resolution_minutes")
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ("number", "subject", "status", "priority", "queue", "owner", "updated_at")
+    list_filter = ("status", "priority", "queue")
+    raw_id_fields = ("owner", "account", "contact", "requester", "merged_into")
+    readonly_fields = ("version",)
+    show_full_result_count = False

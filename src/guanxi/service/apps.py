@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServiceConfig(AppConfig):
+    name = "guanxi.service"
+    label = "service"
+    verbose_name = _("Service")
+
+    def ready(self) -> None:
+        from . import timeline  # noqa: F401  (registers tickets on the 360° timeline)

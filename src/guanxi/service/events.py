@@ -1,0 +1,54 @@
+"""A ticket event in the reader's language: the log stores facts (codes, ids), this words them."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from .ticket_models import EventKind, Priority, TicketEvent, TicketStatus
+
+
+def _reason(code: str | None) -> str:
+    return {
+        "no_members": _("nobody belongs to the queue"),
+        "only_excluded": _("every agent of the queue already let it lapse"),
+        "missing_skill": _("no agent has the skill"),
+        "missing_language": _("no agent with the skill speaks the language"),
+        "none_available": _("no agent is online in working hours"),
+        "all_at_capacity": _("every agent online is at capacity"),
+    }.get(code or "", code or "")
+
+
+def _label(choices, value: str | None) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def describe_event(event: TicketEvent) -> str:
+    d = event.data or {}
+    kind = event.kind
+    if kind == EventKind.CREATED:
+        return _("Ticket created.")
+    if kind == EventKind.ROUTED:
+        text = _("Routed to %(agent)s.") % {"agent": d.get("agent_name", "")}
+        return text + (" " + _("Key customer: senior queue first.") if d.get("senior") else "")
+    if kind == EventKind.UNROUTED:
+        return _("Not routed: %(reason)s.") % {"reason": _reason(d.get("reason"))}
+    if kind == EventKind.ASSIGNED:
+        return _("Assigned to %(agent)s.") % {"agent": d["agent_name"]} if d.get("agent") else _("Unassigned.")
+    if kind == EventKind.REROUTED:
+        return _("Nobody picked it up in time: re-routed.")
+    if kind == EventKind.STATUS:
+        return _("Status: %(old)s → %(new)s.") % {"old": _label(TicketStatus, d.get("old")),
+                                                   "new": _label(TicketStatus, d.get("new"))}
+    if kind == EventKind.WARNED:
+        return _("SLA warning: the first response is due soon.") if d.get("clock") == "response" else \
+            _("SLA warning: the resolution is due soon.")
+    if kind == EventKind.ESCALATED:
+        what = _("first response") if d.get("clock") == "response" else _("resolution")
+        return _("SLA breached (%(what)s): escalated, priority %(old)s → %(new)s.") % {
+            "what": what, "old": _label(Priority, d.get("old")), "new": _label(Priority, d.get("new"))}
+    if kind == EventKind.MERGED:
+        return _("Merged with ticket %(number)s.") % {"number": d.get("number", "")}
+    return kind

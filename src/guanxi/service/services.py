@@ -1,0 +1,291 @@
+"""Service desk use cases: create (routed at once), reply, note, change status, assign, edit, merge, pick up,
+set availability. One function per user action, each in one transaction, every change audited.
+
+Bad input raises ValidationError keyed by field and changes nothing; a stale `version` raises EditConflict.
+The caller has already checked that the actor may see the ticket (`Ticket.objects.visible_to`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import AuditAction, User
+from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
+from guanxi.core.services import assignable_users
+from guanxi.customers.models import Account, Contact
+from guanxi.customers.services import validation_messages  # noqa: F401 (views)
+from guanxi.quality.normalize import clean_text
+
+from . import dispatch
+from .models import AgentProfile, Availability, QuestionGroup, Queue
+from .ticket_models import (
+    PAUSED,
+    TRANSITIONS,
+    EventKind,
+    MessageKind,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    TicketStatus,
+)
+
+TICKET_FIELDS = ["subject", "description", "priority", "language"]
+AUDITED = TICKET_FIELDS + [
+    "status", "question_group_id", "queue_id", "account_id", "contact_id", "owner_id", "first_response_at",
+    "first_response_due_at", "resolution_due_at", "resolved_at", "closed_at", "merged_into_id",
+]
+RELATED = ("queue__calendar", "queue__senior_queue", "question_group", "account", "sla_policy__calendar")
+
+
+def warning_window() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.SERVICE_SLA_WARNING_MINUTES)
+
+
+def _require_editor(actor: User) -> None:
+    if not actor.can_edit:
+        raise PermissionDenied(_("Your role may not change records."))
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update(of=("self",)).select_related(*RELATED).get(pk=ticket.pk)
+
+
+def _save(ticket: Ticket, actor: User | None, before: dict[str, Any], action: str = AuditAction.UPDATE) -> None:
+    """Save with the next version and audit what changed."""
+    ticket.version = F("version") + 1
+    ticket.save()
+    ticket.refresh_from_db(fields=["version"])
+    changes = diff(before, snapshot(ticket, AUDITED))
+    if changes:
+        write_audit(ticket, actor, action, changes)
+
+
+def _event(ticket: Ticket, kind: str, actor: User | None, **data: Any) -> TicketEvent:
+    return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                      data=data)
+
+
+def _pick_related(model, actor: User, value: Any, errors: dict, field: str):
+    pk = int_or_none(value)
+    obj = model.objects.visible_to(actor).filter(pk=pk).first() if pk is not None else None
+    if obj is None:
+        errors[field] = [_("Choose one you can see.")]
+    return obj
+
+
+def _clean(actor: User, data: dict[str, Any], ticket: Ticket | None) -> dict[str, Any]:
+    partial = ticket is not None
+    data = {k: clean_text(v) if k == "subject" and isinstance(v, str) else v for k, v in data.items()}
+    cleaned, errors = clean_fields(Ticket, data, TICKET_FIELDS, partial=partial)
+    for key, model in (("account_id", Account), ("contact_id", Contact)):
+        if data.get(key) not in (None, ""):
+            cleaned[key[:-3]] = _pick_related(model, actor, data[key], errors, key)
+        elif key in data:
+            cleaned[key[:-3]] = None
+    if data.get("question_group_id") not in (None, ""):
+        group = QuestionGroup.objects.filter(pk=int_or_none(data["question_group_id"]), active=True).first()
+        if group is None:
+            errors["question_group_id"] = [_("No such question group.")]
+        cleaned["question_group"] = group
+    elif "question_group_id" in data:
+        cleaned["question_group"] = None
+    if data.get("queue_id") not in (None, ""):
+        queue = Queue.objects.filter(pk=int_or_none(data["queue_id"])).first()
+        if queue is None:
+            errors["queue_id"] = [_("No such queue.")]
+        cleaned["queue"] = queue
+    fail(errors)
+    contact, account = cleaned.get("contact"), cleaned.get("account", ticket.account if ticket else None)
+    if contact is not None and account is not None and not contact.accounts.filter(pk=account.pk).exists():
+        fail({"contact_id": [_("This contact does not belong to the account.")]})
+    if contact is not None and account is None and "account" not in cleaned:
+        cleaned["account"] = contact.primary_account or contact.accounts.order_by("pk").first()
+    return cleaned
+
+
+@transaction.atomic
+def create_ticket(actor: User, data: dict[str, Any], now: dt.datetime | None = None) -> Ticket:
+    """A new ticket with its SLA due times, routed at once to an agent of its question group's queue."""
+    _require_editor(actor)
+    now = now or timezone.now()
+    cleaned = _clean(actor, data, None)
+    ticket = Ticket(requester=actor, **cleaned)
+    if ticket.queue_id is None:
+        group_queue = ticket.question_group.routing_queue() if ticket.question_group_id else None
+        ticket.queue = group_queue or Queue.objects.filter(is_senior=False).order_by("pk").first()
+    ticket.save()
+    ticket.number = f"T{ticket.pk:06d}"
+    dispatch.start_sla(ticket, now)
+    _event(ticket, EventKind.CREATED, actor)
+    dispatch.route_ticket(ticket, now, actor)
+    ticket.save()
+    write_audit(ticket, actor, AuditAction.CREATE,
+                {k: [None, v] for k, v in snapshot(ticket, AUDITED).items() if v not in ("", None)})
+    return ticket
+
+
+@transaction.atomic
+def update_ticket(actor: User, ticket: Ticket, data: dict[str, Any], version: Any) -> Ticket:
+    """Edit subject, description, priority, language, question group, account or contact."""
+    _require_editor(actor)
+    current = _locked(ticket)
+    check_version(current, version, data)
+    cleaned = _clean(actor, {k: v for k, v in data.items() if k != "queue_id"}, current)
+    before = snapshot(current, AUDITED)
+    for key, value in cleaned.items():
+        setattr(current, key, value)
+    _save(current, actor, before)
+    return current
+
+
+def _picked_up(ticket: Ticket, actor: User, now: dt.datetime) -> None:
+    if ticket.owner_id == actor.pk and ticket.picked_up_at is None:
+        ticket.picked_up_at = now
+
+
+@transaction.atomic
+def pick_up(actor: User, ticket: Ticket, now: dt.datetime | None = None) -> None:
+    """The assignee opened the ticket: it will not be re-routed for lack of pick-up."""
+    if ticket.owner_id == actor.pk and ticket.picked_up_at is None:
+        Ticket.objects.filter(pk=ticket.pk, picked_up_at__isnull=True).update(picked_up_at=now or timezone.now())
+
+
+def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.datetime | None) -> TicketMessage:
+    _require_editor(actor)
+    now = now or timezone.now()
+    text = body.strip() if isinstance(body, str) else ""
+    if not text:
+        fail({"body": [_("This field is required.")]})
+    if len(text) > 50_000:
+        fail({"body": [_("At most %(max)s characters.") % {"max": 50_000}]})
+    current = _locked(ticket)
+    if current.status == TicketStatus.CLOSED and kind == MessageKind.REPLY:
+        fail({"body": [_("This ticket is closed: reopen it or open a new one.")]})
+    before = snapshot(current, AUDITED)
+    message = TicketMessage.objects.create(ticket=current, kind=kind, author=actor, body=text)
+    _picked_up(current, actor, now)
+    if kind == MessageKind.REPLY:
+        if current.first_response_at is None:
+            current.first_response_at = now
+        if current.status == TicketStatus.NEW:
+            current.status = TicketStatus.OPEN
+            _event(current, EventKind.STATUS, actor, old=TicketStatus.NEW, new=TicketStatus.OPEN)
+    _save(current, actor, before)
+    ticket.version = current.version
+    return message
+
+
+def reply(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None) -> TicketMessage:
+    """A public reply to the customer; the first one stamps the first response (and opens a new ticket)."""
+    return _add_message(actor, ticket, body, MessageKind.REPLY, now)
+
+
+def add_note(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None) -> TicketMessage:
+    """An internal note, never shown to the customer."""
+    return _add_message(actor, ticket, body, MessageKind.NOTE, now)
+
+
+@transaction.atomic
+def change_status(actor: User, ticket: Ticket, status: Any, version: Any,
+                  now: dt.datetime | None = None) -> Ticket:
+    """Move along the workflow (see TRANSITIONS). Waiting on the customer or resolved pauses the SLA clock;
+    leaving them moves the due times on by the paused business time."""
+    _require_editor(actor)
+    now = now or timezone.now()
+    current = _locked(ticket)
+    check_version(current, version)
+    if status not in TicketStatus.values:
+        fail({"status": [_("Unknown status.")]})
+    if status not in TRANSITIONS[current.status]:
+        fail({"status": [_("A ticket cannot go from “%(old)s” to “%(new)s”.")
+                         % {"old": current.get_status_display(), "new": TicketStatus(status).label}]})
+    before = snapshot(current, AUDITED)
+    old = current.status
+    current.status = status
+    if status in PAUSED:
+        dispatch.pause_sla(current, now)
+    elif old in PAUSED:
+        dispatch.resume_sla(current, now, warning_window())
+    current.resolved_at = now if status == TicketStatus.RESOLVED else (current.resolved_at if status ==
+                                                                        TicketStatus.CLOSED else None)
+    if status == TicketStatus.CLOSED:
+        current.closed_at = now
+    _picked_up(current, actor, now)
+    _event(current, EventKind.STATUS, actor, old=old, new=status)
+    _save(current, actor, before)
+    return current
+
+
+@transaction.atomic
+def assign(actor: User, ticket: Ticket, assignee_id: Any, version: Any, now: dt.datetime | None = None) -> Ticket:
+    """Give the ticket to someone (or take it back to the queue with None). The new assignee must be someone the
+    actor may hand records to (themselves, their team for a manager) and below their capacity."""
+    _require_editor(actor)
+    now = now or timezone.now()
+    current = _locked(ticket)
+    check_version(current, version)
+    if current.status == TicketStatus.CLOSED:
+        fail({"assignee_id": [_("This ticket is closed.")]})
+    user = None
+    if assignee_id not in (None, ""):
+        pk = int_or_none(assignee_id)
+        user = assignable_users(actor).filter(pk=pk).first() if pk else None
+        if user is None:
+            fail({"assignee_id": [_("You may not give tickets to this user.")]})
+        if user.pk != current.owner_id and not dispatch.has_room(user):
+            fail({"assignee_id": [_("This agent is at capacity.")]})
+    before = snapshot(current, AUDITED)
+    current.set_owner(user)
+    current.assigned_at = now if user else None
+    current.picked_up_at = now if user is not None and user.pk == actor.pk else None
+    _event(current, EventKind.ASSIGNED, actor, agent=user.pk if user else None, agent_name=str(user or ""))
+    _save(current, actor, before, AuditAction.ASSIGN)
+    return current
+
+
+@transaction.atomic
+def merge(actor: User, source: Ticket, target: Ticket) -> Ticket:
+    """Move `source`'s conversation into `target`; `source` is closed with a link to `target`."""
+    _require_editor(actor)
+    if source.pk == target.pk:
+        fail({"target_id": [_("A ticket cannot be merged into itself.")]})
+    first, second = sorted([source.pk, target.pk])
+    locked = {t.pk: t for t in Ticket.objects.select_for_update(of=("self",)).select_related(*RELATED)
+              .filter(pk__in=[first, second]).order_by("pk")}
+    source, target = locked[source.pk], locked[target.pk]
+    if source.status == TicketStatus.CLOSED or target.status == TicketStatus.CLOSED:
+        fail({"target_id": [_("Closed tickets cannot be merged.")]})
+    moved = TicketMessage.objects.filter(ticket=source).update(ticket=target)
+    if source.description:
+        TicketMessage.objects.create(ticket=target, kind=MessageKind.NOTE, author=actor,
+                                     body=f"[{source.number}] {source.subject}\n\n{source.description}")
+    before = snapshot(source, AUDITED)
+    source.status = TicketStatus.CLOSED
+    source.closed_at = timezone.now()
+    source.merged_into = target
+    _event(source, EventKind.MERGED, actor, into=target.pk, number=target.number)
+    _event(target, EventKind.MERGED, actor, source=source.pk, number=source.number, messages=moved)
+    _save(source, actor, before, AuditAction.MERGE)
+    before = snapshot(target, AUDITED)
+    _save(target, actor, before)
+    write_audit(target, actor, AuditAction.MERGE, {"merged_from": [None, source.pk]})
+    return target
+
+
+@transaction.atomic
+def set_availability(actor: User, availability: Any) -> AgentProfile:
+    """An agent goes online, away or off (their own profile; created on first use)."""
+    if availability not in Availability.values:
+        fail({"availability": [_("Choose online, away or off.")]})
+    profile, _created = AgentProfile.objects.get_or_create(user=actor)
+    profile.availability = availability
+    profile.save(update_fields=["availability"])
+    return profile

@@ -1,0 +1,204 @@
+"""Tickets, their conversation (public replies and internal notes) and their event log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from guanxi.core.access import VisibleQuerySet
+from guanxi.core.mixins import OwnedModel, TimestampedModel, VersionedModel
+from guanxi.core.models import Role
+
+if TYPE_CHECKING:
+    from guanxi.core.models import User
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("ticket", "New")
+    OPEN = "open", pgettext_lazy("ticket", "Open")
+    WAITING = "waiting", _("Waiting on customer")
+    RESOLVED = "resolved", pgettext_lazy("ticket", "Resolved")
+    CLOSED = "closed", pgettext_lazy("ticket", "Closed")
+
+
+# Statuses an agent is working on: they count against capacity and their SLA clock runs (unless paused).
+ACTIVE = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING)
+# Allowed moves; resolved → open is the reopen. A closed ticket is final.
+TRANSITIONS: dict[str, set[str]] = {
+    TicketStatus.NEW: {TicketStatus.OPEN, TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.OPEN: {TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.WAITING: {TicketStatus.OPEN, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.RESOLVED: {TicketStatus.OPEN, TicketStatus.CLOSED},
+    TicketStatus.CLOSED: set(),
+}
+# The SLA clock stops in these (waiting on the customer; resolved until reopened or closed).
+PAUSED = (TicketStatus.WAITING, TicketStatus.RESOLVED)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", pgettext_lazy("priority", "Low")
+    NORMAL = "normal", pgettext_lazy("priority", "Normal")
+    HIGH = "high", pgettext_lazy("priority", "High")
+    URGENT = "urgent", pgettext_lazy("priority", "Urgent")
+
+    @classmethod
+    def raised(cls, value: str) -> str:
+        order = list(cls.values)
+        return order[min(order.index(value) + 1, len(order) - 1)]
+
+
+class TicketQuerySet(VisibleQuerySet):
+    def visibility_rule(self, user: User) -> Q:
+        """Who sees a ticket, beyond administrators (all):
+
+        - its assignee (the `owner`), the managers of the assignee's team subtree, and shares — core's rule;
+        - a service agent or manager: every ticket of the queues they belong to or supervise;
+        - anyone: the tickets they requested, and those of accounts they may see (so a sales rep sees
+          their customers' tickets beside the account).
+        """
+        from guanxi.customers.models import Account
+
+        from .models import Queue
+
+        rule = super().visibility_rule(user) | Q(requester_id=user.pk)
+        if user.role in (Role.SERVICE_AGENT, Role.SERVICE_MANAGER):
+            queues = Queue.objects.filter(Q(agents__user_id=user.pk) | Q(supervisor_id=user.pk))
+            rule |= Q(queue_id__in=queues.values("pk"))
+        else:
+            rule |= Q(account__in=Account.objects.visible_to(user).values("pk"))
+        return rule
+
+
+class Ticket(OwnedModel, VersionedModel, TimestampedModel):
+    """A customer's question. `owner` is the assignee (so core's visibility rule covers them and their managers).
+
+    SLA: the due times are stored and swept. While the ticket waits on the customer (or is resolved), the
+    clock is paused from `paused_at`; leaving the pause moves the due times on by the paused business minutes.
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True, null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True, default="")
+    question_group = models.ForeignKey("service.QuestionGroup", verbose_name=_("question group"), null=True,
+                                       blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    queue = models.ForeignKey("service.Queue", verbose_name=_("queue"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="tickets")
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(_("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    account = models.ForeignKey("customers.Account", verbose_name=_("account"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="tickets")
+    contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="tickets")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # Routing state: when it was given to the assignee, when they picked it up, who let it lapse.
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    picked_up_at = models.DateTimeField(_("picked up"), null=True, blank=True)
+    lapsed_agents = models.JSONField(default=list, blank=True, editable=False)
+    # SLA.
+    sla_policy = models.ForeignKey("service.SlaPolicy", verbose_name=_("SLA policy"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    response_warned = models.BooleanField(default=False)
+    response_breached = models.BooleanField(_("first response breached"), default=False)
+    resolution_warned = models.BooleanField(default=False)
+    resolution_breached = models.BooleanField(_("resolution breached"), default=False)
+    paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True)
+    paused_minutes = models.FloatField(_("SLA paused (business minutes)"), default=0)
+    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="merged_from")
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["updated_at", "id"]),
+            models.Index(fields=["owner", "status", "updated_at", "id"]),
+            models.Index(fields=["team", "updated_at", "id"]),
+            models.Index(fields=["queue", "status", "updated_at", "id"]),
+            models.Index(fields=["account", "updated_at", "id"]),
+            models.Index(fields=["status", "priority", "id"]),
+            # The sweep: due times of tickets still being worked on.
+            models.Index(fields=["status", "first_response_due_at"]),
+            models.Index(fields=["status", "resolution_due_at"]),
+            models.Index(fields=["status", "assigned_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number or self.pk} {self.subject}"
+
+    @property
+    def assignee(self):
+        return self.owner
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+
+class MessageKind(models.TextChoices):
+    REPLY = "reply", _("Public reply")
+    NOTE = "note", _("Internal note")
+
+
+class TicketMessage(models.Model):
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=5, choices=MessageKind.choices, default=MessageKind.REPLY)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ticket message")
+        verbose_name_plural = _("ticket messages")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"])]
+
+    def __str__(self) -> str:
+        return self.body[:50]
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    ROUTED = "routed", _("Routed")
+    UNROUTED = "unrouted", _("Not routed")
+    ASSIGNED = "assigned", _("Assigned")
+    REROUTED = "rerouted", _("Re-routed")
+    STATUS = "status", _("Status changed")
+    WARNED = "warned", _("SLA warning")
+    ESCALATED = "escalated", _("Escalated")
+    MERGED = "merged", _("Merged")
+
+
+class TicketEvent(models.Model):
+    """What happened to a ticket (routing decisions, escalations, status changes), shown on it.
+
+    `data` holds the facts (reason codes, ids, old/new values); the page words them in the reader's language.
+    """
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=10, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.data}"

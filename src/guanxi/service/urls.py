@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "service"
+
+urlpatterns = [
+    path("service/tickets/", views.ticket_list, name="ticket_list"),
+    path("service/tickets/new/", views.ticket_create, name="ticket_create"),
+    path("service/tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
+    path("service/tickets/<int:pk>/messages/", views.ticket_message, name="ticket_message"),
+    path("service/tickets/<int:pk>/status/", views.ticket_status, name="ticket_status"),
+    path("service/tickets/<int:pk>/assign/", views.ticket_assign, name="ticket_assign"),
+    path("service/my-queue/", views.my_queue, name="my_queue"),
+    path("service/availability/", views.availability, name="availability"),
+]

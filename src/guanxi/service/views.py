@@ -1,0 +1,183 @@
+"""Service desk pages: the ticket list (keyset pages, filters), the ticket with its conversation, SLA badges
+and the customer panel, the new-ticket form, and an agent's own queue with the availability switch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from guanxi.core.paging import Page, paginate
+from guanxi.core.records import EditConflict
+from guanxi.core.services import assignable_users, visible_users
+from guanxi.core.ui import clean_params, flash_errors, htmx_target
+from guanxi.customers.timeline import timeline_for
+from guanxi.sales.models import Opportunity, StageKind
+
+from . import services
+from .events import describe_event
+from .filters import TICKET_SORTS, filter_tickets
+from .forms import TicketForm
+from .models import AgentProfile, Availability, Priority, Queue
+from .ticket_models import ACTIVE, TRANSITIONS, Ticket, TicketStatus
+
+PAGE_SIZE = 50
+LIST_RELATED = ("queue", "owner", "account")
+
+
+def _visible(request: HttpRequest, pk: int) -> Ticket:
+    return get_object_or_404(Ticket.objects.visible_to(request.user), pk=pk)
+
+
+@login_required
+@require_GET
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    params = clean_params(request.GET)
+    errors: list[str] = []
+    try:
+        qs = filter_tickets(Ticket.objects.visible_to(user), params, user).select_related(*LIST_RELATED)
+        page = paginate(qs, sort=params.get("sort") or "-updated_at", allowed=TICKET_SORTS,
+                        cursor=params.get("cursor") or None, limit=PAGE_SIZE)
+    except ValidationError as exc:
+        errors = [m for ms in services.validation_messages(exc).values() for m in ms]
+        page = Page(items=[], next_cursor=None, sort="-updated_at")
+    context = {"page": page, "rows": page.items, "is_first_page": not params.get("cursor"), "errors": errors,
+               "params": params, "now": timezone.now()}
+    if htmx_target(request) == "results":
+        return render(request, "service/_ticket_table.html", context)
+    context.update({"queues": Queue.objects.all(), "statuses": TicketStatus.choices, "priorities": Priority.choices,
+                    "assignees": visible_users(user).order_by("username")})
+    return render(request, "service/ticket_list.html", context)
+
+
+@dataclass
+class SlaBadge:
+    label: str
+    due: object
+    state: str  # "ok", "warning", "breached", "met", "paused"
+
+
+def _badges(ticket: Ticket) -> list[SlaBadge]:
+    paused = ticket.paused_at is not None
+    out = []
+    if ticket.first_response_due_at:
+        state = ("met" if ticket.first_response_at and not ticket.response_breached else
+                 "breached" if ticket.response_breached else "paused" if paused else
+                 "warning" if ticket.response_warned else "ok")
+        out.append(SlaBadge(_("First response due"), ticket.first_response_due_at, state))
+    if ticket.resolution_due_at:
+        state = ("breached" if ticket.resolution_breached else "met" if ticket.resolved_at else
+                 "paused" if paused else "warning" if ticket.resolution_warned else "ok")
+        out.append(SlaBadge(_("Resolution due"), ticket.resolution_due_at, state))
+    return out
+
+
+def _customer_panel(ticket: Ticket, user) -> dict:
+    if not ticket.account_id:
+        return {}
+    account = ticket.account
+    return {
+        "opportunities": Opportunity.objects.visible_to(user).filter(account=account, status=StageKind.OPEN)
+        .select_related("stage").order_by("-updated_at")[:5],
+        "recent_tickets": Ticket.objects.visible_to(user).filter(account=account).exclude(pk=ticket.pk)
+        .order_by("-created_at", "-id")[:5],
+        "timeline": timeline_for(account, user, limit=5),
+    }
+
+
+@login_required
+@require_GET
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    ticket = get_object_or_404(Ticket.objects.visible_to(user).select_related(
+        "queue", "owner", "account", "contact", "question_group", "requester", "merged_into"), pk=pk)
+    services.pick_up(user, ticket)
+    events = list(ticket.events.select_related("actor").order_by("created_at", "id"))
+    context = {
+        "obj": ticket,
+        "conversation": ticket.messages.select_related("author").order_by("created_at", "id"),
+        "events": [(e, describe_event(e)) for e in events],
+        "badges": _badges(ticket),
+        "transitions": [(s, TicketStatus(s).label) for s in TicketStatus.values if s in TRANSITIONS[ticket.status]],
+        "assignees": assignable_users(user).order_by("username") if user.can_edit else [],
+        "can_edit": user.can_edit,
+        **_customer_panel(ticket, user),
+    }
+    return render(request, "service/ticket_detail.html", context)
+
+
+def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
+    """Run a service on a visible ticket; field errors and edit conflicts become messages on the ticket."""
+    ticket = _visible(request, pk)
+    try:
+        action(ticket)
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    except EditConflict:
+        messages.error(request, _("Someone changed this ticket meanwhile; here it is as it is now."))
+    return redirect("service:ticket_detail", pk)
+
+
+@login_required
+@require_POST
+def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
+    body = request.POST.get("body")
+    if request.POST.get("kind") == "note":
+        return _act(request, pk, lambda t: services.add_note(request.user, t, body))
+    return _act(request, pk, lambda t: services.reply(request.user, t, body))
+
+
+@login_required
+@require_POST
+def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda t: services.change_status(request.user, t, request.POST.get("status"),
+                                                               request.POST.get("version")))
+
+
+@login_required
+@require_POST
+def ticket_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda t: services.assign(request.user, t, request.POST.get("assignee_id"),
+                                                       request.POST.get("version")))
+
+
+@login_required
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    form = TicketForm(request.POST or None, initial={"account_id": request.GET.get("account", "")[:20]})
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.create_ticket(request.user, {k: v for k, v in form.cleaned_data.items()})
+            messages.success(request, _("Created ticket %(number)s.") % {"number": ticket.number})
+            return redirect("service:ticket_detail", ticket.pk)
+        except ValidationError as exc:
+            form.add_service_errors(services.validation_messages(exc))
+    return render(request, "service/ticket_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def my_queue(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    rows = list(Ticket.objects.filter(owner=user, status__in=ACTIVE).select_related(*LIST_RELATED)
+                .order_by("resolution_due_at", "id")[:200])
+    profile = AgentProfile.objects.filter(user=user).prefetch_related("queues").first()
+    return render(request, "service/my_queue.html", {"rows": rows, "profile": profile, "now": timezone.now(),
+                                                     "availabilities": Availability.choices})
+
+
+@login_required
+@require_POST
+def availability(request: HttpRequest) -> HttpResponse:
+    try:
+        services.set_availability(request.user, request.POST.get("availability"))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    return redirect("service:my_queue")
