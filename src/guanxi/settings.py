@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.knowledge",
     "guanxi.service",
+    "guanxi.contact_center",
 ]
 
 MIDDLEWARE = [

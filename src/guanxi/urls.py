@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.knowledge.urls")),
     path("", include("guanxi.service.urls")),
+    path("", include("guanxi.contact_center.urls")),
     path("", include("guanxi.activities.urls")),
 ]

@@ -1,0 +1,1 @@
+"""The contact centre's models live in one module per channel (email_models, chat_models, ...), imported here."""
