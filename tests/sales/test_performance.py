@@ -1,6 +1,7 @@
 """Quotas, attainment, the leaderboard, the funnel and year on year, checked against hand computations on a
 small book: two teams under one company team, two currencies, deals closed either side of month ends."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from guanxi.core.models import AuditEntry, Role
 from guanxi.core.services import create_user
+from guanxi.customers import services as customer_services
 from guanxi.sales import lead_services, quota_services, services
 from guanxi.sales.models import Lead, Quota
 from guanxi.sales.performance import funnel, leaderboard, year_over_year
@@ -202,3 +204,32 @@ def test_year_over_year(users, make_opp):
     assert cny["months"][1]["opportunities_created"]["previous_count"] == 1
     assert usd["totals"]["opportunities_won"]["amount"] == Decimal("800.00")
     assert year_over_year(users["rep_b"], 2031) == []
+
+
+def test_year_over_year_compares_orders_by_order_date_leaving_cancelled_and_hidden_ones_out(users):
+    from guanxi.sales.quote_models import Order
+
+    a, b = users["rep_a"], users["rep_b"]
+    account = customer_services.create_account(a, {"name": "订单客户"})
+    other = customer_services.create_account(b, {"name": "别人的客户"})
+
+    def order(owner, acct, number, day, net, status="confirmed"):
+        Order.objects.create(number=number, account=acct, owner=owner, team=owner.team, ordered_on=day,
+                             net_total=Decimal(net), gross_total=Decimal(net) * Decimal("1.13"), status=status)
+
+    order(a, account, "O-1", dt.date(2031, 3, 1), "1000.00")
+    order(a, account, "O-2", dt.date(2031, 3, 31), "500.00")
+    order(a, account, "O-3", dt.date(2031, 3, 15), "9999.00", status="cancelled")
+    order(a, account, "O-4", dt.date(2030, 3, 10), "750.00")
+    order(a, account, "O-5", dt.date(2031, 4, 1), "1.00")
+    order(b, other, "O-6", dt.date(2031, 3, 2), "4000.00")
+
+    [cny] = year_over_year(a, 2031)
+    march = cny["months"][2]["orders"]
+    assert (march["count"], march["amount"], march["previous_count"], march["previous_amount"]) == (
+        2, Decimal("1500.00"), 1, Decimal("750.00"))
+    assert march["amount_change"] == Decimal("100.0")
+    assert cny["months"][3]["orders"]["count"] == 1
+    assert cny["totals"]["orders"]["amount"] == Decimal("1501.00")
+    [everyone] = year_over_year(users["admin"], 2031)
+    assert everyone["months"][2]["orders"]["amount"] == Decimal("5500.00")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from .lead_models import Lead, LeadStatus
 from .models import Opportunity, StageKind
 from .quota_math import Period, attainment, average, cents, change, parse_period, percent, win_rate
 from .quota_models import Quota
+from .quote_models import Order, OrderStatus
 
 
 def period_param(value: str | None, field: str = "period", default: Period | None = None) -> Period:
@@ -63,9 +65,22 @@ class Scope:
         self.all = user.is_administrator
         self.team_ids = [] if self.all else user.visible_team_ids()
 
-    def opportunities(self) -> QuerySet:
+    @cached_property
+    def _opportunities(self) -> QuerySet:
         qs = Opportunity.objects.visible_to(self.user)
         return qs if self.all else qs.filter(Q(owner_id=self.user.pk) | Q(owner__team_id__in=self.team_ids))
+
+    def opportunities(self) -> QuerySet:
+        return self._opportunities.all()  # visible_to's look-ups run once per scope
+
+    @cached_property
+    def _orders(self) -> QuerySet:
+        qs = Order.objects.visible_to(self.user).exclude(status=OrderStatus.CANCELLED)
+        return qs if self.all else qs.filter(Q(owner_id=self.user.pk) | Q(owner__team_id__in=self.team_ids))
+
+    def orders(self) -> QuerySet:
+        """Orders not cancelled, of the same reps as `opportunities`."""
+        return self._orders.all()
 
     def quotas(self, period: Period) -> QuerySet:
         qs = Quota.objects.visible_to(self.user).filter(kind=period.kind, start=period.start)
@@ -238,7 +253,7 @@ def funnel(user: User, period: Period, owner_id: int | None = None) -> dict[str,
 # ---------------------------------------------------------------- year on year
 
 Month = tuple[dt.date, dt.datetime, dt.datetime]  # first day, and its [start, end) in the company's zone
-Series = Callable[[QuerySet, list[Month]], Iterable[dict[str, Any]]]
+Series = Callable[[Scope, list[Month]], Iterable[dict[str, Any]]]
 
 
 def monthly_sums(qs: QuerySet, field: str, months: list[Month], amount: str = "amount") -> Iterable[dict[str, Any]]:
@@ -265,18 +280,21 @@ def monthly_sums(qs: QuerySet, field: str, months: list[Month], amount: str = "a
         }
 
 
-def _created(opps: QuerySet, months: list[Month]) -> Iterable[dict[str, Any]]:
-    return monthly_sums(opps, "created_at", months)
+def _created(scope: Scope, months: list[Month]) -> Iterable[dict[str, Any]]:
+    return monthly_sums(scope.opportunities(), "created_at", months)
 
 
-def _won(opps: QuerySet, months: list[Month]) -> Iterable[dict[str, Any]]:
-    return monthly_sums(opps.filter(status=StageKind.WON), "closed_at", months)
+def _won(scope: Scope, months: list[Month]) -> Iterable[dict[str, Any]]:
+    return monthly_sums(scope.opportunities().filter(status=StageKind.WON), "closed_at", months)
+
+
+def _orders(scope: Scope, months: list[Month]) -> Iterable[dict[str, Any]]:
+    # `ordered_on` is a date: the month bounds (midnight in the company's zone) compare as their dates.
+    return monthly_sums(scope.orders(), "ordered_on", months, amount="net_total")
 
 
 # The measures compared year on year; each is one grouped query giving (month, currency, n, total).
-# Orders join here: YEAR_OVER_YEAR["orders"] = lambda opps, months: monthly_sums(Order.objects.visible_to(...),
-# "ordered_at", months) — the opportunities queryset is the user's visible ones, for measures that need it.
-YEAR_OVER_YEAR: dict[str, Series] = {"opportunities_created": _created, "opportunities_won": _won}
+YEAR_OVER_YEAR: dict[str, Series] = {"opportunities_created": _created, "opportunities_won": _won, "orders": _orders}
 
 
 def year_over_year(user: User, year: int) -> list[dict[str, Any]]:
@@ -285,11 +303,11 @@ def year_over_year(user: User, year: int) -> list[dict[str, Any]]:
     months = []
     for first in Period("year", dt.date(year - 1, 1, 1)).months() + Period("year", dt.date(year, 1, 1)).months():
         months.append((first, *bounds(Period("month", first))))
-    opps = Scope(user).opportunities()
+    scope = Scope(user)
     cells: dict[tuple[str, str, int, int], tuple[int, Decimal]] = {}
     currencies: set[str] = set()
     for measure, series in YEAR_OVER_YEAR.items():
-        for row in series(opps, months):
+        for row in series(scope, months):
             month = row["month"]
             cells[(measure, row["currency"], month.year, month.month)] = (row["n"], cents(row["total"]))
             currencies.add(row["currency"])

@@ -232,11 +232,13 @@ class YearMonth(Schema):
     month: int
     opportunities_created: YearCell
     opportunities_won: YearCell
+    orders: YearCell
 
 
 class YearTotals(Schema):
     opportunities_created: YearCell
     opportunities_won: YearCell
+    orders: YearCell
 
 
 class YearCurrency(Schema):
