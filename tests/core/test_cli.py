@@ -68,7 +68,8 @@ def _query(path: Path, sql: str, *params) -> list:
         return conn.execute(sql, params).fetchall()
 
 
-def _wait_for(check, timeout: float = 20.0):
+# Generous bounds: on a loaded 2-core machine the server takes a while to start; these are waits, not timings.
+def _wait_for(check, timeout: float = 90.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -100,7 +101,7 @@ def _children(pid: int) -> list[int]:
 def _stop(process: subprocess.Popen) -> int:
     process.send_signal(signal.SIGTERM)
     try:
-        return process.wait(timeout=20)
+        return process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()

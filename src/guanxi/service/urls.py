@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import kpi_views, views
 
 app_name = "service"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("service/tickets/<int:pk>/assign/", views.ticket_assign, name="ticket_assign"),
     path("service/my-queue/", views.my_queue, name="my_queue"),
     path("service/availability/", views.availability, name="availability"),
+    path("service/kpis/", kpi_views.kpi_page, name="kpis"),
 ]
