@@ -6,15 +6,18 @@ not change, but nothing left on it (or in its audit trail) names or reaches the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from guanxi.core.models import AuditAction, User
+from guanxi.core.models import AuditAction, AuditEntry, User
 from guanxi.core.people_services import shares_of
 from guanxi.core.records import audit_trail, write_audit
 from guanxi.quality.normalize import clean_text, search_text
@@ -27,6 +30,25 @@ EXPORT_FORMAT = "guanxi.personal-data/1"
 # Audit keys whose values say nothing about the person: kept as they are.
 NON_PERSONAL_KEYS = {"owner_id", "team_id", "personal_data_exported", "erased", "_request"}
 TIMELINE_LIMIT = 100_000  # an export holds the whole history, not a page of it
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """What another app holds about a contact: `export(actor, contact)` gives the JSON-ready part of the export
+    under `key`; `erase(contact, placeholder)` anonymises it in place and returns how many rows changed."""
+
+    key: str
+    export: Callable[[User, Contact], Any]
+    erase: Callable[[Contact, str], int]
+
+
+# Apps that keep personal data elsewhere (tickets, emails, chats) register here from their AppConfig.ready, so
+# customers depends on none of them.
+HOLDERS: dict[str, PersonalData] = {}
+
+
+def register(holder: PersonalData) -> None:
+    HOLDERS[holder.key] = holder
 
 
 def may_request(actor: User, contact: Contact) -> bool:
@@ -92,6 +114,8 @@ def export_person(actor: User, contact: Contact) -> dict[str, Any]:
             {"user": _user(s.user), "team": s.team.name if s.team_id else None} for s in shares_of(contact)
         ],
     }
+    for holder in HOLDERS.values():
+        out[holder.key] = holder.export(actor, contact)
     write_audit(contact, actor, AuditAction.UPDATE, {"personal_data_exported": [None, "json"]})
     return out
 
@@ -111,6 +135,12 @@ def _note_placeholder() -> str:
         return _("This note was erased at the person's request.")
 
 
+def erased_text() -> str:
+    """Stands in for a text written by or about an erased person (a ticket's message, an email)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("This text was erased at the person's request.")
+
+
 def _scrub(value: Any) -> Any:
     return value if value in (None, "", [], {}, ERASED) else ERASED
 
@@ -127,6 +157,21 @@ def _scrub_changes(changes: Any) -> Any:
         else:
             out[key] = _scrub(value)
     return out
+
+
+def scrub_audit(model: type, ids: Any, keys: set[str], repr_: Callable[[AuditEntry], str]) -> int:
+    """Replace the values under `keys` in the audit trail of the `model` rows `ids` (and their names)."""
+    entries = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=ids)
+    count = 0
+    for entry in entries.select_for_update():
+        changes = {k: ([_scrub(v[0]), _scrub(v[1])] if isinstance(v, list) and len(v) == 2 else _scrub(v))
+                   if k in keys else v for k, v in (entry.changes or {}).items()}
+        name = repr_(entry)
+        if changes != entry.changes or name != entry.object_repr:
+            entry.changes, entry.object_repr = changes, name
+            entry.save(update_fields=["changes", "object_repr"])
+            count += 1
+    return count
 
 
 def _scrub_change_requests(contact: Contact, actor: User, name: str) -> int:
@@ -184,6 +229,9 @@ def erase_person(actor: User, contact: Contact, reason: Any) -> Contact:
             entry.save(update_fields=["changes", "object_repr"])
             rewritten += 1
     rewritten += _scrub_change_requests(current, actor, name)
+    placeholder = erased_text()
+    for holder in HOLDERS.values():
+        rewritten += holder.erase(current, placeholder)
     if changed or removed or tags or notes or rewritten:
         current.search_text = search_text(names=[name])
         current.version += 1

@@ -8,4 +8,4 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service")
 
     def ready(self) -> None:
-        from . import timeline  # noqa: F401  (registers tickets on the 360° timeline)
+        from . import privacy, timeline  # noqa: F401  (register tickets on the 360° timeline and in privacy requests)
