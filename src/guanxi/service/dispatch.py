@@ -41,6 +41,33 @@ def start_sla(ticket: Ticket, now: dt.datetime) -> None:
     ticket.resolution_due_at = add_business(cal, now, ticket.sla_policy.resolution_minutes)
 
 
+def recompute_sla(ticket: Ticket, now: dt.datetime, warning: dt.timedelta) -> None:
+    """After a change of priority or account: the matching policy's targets counted again from the ticket's
+    creation, plus the business time it spent paused. A target already met keeps its time; a breach already
+    recorded stays recorded unless the new due time is still ahead."""
+    classification = ticket.account.classification if ticket.account_id else ""
+    ticket.sla_policy = SlaPolicy.matching(ticket.priority, classification)
+    if ticket.sla_policy is None:
+        ticket.first_response_due_at = ticket.resolution_due_at = None
+        return
+    cal = calendar_for(ticket)
+    paused = ticket.paused_minutes
+    if ticket.paused_at is not None and now > ticket.paused_at:  # paused now: the clock stopped at paused_at
+        paused += business_minutes_between(cal, ticket.paused_at, now)
+    ticket.first_response_due_at = add_business(cal, ticket.created_at, ticket.sla_policy.first_response_minutes
+                                                + paused)
+    ticket.resolution_due_at = add_business(cal, ticket.created_at, ticket.sla_policy.resolution_minutes + paused)
+    for due, warned, breached in (("first_response_due_at", "response_warned", "response_breached"),
+                                  ("resolution_due_at", "resolution_warned", "resolution_breached")):
+        ahead = getattr(ticket, due) - now
+        if ahead > warning:
+            setattr(ticket, warned, False)
+        if ahead > dt.timedelta(0):
+            setattr(ticket, breached, False)
+    if ticket.paused_at is not None:  # the pause so far is counted; resume_sla adds what follows from now
+        ticket.paused_minutes, ticket.paused_at = paused, now
+
+
 def pause_sla(ticket: Ticket, now: dt.datetime) -> None:
     if ticket.paused_at is None:
         ticket.paused_at = now

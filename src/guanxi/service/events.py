@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .ticket_models import EventKind, Priority, TicketEvent, TicketStatus
@@ -23,6 +26,11 @@ def _label(choices, value: str | None) -> str:
         return str(choices(value).label)
     except ValueError:
         return value or ""
+
+
+def _when(iso: str | None) -> str:
+    moment = parse_datetime(iso) if iso else None
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT") if moment else "—"
 
 
 def describe_event(event: TicketEvent) -> str:
@@ -49,6 +57,10 @@ def describe_event(event: TicketEvent) -> str:
         what = _("first response") if d.get("clock") == "response" else _("resolution")
         return _("SLA breached (%(what)s): escalated, priority %(old)s → %(new)s.") % {
             "what": what, "old": _label(Priority, d.get("old")), "new": _label(Priority, d.get("new"))}
+    if kind == EventKind.SLA:
+        return _("Priority or customer changed: SLA due times recomputed (first response %(response)s, "
+                 "resolution %(resolution)s).") % {"response": _when(d.get("first_response_due_at")),
+                                                   "resolution": _when(d.get("resolution_due_at"))}
     if kind == EventKind.MERGED:
         return _("Merged with ticket %(number)s.") % {"number": d.get("number", "")}
     return kind

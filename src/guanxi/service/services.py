@@ -133,15 +133,26 @@ def create_ticket(actor: User, data: dict[str, Any], now: dt.datetime | None = N
 
 
 @transaction.atomic
-def update_ticket(actor: User, ticket: Ticket, data: dict[str, Any], version: Any) -> Ticket:
-    """Edit subject, description, priority, language, question group, account or contact."""
+def update_ticket(actor: User, ticket: Ticket, data: dict[str, Any], version: Any,
+                  now: dt.datetime | None = None) -> Ticket:
+    """Edit subject, description, priority, language, question group, account or contact. A new priority or
+    account on a ticket still being worked on recomputes its SLA due times under the matching policy."""
     _require_editor(actor)
     current = _locked(ticket)
     check_version(current, version, data)
     cleaned = _clean(actor, {k: v for k, v in data.items() if k != "queue_id"}, current)
     before = snapshot(current, AUDITED)
+    old_policy, old_due = current.sla_policy_id, (current.first_response_due_at, current.resolution_due_at)
     for key, value in cleaned.items():
         setattr(current, key, value)
+    if current.is_active and (current.priority != before.get("priority")
+                              or current.account_id != ticket.account_id):
+        dispatch.recompute_sla(current, now or timezone.now(), warning_window())
+        new_due = (current.first_response_due_at, current.resolution_due_at)
+        if (current.sla_policy_id, new_due) != (old_policy, old_due):
+            _event(current, EventKind.SLA, actor, policy=current.sla_policy_id,
+                   **{k: v.isoformat() if v else None
+                      for k, v in zip(("first_response_due_at", "resolution_due_at"), new_due, strict=True)})
     _save(current, actor, before)
     return current
 

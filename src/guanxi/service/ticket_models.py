@@ -180,6 +180,7 @@ class EventKind(models.TextChoices):
     WARNED = "warned", _("SLA warning")
     ESCALATED = "escalated", _("Escalated")
     MERGED = "merged", _("Merged")
+    SLA = "sla", _("SLA recomputed")
 
 
 class TicketEvent(models.Model):
