@@ -37,7 +37,8 @@ def test_tickets_are_exported_and_erased_with_the_person(desk, users, people):
     data = export_person(users["admin"], zhang)
     [ticket] = data["tickets"]
     assert ticket["number"] == mine.number and ticket["subject"] == "张敏的发票地址写错了"
-    assert [(m["kind"], m["body"]) for m in ticket["messages"]] == [("reply", "张敏您好，已更正"), ("note", "她是老客户")]
+    assert [(m["kind"], m["body"]) for m in ticket["messages"]] == [
+        ("reply", "张敏您好，已更正"), ("note", "她是老客户")]
     assert "李强的网络问题" not in json.dumps(data, ensure_ascii=False)
 
     erase_person(users["admin"], zhang, "PIPL request 7")

@@ -29,14 +29,22 @@ def calendar_for(ticket: Ticket) -> Calendar:
     return default_calendar()
 
 
-def start_sla(ticket: Ticket, now: dt.datetime) -> None:
-    """Due times from the policy matching the ticket's priority and its account's classification."""
+def _match_policy(ticket: Ticket) -> Calendar | None:
+    """Set the policy matching the ticket's priority and its account's classification; its calendar, or None
+    (and no due times) when no policy matches."""
     classification = ticket.account.classification if ticket.account_id else ""
     ticket.sla_policy = SlaPolicy.matching(ticket.priority, classification)
     if ticket.sla_policy is None:
         ticket.first_response_due_at = ticket.resolution_due_at = None
+        return None
+    return calendar_for(ticket)
+
+
+def start_sla(ticket: Ticket, now: dt.datetime) -> None:
+    """Due times from the policy matching the ticket's priority and its account's classification."""
+    cal = _match_policy(ticket)
+    if cal is None:
         return
-    cal = calendar_for(ticket)
     ticket.first_response_due_at = add_business(cal, now, ticket.sla_policy.first_response_minutes)
     ticket.resolution_due_at = add_business(cal, now, ticket.sla_policy.resolution_minutes)
 
@@ -45,12 +53,9 @@ def recompute_sla(ticket: Ticket, now: dt.datetime, warning: dt.timedelta) -> No
     """After a change of priority or account: the matching policy's targets counted again from the ticket's
     creation, plus the business time it spent paused. A target already met keeps its time; a breach already
     recorded stays recorded unless the new due time is still ahead."""
-    classification = ticket.account.classification if ticket.account_id else ""
-    ticket.sla_policy = SlaPolicy.matching(ticket.priority, classification)
-    if ticket.sla_policy is None:
-        ticket.first_response_due_at = ticket.resolution_due_at = None
+    cal = _match_policy(ticket)
+    if cal is None:
         return
-    cal = calendar_for(ticket)
     paused = ticket.paused_minutes
     if ticket.paused_at is not None and now > ticket.paused_at:  # paused now: the clock stopped at paused_at
         paused += business_minutes_between(cal, ticket.paused_at, now)
