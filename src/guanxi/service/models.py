@@ -203,3 +203,4 @@ class SlaPolicy(models.Model):
                                                                  classification__in=[classification or "", ""])}
         return rows.get(classification or "") or rows.get("")
 
+from .canned_models import CannedReply  # noqa: E402,F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import kpi_views, views
+from . import canned_views, kpi_views, views
 
 app_name = "service"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("service/my-queue/", views.my_queue, name="my_queue"),
     path("service/availability/", views.availability, name="availability"),
     path("service/kpis/", kpi_views.kpi_page, name="kpis"),
+    path("service/canned-replies/", canned_views.canned_list, name="canned_list"),
+    path("service/canned-replies/<int:pk>/delete/", canned_views.canned_delete, name="canned_delete"),
+    path("service/tickets/<int:pk>/canned/", canned_views.canned_fill, name="canned_fill"),
 ]

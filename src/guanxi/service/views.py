@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Case, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +22,7 @@ from guanxi.core.ui import clean_params, flash_errors, htmx_target
 from guanxi.customers.timeline import timeline_for
 from guanxi.sales.models import Opportunity, StageKind
 
-from . import services
+from . import canned_services, services
 from .events import describe_event
 from .filters import TICKET_SORTS, filter_tickets
 from .forms import TicketForm
@@ -109,6 +110,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transitions": [(s, TicketStatus(s).label) for s in TicketStatus.values if s in TRANSITIONS[ticket.status]],
         "assignees": assignable_users(user).order_by("username") if user.can_edit else [],
         "can_edit": user.can_edit,
+        "canned": canned_services.usable_by(user).order_by(
+            Case(When(question_group_id=ticket.question_group_id, then=0), default=1), "title", "id")
+        .only("pk", "title") if user.can_edit else [],
         **_customer_panel(ticket, user),
     }
     return render(request, "service/ticket_detail.html", context)

@@ -86,4 +86,20 @@
       if (box && !form.querySelector(".is-invalid")) box.focus();
     }
   });
+
+  // "Insert" buttons: fetch the chosen text (JSON {text}) and put it at the cursor of a text box, as text.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-insert-url]");
+    if (!button) return;
+    var choice = document.getElementById(button.dataset.insertFrom);
+    var box = document.getElementById(button.dataset.insertInto);
+    if (!choice || !box || !choice.value) return;
+    fetch(button.dataset.insertUrl + "?id=" + encodeURIComponent(choice.value), {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        if (!data) return;
+        box.setRangeText(data.text, box.selectionStart, box.selectionEnd, "end");
+        box.focus();
+      });
+  });
 })();
