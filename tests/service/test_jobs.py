@@ -36,11 +36,31 @@ def test_warning_then_escalation_each_once(ticket, desk, settings):
     assert jobs.escalate_breaches(due) == 1
     assert jobs.escalate_breaches(due + dt.timedelta(minutes=1)) == 0
     ticket.refresh_from_db()
-    assert ticket.response_breached and ticket.priority == "urgent" and ticket.version == 2
+    assert ticket.response_breached and ticket.priority == "urgent" and ticket.version == 3
     escalated = ticket.events.get(kind="escalated")
     assert escalated.data["old"] == "high" and escalated.data["new"] == "urgent"
     assert Notification.objects.filter(user=desk["lead"]).count() == 1
     assert Notification.objects.filter(user=desk["wang"]).count() == 2
+    # nobody answered: another agent of the queue has it now, and wang is not tried again
+    assert ticket.owner not in (None, desk["wang"]) and ticket.lapsed_agents == [desk["wang"].pk]
+    assert ticket.events.get(kind="rerouted").data["breach"] is True
+
+
+def test_a_queue_may_keep_the_assignee_at_the_breach(ticket, desk):
+    desk["general"].reassign_on_breach = False
+    desk["general"].save()
+    assert jobs.escalate_breaches(ticket.first_response_due_at) == 1
+    ticket.refresh_from_db()
+    assert ticket.response_breached and ticket.owner == desk["wang"]
+    assert not ticket.events.filter(kind="rerouted").exists()
+
+
+def test_a_missed_resolution_alone_does_not_reassign(ticket, desk):
+    services.reply(desk["wang"], ticket, "正在处理", now=TUESDAY_10 + dt.timedelta(minutes=30))
+    ticket.refresh_from_db()
+    assert jobs.escalate_breaches(ticket.resolution_due_at) == 1
+    ticket.refresh_from_db()
+    assert ticket.resolution_breached and ticket.owner == desk["wang"]
 
 
 def test_a_paused_or_answered_ticket_is_not_escalated(ticket, desk):

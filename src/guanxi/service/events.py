@@ -46,6 +46,8 @@ def describe_event(event: TicketEvent) -> str:
     if kind == EventKind.ASSIGNED:
         return _("Assigned to %(agent)s.") % {"agent": d["agent_name"]} if d.get("agent") else _("Unassigned.")
     if kind == EventKind.REROUTED:
+        if d.get("breach"):
+            return _("First response missed: given to another agent.")
         return _("Nobody picked it up in time: re-routed.")
     if kind == EventKind.STATUS:
         return _("Status: %(old)s → %(new)s.") % {"old": _label(TicketStatus, d.get("old")),

@@ -101,8 +101,19 @@ def escalate_breaches(now: dt.datetime) -> int:
             _tell(ticket.queue.supervisor if ticket.queue_id else None, key, ticket, _breach, which)
             if ticket.owner_id and (not ticket.queue_id or ticket.owner_id != ticket.queue.supervisor_id):
                 _tell(ticket.owner, key, ticket, _breach, which)
+            if which == "response" and ticket.owner_id and ticket.queue_id and ticket.queue.reassign_on_breach:
+                _reassign_unanswered(ticket.pk, now)
             done += 1
     return done
+
+
+def _reassign_unanswered(ticket_id: int, now: dt.datetime) -> None:
+    """Nobody answered in time: another agent of the queue gets the ticket (if one has room)."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).select_related(*RELATED).get(pk=ticket_id)
+        if ticket.owner_id is None or ticket.first_response_at is not None or ticket.status not in RUNNING:
+            return
+        _route_elsewhere(ticket, now, {"lapsed": ticket.owner_id, "breach": True})
 
 
 @sweep.register("service.reroute")
@@ -120,20 +131,26 @@ def reroute_unpicked(now: dt.datetime) -> int:
             ticket = Ticket.objects.select_for_update(of=("self",)).select_related(*RELATED).get(pk=due.ticket_id)
             if ticket.owner_id != due.lapsed_agent or ticket.picked_up_at is not None or ticket.status not in RUNNING:
                 continue  # picked up or moved meanwhile (or another sweep re-routed it)
-            lapsed = routing.lapse(routing.Ticket(id=ticket.pk, queue_id=ticket.queue_id, created_at=ticket.created_at,
-                                                  assigned_to=ticket.owner_id,
-                                                  excluded=frozenset(ticket.lapsed_agents or ())))
-            ticket.lapsed_agents = sorted(lapsed.excluded)
-            ticket.set_owner(None)
-            ticket.assigned_at = None
-            ticket.version += 1
-            TicketEvent.objects.create(ticket=ticket, kind=EventKind.REROUTED,
-                                       data={"lapsed": due.lapsed_agent, "due": due.due_at.isoformat()})
-            decision = dispatch.route_ticket(ticket, now)
-            ticket.save()
-            write_audit(ticket, None, AuditAction.ASSIGN, {"owner_id": [due.lapsed_agent, ticket.owner_id]})
+            assigned = _route_elsewhere(ticket, now, {"lapsed": due.lapsed_agent, "due": due.due_at.isoformat()})
             supervisor = User.objects.filter(pk=due.supervisor_id).first() if due.supervisor_id else None
-            assigned = decision is not None and decision.agent_id is not None
             _tell(supervisor, f"service-reroute-{ticket.pk}-{due.lapsed_agent}", ticket, _rerouted, assigned)
             done += 1
     return done
+
+
+def _route_elsewhere(ticket: Ticket, now: dt.datetime, data: dict[str, Any]) -> bool:
+    """Take the (locked) ticket from its assignee, who is not tried again, and route it anew; logged and audited.
+    True when another agent got it."""
+    lapsed_agent = ticket.owner_id
+    lapsed = routing.lapse(routing.Ticket(id=ticket.pk, queue_id=ticket.queue_id, created_at=ticket.created_at,
+                                          assigned_to=ticket.owner_id,
+                                          excluded=frozenset(ticket.lapsed_agents or ())))
+    ticket.lapsed_agents = sorted(lapsed.excluded)
+    ticket.set_owner(None)
+    ticket.assigned_at = None
+    ticket.version += 1
+    TicketEvent.objects.create(ticket=ticket, kind=EventKind.REROUTED, data=data)
+    decision = dispatch.route_ticket(ticket, now)
+    ticket.save()
+    write_audit(ticket, None, AuditAction.ASSIGN, {"owner_id": [lapsed_agent, ticket.owner_id]})
+    return decision is not None and decision.agent_id is not None

@@ -86,6 +86,9 @@ class Queue(models.Model):
     reroute_after_minutes = models.PositiveIntegerField(
         _("re-route after (minutes)"), null=True, blank=True, default=15,
         help_text=_("A ticket nobody picks up within this time goes to someone else; empty: never."))
+    reassign_on_breach = models.BooleanField(
+        _("reassign at a missed first response"), default=True,
+        help_text=_("When the first-response target is missed, the ticket goes to another agent of the queue."))
     supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("supervisor"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="supervised_queues")
     calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("business calendar"), null=True, blank=True,
