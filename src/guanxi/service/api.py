@@ -149,6 +149,11 @@ class MergeIn(Schema):
     target_id: Id = Field(..., description="The ticket that keeps the conversation; this one is closed.")
 
 
+class SplitIn(Schema):
+    message_ids: list[int] = Field(..., max_length=1000, description="Messages of this ticket to move.")
+    subject: str = Field(..., max_length=1000, description="The new ticket's subject.")
+
+
 class QueueOut(Schema):
     id: int
     name: str
@@ -277,6 +282,13 @@ def merge_ticket(request: HttpRequest, id: Id, payload: MergeIn):
     source = visible_ticket(request, id)
     target = visible_ticket(request, payload.target_id)
     return _item(services.merge(actor(request), source, target).pk)
+
+
+@router.post("/tickets/{id}/split", response={201: TicketOut, **WRITE_ONE}, tags=TAG)
+def split_ticket(request: HttpRequest, id: Id, payload: SplitIn):
+    """A new ticket for the same customer takes the chosen messages (a second question in one conversation)."""
+    new = services.split(actor(request), visible_ticket(request, id), payload.message_ids, payload.subject)
+    return Status(201, _item(new.pk))
 
 
 @router.get("/queues", response={200: QueueList, **ERRORS}, tags=SETUP_TAG)

@@ -63,6 +63,11 @@ def describe_event(event: TicketEvent) -> str:
         return _("Priority or customer changed: SLA due times recomputed (first response %(response)s, "
                  "resolution %(resolution)s).") % {"response": _when(d.get("first_response_due_at")),
                                                    "resolution": _when(d.get("resolution_due_at"))}
+    if kind == EventKind.SPLIT:
+        if d.get("into"):
+            return _("%(n)s message(s) split off into ticket %(number)s.") % {"n": d.get("messages", 0),
+                                                                            "number": d.get("number", "")}
+        return _("Split off from ticket %(number)s.") % {"number": d.get("number", "")}
     if kind == EventKind.MERGED:
         return _("Merged with ticket %(number)s.") % {"number": d.get("number", "")}
     return kind

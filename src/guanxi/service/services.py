@@ -115,9 +115,12 @@ def _clean(actor: User, data: dict[str, Any], ticket: Ticket | None) -> dict[str
 def create_ticket(actor: User, data: dict[str, Any], now: dt.datetime | None = None) -> Ticket:
     """A new ticket with its SLA due times, routed at once to an agent of its question group's queue."""
     _require_editor(actor)
-    now = now or timezone.now()
-    cleaned = _clean(actor, data, None)
-    ticket = Ticket(requester=actor, **cleaned)
+    return _open(actor, _clean(actor, data, None), now or timezone.now(), requester=actor)
+
+
+def _open(actor: User, cleaned: dict[str, Any], now: dt.datetime, requester: User | None) -> Ticket:
+    """Save a new ticket from cleaned fields: its number, SLA due times and routing, logged and audited."""
+    ticket = Ticket(requester=requester, **cleaned)
     if ticket.queue_id is None:
         group_queue = ticket.question_group.routing_queue() if ticket.question_group_id else None
         ticket.queue = group_queue or Queue.objects.filter(is_senior=False).order_by("pk").first()
@@ -289,6 +292,40 @@ def merge(actor: User, source: Ticket, target: Ticket) -> Ticket:
     _save(target, actor, before)
     write_audit(target, actor, AuditAction.MERGE, {"merged_from": [None, source.pk]})
     return target
+
+
+@transaction.atomic
+def split(actor: User, ticket: Ticket, message_ids: Any, subject: Any, now: dt.datetime | None = None) -> Ticket:
+    """A new ticket (same customer, question group and queue; routed, with its own SLA from now) takes the chosen
+    messages of `ticket`, which a second question asked in the same conversation; both logs link the other."""
+    _require_editor(actor)
+    now = now or timezone.now()
+    source = _locked(ticket)
+    if source.status == TicketStatus.CLOSED:
+        fail({"message_ids": [_("A closed ticket cannot be split.")]})
+    ids = {int_or_none(i) for i in message_ids} if isinstance(message_ids, list | tuple) else set()
+    ids.discard(None)
+    chosen = TicketMessage.objects.filter(ticket=source, pk__in=ids)
+    errors: dict[str, list[str]] = {}
+    if not ids or chosen.count() != len(ids):
+        errors["message_ids"] = [_("Choose one or more messages of this ticket.")]
+    elif chosen.count() == source.messages.count() and not source.description:
+        errors["message_ids"] = [_("Leave at least one message on this ticket.")]
+    subject = clean_text(subject) if isinstance(subject, str) else ""
+    if not subject:
+        errors["subject"] = [_("Give the new ticket a subject.")]
+    elif len(subject) > 200:
+        errors["subject"] = [_("At most %(max)s characters.") % {"max": 200}]
+    fail(errors)
+    # The same customer as the ticket the agent works on, even one whose account the agent may not open.
+    new = _open(actor, {"subject": subject, "priority": source.priority, "language": source.language,
+                        "question_group": source.question_group, "queue": source.queue, "account": source.account,
+                        "contact": source.contact}, now, requester=source.requester)
+    moved = chosen.update(ticket=new)
+    _event(new, EventKind.SPLIT, actor, source=source.pk, number=source.number, messages=moved)
+    _event(source, EventKind.SPLIT, actor, into=new.pk, number=new.number, messages=moved)
+    write_audit(source, actor, AuditAction.UPDATE, {"split_into": [None, new.pk]})
+    return new
 
 
 @transaction.atomic

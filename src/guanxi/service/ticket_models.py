@@ -181,6 +181,7 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     MERGED = "merged", _("Merged")
     SLA = "sla", _("SLA recomputed")
+    SPLIT = "split", _("Split")
 
 
 class TicketEvent(models.Model):

@@ -154,6 +154,31 @@ def ticket_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def ticket_split(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _visible(request, pk)
+    try:
+        new = services.split(request.user, ticket, request.POST.getlist("message_ids"), request.POST.get("subject"))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        return redirect("service:ticket_detail", pk)
+    messages.success(request, _("Split off into ticket %(number)s.") % {"number": new.number})
+    return redirect("service:ticket_detail", new.pk)
+
+
+@login_required
+@require_POST
+def ticket_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Merge this ticket into the one whose number (or id) is given."""
+    number = (request.POST.get("target") or "").strip().upper()
+    target = Ticket.objects.visible_to(request.user).filter(number=number).first() if number else None
+    if target is None:
+        messages.error(request, _("No ticket %(number)s that you may see.") % {"number": number or "—"})
+        return redirect("service:ticket_detail", pk)
+    return _act(request, pk, lambda t: services.merge(request.user, t, target))
+
+
+@login_required
 def ticket_create(request: HttpRequest) -> HttpResponse:
     form = TicketForm(request.POST or None, initial={"account_id": request.GET.get("account", "")[:20]})
     if request.method == "POST" and form.is_valid():
