@@ -188,7 +188,7 @@ def set_plan(actor: User, plan_for: Order | Contract, data: dict[str, Any]) -> P
     Instalment.objects.bulk_create([Instalment(plan=plan, position=i, due_date=d, amount=a)
                                     for i, (d, a) in enumerate(sorted(parts, key=lambda p: p[0]))])
     write_audit(plan_for, actor, AuditAction.UPDATE,
-                {"payment_plan": [None, ", ".join(f"{d}: {a}" for d, a in parts)[:500]]})
+                {"instalments": [None, ", ".join(f"{d}: {a}" for d, a in parts)[:500]]})
     return plan
 
 
