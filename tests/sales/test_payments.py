@@ -213,3 +213,20 @@ def test_exchange_rate_page_is_for_administrators(client, users):
     assert "7.1 CNY" in client.get("/settings/currency-rates/").content.decode()
     client.post("/settings/currency-rates/", {"delete": rate.pk})
     assert not CurrencyRate.objects.exists()
+
+
+def test_demo_collection_makes_contracts_deliveries_and_plans_that_add_up(users, order):
+    from guanxi.sales.contract_models import Contract
+    from guanxi.sales.payment_demo import create_demo_collection
+    from guanxi.sales.quote_models import OrderLine
+
+    today = dt.date(2026, 6, 30)
+    assert create_demo_collection(3, [order], today) == 1
+    assert create_demo_collection(3, [order], today) == 0  # not twice
+    plan = order.payment_plan
+    assert sum(i.amount for i in plan.instalments.all()) == order.gross_total
+    assert Contract.objects.get(order=order).value == order.gross_total
+    for line in OrderLine.objects.filter(order=order):
+        assert 0 <= line.delivered_quantity <= line.quantity
+        assert line.delivered_quantity == sum(d.quantity for d in line.delivery_lines.all())
+    assert aging(users["admin"], today)["total"] == sum(i.outstanding for i in plan.instalments.all())
