@@ -107,6 +107,7 @@ def test_exchange_rates_are_for_administrators_and_refuse_bad_input(users):
     with pytest.raises(PermissionDenied):
         ps.set_rate(users["manager_a"], {"currency": "USD", "rate": "7.1", "valid_from": "2026-01-01"})
     for bad in ({"currency": "US", "rate": "7"}, {"currency": "USD", "rate": "-1"}, {"currency": "CNY", "rate": "1"},
+                {"currency": "USD", "rate": "1e30"}, {"currency": "USD", "rate": "123456789012.5"},
                 {"currency": "USD", "rate": "7", "valid_from": "soon"}):
         with pytest.raises(ValidationError):
             ps.set_rate(admin, bad)

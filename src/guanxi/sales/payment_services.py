@@ -69,7 +69,8 @@ def set_rate(actor: User, data: dict[str, Any]) -> CurrencyRate:
     _require_admin(actor)
     errors: dict[str, list[str]] = {}
     currency = _clean_currency(data.get("currency"), errors)
-    rate = clean_number(data.get("rate"), "rate", errors, minimum=Decimal("0.00000001"), places=8)
+    rate = clean_number(data.get("rate"), "rate", errors, minimum=Decimal("0.00000001"),
+                        maximum=Decimal(10) ** 9, places=8)
     cleaned, more = clean_fields(CurrencyRate, {"valid_from": data.get("valid_from") or timezone.localdate()},
                                  ["valid_from"], partial=False)
     errors.update(more)
