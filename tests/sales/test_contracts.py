@@ -128,3 +128,22 @@ def test_pages_create_renew_and_account_card(client, users, zhang):
     client.force_login(users["rep_b"])
     card = client.get(f"/accounts/{account.pk}/")
     assert card.status_code == 404 or "data-contract=" not in card.content.decode()
+
+
+def test_the_account_card_costs_the_same_queries_however_many_contracts(client, users, zhang):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    account = zhang[0]
+    client.force_login(users["rep_a"])
+    _contract(users["rep_a"], account)
+    client.get(f"/accounts/{account.pk}/")  # warm the caches (content types, profile)
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/accounts/{account.pk}/")
+    few = len(one.captured_queries)
+    for n in range(6):
+        _contract(users["rep_a"], account, title=f"合同{n}")
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(f"/accounts/{account.pk}/").content.decode()
+    assert len(many.captured_queries) == few
+    assert page.split('id="account-contracts"')[1].count("data-contract=") == 7
