@@ -147,3 +147,22 @@ def test_the_account_card_costs_the_same_queries_however_many_contracts(client, 
         page = client.get(f"/accounts/{account.pk}/").content.decode()
     assert len(many.captured_queries) == few
     assert page.split('id="account-contracts"')[1].count("data-contract=") == 7
+
+
+def test_a_contract_is_collected_on_its_page(client, users, zhang):
+    contract = _contract(users["rep_a"], zhang[0], value="1000.00")
+    client.force_login(users["rep_a"])
+    assert 'id="make-plan"' in client.get(f"/sales/contracts/{contract.pk}/").content.decode()
+    client.post(f"/sales/contracts/{contract.pk}/plan/", {"count": "3", "first_due": "2026-01-31",
+                                                         "interval_months": "3"})
+    assert [str(i.amount) for i in contract.payment_plan.instalments.all()] == ["333.34", "333.33", "333.33"]
+    client.post(f"/sales/contracts/{contract.pk}/payments/", {"amount": "400", "method": "alipay"})
+    page = client.get(f"/sales/contracts/{contract.pk}/").content.decode()
+    assert 'id="outstanding">600.00' in page and "2026-07-31" in page
+    instalment = contract.payment_plan.instalments.first()
+    client.post(f"/sales/contracts/{contract.pk}/instalments/{instalment.pk}/invoice/",
+                {"invoice_number": "No.77", "invoice_date": "2026-01-10"})
+    assert "No.77" in client.get(f"/sales/contracts/{contract.pk}/").content.decode()
+    client.force_login(users["rep_b"])
+    assert client.post(f"/sales/contracts/{contract.pk}/payments/", {"amount": "1"}).status_code == 404
+    assert client.post(f"/sales/widgets/{contract.pk}/plan/", {"count": "1"}).status_code == 404
