@@ -50,7 +50,27 @@ def sample_data(users):
     ticket = create_ticket(rep, {"subject": "无法登录", "account_id": child.pk})
     reply(admin, ticket, "请重置密码")
     JobProgress.objects.create(kind="import", label="contacts.csv", user=admin, total=10, done=3)
+    _sales_documents(rep, child)
     return {"account": parent, "contact": contact}
+
+
+def _sales_documents(rep, account) -> None:
+    """An accepted quote's order with a delivery, a contract and a payment plan with a payment (ids 1)."""
+    from django.conf import settings as django_settings
+
+    from guanxi.sales import contract_services, delivery_services, payment_services, quote_services
+
+    django_settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    quote = quote_services.create_quote(rep, {"account_id": account.pk, "lines": [
+        {"description": "服务器", "quantity": "2", "unit_price": "100", "tax_rate": "13"}]})
+    quote = quote_services.send_quote(rep, quote, quote.version, to="buyer@example.com")
+    order = quote_services.accept_quote(rep, quote, quote.version)
+    delivery_services.record_delivery(rep, order, {"lines": [{"order_line_id": order.lines.get().pk,
+                                                              "quantity": "1"}]})
+    contract_services.create_contract(rep, {"order_id": order.pk, "title": "供货合同", "start_date": "2026-01-01",
+                                            "end_date": "2026-12-31"})
+    plan = payment_services.set_plan(rep, order, {"count": 2, "first_due": "2026-01-31"})
+    payment_services.record_payment(rep, plan, {"amount": "50"})
 
 
 @pytest.fixture(autouse=True)

@@ -50,7 +50,7 @@ def clean_number(value: Any, field: str, errors: dict, *, minimum: Decimal = Dec
         errors[field] = [_("At least %(min)s.") % {"min": minimum}]
     elif maximum is not None and number > maximum:
         errors[field] = [_("At most %(max)s.") % {"max": maximum}]
-    elif number != number.quantize(Decimal(1).scaleb(-places)) or abs(number) >= Decimal(10) ** 11:
+    elif abs(number) >= Decimal(10) ** 11 or number != number.quantize(Decimal(1).scaleb(-places)):
         errors[field] = [_("At most %(places)s decimals and 11 digits before the point.") % {"places": places}]
     else:
         return number

@@ -104,6 +104,13 @@ def create_demo_opportunities(seed: int, first_account_id: int, today: dt.date, 
 
     quotes = create_demo_quotes(seed, first_account_id, today)
     log.info("demo: catalogue and %d quotes after %.1f s", quotes, time.monotonic() - started)
+    from .payment_demo import create_demo_collection
+    from .quote_models import Order
+
+    orders = list(Order.objects.filter(account_id__gte=first_account_id).select_related("quote").order_by("pk"))
+    collected = create_demo_collection(seed, orders, today)
+    log.info("demo: contracts, deliveries and payment plans for %d orders after %.1f s", collected,
+             time.monotonic() - started)
     if made and connection.vendor == "postgresql":  # fresh statistics for the board and forecast plans
         transaction.on_commit(_analyze)
     return made

@@ -122,12 +122,23 @@ from .catalog_models import (  # noqa: E402, F401  (one app, models in several m
     ProductKind,
     Unit,
 )
+from .contract_models import Contract, ContractStatus  # noqa: E402,F401
+from .delivery_models import Delivery, DeliveryLine  # noqa: E402,F401
 from .lead_models import (  # noqa: E402,F401  (leads live in their own module; Django finds models here)
     Lead,
     LeadAssignmentRule,
     LeadRating,
     LeadRuleMember,
     LeadStatus,
+)
+from .payment_models import (  # noqa: E402,F401
+    CurrencyRate,
+    Instalment,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentPlan,
 )
 from .quota_models import PeriodKind, Quota  # noqa: E402,F401  (quotas too)
 from .quote_models import (  # noqa: E402, F401

@@ -32,6 +32,9 @@ class CompanyProfile(models.Model):
         help_text=_("A quote with a line discounted more than this needs a manager's approval before it is sent."))
     quote_terms = models.TextField(_("default quote terms"), blank=True, default="")
     quote_valid_days = models.PositiveSmallIntegerField(_("quotes valid for (days)"), default=30)
+    base_currency = models.CharField(_("base currency"), max_length=3, default="CNY",
+                                     help_text=_("Reports sum foreign-currency amounts in this currency, through the "
+                                                 "exchange rates."))
 
     class Meta:
         verbose_name = _("company profile")
@@ -197,6 +200,7 @@ class QuoteApproval(models.Model):
 
 class OrderStatus(models.TextChoices):
     CONFIRMED = "confirmed", pgettext_lazy("order", "Confirmed")
+    PARTIAL = "partial", pgettext_lazy("order", "Partially delivered")
     DELIVERED = "delivered", pgettext_lazy("order", "Delivered")
     CANCELLED = "cancelled", pgettext_lazy("order", "Cancelled")
 
@@ -226,7 +230,7 @@ class Order(OwnedModel, CustomerDocument, TimestampedModel):
 
 class OrderLine(DocumentLine):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    # Deliveries (next) add up here; partial shipments leave it below `quantity`.
+    # The sum of this line's deliveries (kept in step by delivery_services); partial shipments leave it below.
     delivered_quantity = models.DecimalField(_("delivered"), max_digits=12, decimal_places=3, default=0)
 
     class Meta(DocumentLine.Meta):

@@ -333,5 +333,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(Order.objects.visible_to(request.user).select_related(
         "account", "contact", "quote", "owner", "opportunity"), pk=pk)
-    return render(request, "sales/order_detail.html", {"obj": order, "lines": order.lines.select_related("product")})
+    from .payment_views import order_context
+
+    can_edit = request.user.can_edit and Order.objects.editable_by(request.user).filter(pk=order.pk).exists()
+    return render(request, "sales/order_detail.html", {"obj": order, "can_edit": can_edit, **order_context(order)})
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import lead_views, performance_views, pipeline_views, quote_urls, views
+from . import contract_urls, lead_views, performance_views, pipeline_views, quote_urls, views
 
 app_name = "sales"
 
@@ -37,3 +37,4 @@ urlpatterns = [
          name="stage_delete"),
 ]
 urlpatterns += quote_urls.urlpatterns  # products, price lists, quotes, orders
+urlpatterns += contract_urls.urlpatterns  # contracts, deliveries, payment collection, exchange rates
