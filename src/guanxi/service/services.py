@@ -117,7 +117,12 @@ def create_ticket(actor: User, data: dict[str, Any], now: dt.datetime | None = N
     _require_editor(actor)
     now = now or timezone.now()
     cleaned = _clean(actor, data, None)
-    ticket = Ticket(requester=actor, **cleaned)
+    return file_ticket(Ticket(requester=actor, **cleaned), actor, now)
+
+
+def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
+    """Save a new, cleaned ticket: its number, SLA due times, the created event, routing and the audit entry.
+    Shared by staff (create_ticket) and customers (customer_services.submit_ticket); runs in their transaction."""
     if ticket.queue_id is None:
         group_queue = ticket.question_group.routing_queue() if ticket.question_group_id else None
         ticket.queue = group_queue or Queue.objects.filter(is_senior=False).order_by("pk").first()
@@ -221,6 +226,10 @@ def change_status(actor: User, ticket: Ticket, status: Any, version: Any,
     _picked_up(current, actor, now)
     _event(current, EventKind.STATUS, actor, old=old, new=status)
     _save(current, actor, before)
+    if status == TicketStatus.RESOLVED:
+        from .csat_services import survey_on_commit
+
+        survey_on_commit(current)
     return current
 
 

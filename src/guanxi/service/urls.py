@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import csat_views, views
 
 app_name = "service"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("service/tickets/<int:pk>/assign/", views.ticket_assign, name="ticket_assign"),
     path("service/my-queue/", views.my_queue, name="my_queue"),
     path("service/availability/", views.availability, name="availability"),
+    path("service/csat/", csat_views.csat_report, name="csat_report"),
+    path("service/attachments/<int:pk>/", csat_views.ticket_attachment, name="ticket_attachment"),
 ]

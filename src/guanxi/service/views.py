@@ -22,6 +22,7 @@ from guanxi.customers.timeline import timeline_for
 from guanxi.sales.models import Opportunity, StageKind
 
 from . import services
+from .csat_models import SatisfactionResponse
 from .events import describe_event
 from .filters import TICKET_SORTS, filter_tickets
 from .forms import TicketForm
@@ -109,6 +110,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "transitions": [(s, TicketStatus(s).label) for s in TicketStatus.values if s in TRANSITIONS[ticket.status]],
         "assignees": assignable_users(user).order_by("username") if user.can_edit else [],
         "can_edit": user.can_edit,
+        "satisfaction": SatisfactionResponse.objects.filter(ticket=ticket).first(),
+        "files": ticket.attachments.order_by("created_at", "id"),
         **_customer_panel(ticket, user),
     }
     return render(request, "service/ticket_detail.html", context)
