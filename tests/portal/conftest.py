@@ -6,7 +6,7 @@ from guanxi.portal.models import PortalUser
 from guanxi.service import services as desk_services
 from tests.api.conftest import fast_password_hashing  # noqa: F401 (autouse)
 from tests.sales.quotes.test_quote_views import smtp  # noqa: F401 (a real SMTP server, aiosmtpd)
-from tests.service.conftest import desk  # noqa: F401
+from tests.service.conftest import TUESDAY_10, desk  # noqa: F401
 
 PASSWORD = "portal-pass-937"
 
@@ -59,4 +59,4 @@ def staff_ticket(desk, orgs, users):  # noqa: F811 (the imported fixture)
     """A ticket an agent opened for organisation A."""
     return desk_services.create_ticket(users["admin"], {"subject": "打印机无法连接", "account_id": orgs["account_a"].pk,
                                                       "contact_id": orgs["contact_a"].pk,
-                                                      "question_group_id": desk["billing"].pk})
+                                                      "question_group_id": desk["billing"].pk}, now=TUESDAY_10)
