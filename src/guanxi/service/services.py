@@ -25,6 +25,7 @@ from guanxi.customers.services import validation_messages  # noqa: F401 (views)
 from guanxi.quality.normalize import clean_text
 
 from . import dispatch
+from .csat_services import survey_on_commit
 from .models import AgentProfile, Availability, QuestionGroup, Queue
 from .ticket_models import (
     PAUSED,
@@ -227,9 +228,7 @@ def change_status(actor: User, ticket: Ticket, status: Any, version: Any,
     _event(current, EventKind.STATUS, actor, old=old, new=status)
     _save(current, actor, before)
     if status == TicketStatus.RESOLVED:
-        from .csat_services import survey_on_commit
-
-        survey_on_commit(current)
+        survey_on_commit(current)  # e-mailed once the resolution is committed
     return current
 
 
