@@ -164,6 +164,7 @@ def pick_up(actor: User, ticket: Ticket, now: dt.datetime | None = None) -> None
         Ticket.objects.filter(pk=ticket.pk, picked_up_at__isnull=True).update(picked_up_at=now or timezone.now())
 
 
+@transaction.atomic  # _locked's select_for_update needs one (PostgreSQL refuses it outside)
 def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.datetime | None) -> TicketMessage:
     _require_editor(actor)
     now = now or timezone.now()
