@@ -206,3 +206,5 @@ CSAT_LINK_DAYS = int(env("CSAT_LINK_DAYS", "30"))
 PORTAL_VERIFY_HOURS = int(env("PORTAL_VERIFY_HOURS", "48"))
 PORTAL_RESET_HOURS = int(env("PORTAL_RESET_HOURS", "2"))
 PORTAL_CONTACT_OWNER = env("PORTAL_CONTACT_OWNER")
+# A portal search not followed by a ticket within this many minutes counts as deflected (ended without one).
+PORTAL_SEARCH_IDLE_MINUTES = int(env("PORTAL_SEARCH_IDLE_MINUTES", "60"))

@@ -160,3 +160,22 @@ def test_suggestions_while_writing_and_deflection(zhang_client, desk, users):
     zhang_client.get(reverse("portal:suggestions"), {"subject": "发票抬头错误"})
     _submit(zhang_client, desk)
     assert SearchLog.objects.filter(ended_without_ticket=False).count() == 1
+
+
+def test_searches_left_idle_count_as_deflected_by_the_sweep(zhang_client, desk, users, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from guanxi.core import sweep
+
+    kb_services.create_article(users["admin"], {"title": "发票抬头如何修改", "body": "在订单页修改。",
+                                                "visibility": "public", "status": "published"})
+    zhang_client.get(reverse("portal:suggestions"), {"subject": "发票抬头"})
+    log = SearchLog.objects.get()
+    sweep.run_sweep(timezone.now() + dt.timedelta(minutes=settings.PORTAL_SEARCH_IDLE_MINUTES - 1))
+    log.refresh_from_db()
+    assert log.ended_without_ticket is None  # the visit may still end with a ticket
+    sweep.run_sweep(timezone.now() + dt.timedelta(minutes=settings.PORTAL_SEARCH_IDLE_MINUTES + 1))
+    log.refresh_from_db()
+    assert log.ended_without_ticket is True
