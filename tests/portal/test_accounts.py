@@ -46,6 +46,10 @@ def test_sign_up_mails_a_link_through_smtp_that_activates_the_account_and_matche
     assert user.is_verified and user.contact == orgs["contact_a"]  # matched by the normalised address
     assert Contact.objects.filter(name="张伟").count() == 1  # no second contact
     assert client.get(reverse("portal:home")).status_code == 200
+    # The link logs in once: opened again (say, from a forwarded mail) it is refused.
+    other = client.__class__()
+    assert other.get(_path(_link(body))).status_code == 400
+    assert other.get(reverse("portal:home")).status_code == 302
 
 
 def test_an_unknown_address_gets_a_new_unowned_contact_and_company_in_the_public_pool(client, users, settings):

@@ -138,8 +138,8 @@ def verify(token: Any) -> PortalUser:
     """The e-mailed link was opened: the address is verified and the account linked to its contact."""
     user = _user_for_token(token, VERIFY_SALT, settings.PORTAL_VERIFY_HOURS)
     user = PortalUser.objects.select_for_update().get(pk=user.pk)
-    if user.is_verified:
-        return user
+    if user.is_verified:  # the link logs in once, not for as long as it is valid
+        fail({"token": [_("This address is confirmed already: log in with your password.")]})
     user.contact = _contact_for(user)
     user.verified_at = timezone.now()
     user.save(update_fields=["contact", "verified_at"])
