@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from guanxi.core.models import Notification
 from guanxi.knowledge import services as kb_services
 from guanxi.knowledge.models import SearchLog, SearchSource
 from guanxi.service import customer_services
@@ -126,6 +127,8 @@ def test_a_reply_reopens_a_resolved_ticket_and_shows_for_the_agent(zhang_client,
     assert staff_ticket.status == TicketStatus.OPEN and staff_ticket.resolved_at is None
     message = staff_ticket.messages.get(body="还是不行。")
     assert message.kind == "reply" and message.author is None
+    assert Notification.objects.filter(user=agent, link=reverse("service:ticket_detail", args=[staff_ticket.pk]),
+                                       key=f"service.customer_reply.{message.pk}").exists()  # the agent is told
     client = zhang_client.__class__()
     client.force_login(users["admin"])
     page = client.get(reverse("service:ticket_detail", args=[staff_ticket.pk])).content.decode()

@@ -15,10 +15,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction
+from guanxi.core.notifications import notify
 from guanxi.core.records import clean_fields, fail, int_or_none, snapshot
 from guanxi.customers.fileio.textio import human_size
 from guanxi.customers.models import Contact
@@ -118,5 +120,9 @@ def customer_reply(contact: Contact, ticket: Ticket, body: Any, files: Sequence[
         dispatch.resume_sla(current, now, warning_window())
         _event(current, EventKind.STATUS, None, old=old, new=TicketStatus.OPEN, by_customer=True)
     _save(current, None, before, AuditAction.UPDATE)
+    if current.owner is not None:
+        with translation.override(current.owner.language or settings.LANGUAGE_CODE):
+            notify(current.owner, _("The customer wrote on ticket %(number)s.") % {"number": current.number},
+                   reverse("service:ticket_detail", args=[current.pk]), f"service.customer_reply.{message.pk}")
     ticket.version, ticket.status = current.version, current.status
     return message
