@@ -140,3 +140,12 @@ def test_the_portal_is_bilingual_with_its_own_language_switch(client, customers_
 def test_log_out_ends_the_portal_session(zhang_client):
     zhang_client.post(reverse("portal:logout"))
     assert zhang_client.get(reverse("portal:home")).status_code == 302
+
+
+def test_sign_ups_are_throttled_so_the_form_cannot_flood_a_mailbox(client, db, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    for _i in range(2):
+        assert client.post(reverse("portal:signup"), {**SIGNUP, "email": "victim@example.cn"}).status_code == 200
+    response = client.post(reverse("portal:signup"), {**SIGNUP, "email": "victim@example.cn"})
+    assert response.status_code == 400 and "Too many sign-ups" in response.content.decode()
+    assert len(mail.outbox) == 2

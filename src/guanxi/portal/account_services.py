@@ -73,12 +73,15 @@ def _password_errors(password: Any, password2: Any, user: PortalUser | None) -> 
 
 
 @transaction.atomic
-def sign_up(data: dict[str, Any], link_for: LinkFor, language: str = "") -> PortalUser:
+def sign_up(data: dict[str, Any], link_for: LinkFor, language: str = "", address: str = "") -> PortalUser:
     """A new, unverified account; the verification link is e-mailed. Signing up again with an address not
-    yet verified replaces the name, company and password and sends a new link."""
+    yet verified replaces the name, company and password and sends a new link. Sign-ups are counted like
+    failed log-ins (per e-mail address and per client), so the form cannot be used to flood a mailbox."""
     errors: dict[str, list[str]] = {}
     email = clean_normalized(normalize_email, data.get("email") if isinstance(data.get("email"), str) else "",
                              "email", errors)
+    if email and login_blocked(f"portal-signup:{email}", address):
+        fail({"email": [_("Too many sign-ups for this address or from your network. Try again later.")]})
     if not email and "email" not in errors:
         errors["email"] = [_("This field is required.")]
     name = clean_text(data.get("name") or "")[:100] if isinstance(data.get("name"), str) else ""
@@ -102,6 +105,7 @@ def sign_up(data: dict[str, Any], link_for: LinkFor, language: str = "") -> Port
             user.save()
     except IntegrityError:  # the same address signed up twice at once
         fail({"email": [_("There is already an account for this address: log in, or reset the password.")]})
+    record_login_failure(f"portal-signup:{email}", address)
     with translation.override(user.language or settings.LANGUAGE_CODE):
         _mail(user, _("Confirm your e-mail address"),
               _("Hello %(name)s,\n\nplease confirm your address to open your customer portal account:\n\n%(url)s\n\n"

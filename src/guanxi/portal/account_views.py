@@ -24,7 +24,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             account_services.sign_up(request.POST.dict(), link_for(request, "portal:verify"),
-                                     translation.get_language() or "")
+                                     translation.get_language() or "", client_address(request))
             return page(request, "portal/message.html", {
                 "title": _("Check your e-mail"),
                 "text": _("We sent a confirmation link to %(email)s. Open it to activate your account.")
