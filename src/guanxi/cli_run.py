@@ -108,6 +108,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for name, full_name, role, team in demo.USERS:
         if name in present:
             print(f"              {name:<10} {full_name}  {role.label}, {team}")
+    from guanxi.portal.demo import DEMO_PORTAL_EMAIL
+    from guanxi.portal.models import PortalUser
+
+    if PortalUser.objects.filter(email=DEMO_PORTAL_EMAIL).exists():
+        print(f"  Portal      {url}/portal/  {DEMO_PORTAL_EMAIL} / {demo.DEMO_PASSWORD}  (a customer's log-in)")
     print()
     if args.no_serve:
         return 0

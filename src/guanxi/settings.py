@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "guanxi.knowledge",
     "guanxi.service",
     "guanxi.contact_center",
+    "guanxi.portal",
 ]
 
 MIDDLEWARE = [
@@ -191,3 +192,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# Where the server is reached from outside: links in e-mails sent without a request (satisfaction surveys).
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Files a customer attaches to a ticket: the largest one, and the types allowed (by extension).
+TICKET_ATTACHMENT_MAX_BYTES = int(env("TICKET_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+TICKET_ATTACHMENT_TYPES = [t.strip().lower() for t in env(
+    "TICKET_ATTACHMENT_TYPES", ".pdf,.png,.jpg,.jpeg,.gif,.txt,.csv,.xlsx,.docx,.zip").split(",") if t.strip()]
+# Days a satisfaction survey link stays valid.
+CSAT_LINK_DAYS = int(env("CSAT_LINK_DAYS", "30"))
+# The customer portal: hours a sign-up verification and a password-reset link stay valid; the user name
+# that owns contacts and companies created by sign-up (empty: they are left unowned, in the public pool).
+PORTAL_VERIFY_HOURS = int(env("PORTAL_VERIFY_HOURS", "48"))
+PORTAL_RESET_HOURS = int(env("PORTAL_RESET_HOURS", "2"))
+PORTAL_CONTACT_OWNER = env("PORTAL_CONTACT_OWNER")
+# A portal search not followed by a ticket within this many minutes counts as deflected (ended without one).
+PORTAL_SEARCH_IDLE_MINUTES = int(env("PORTAL_SEARCH_IDLE_MINUTES", "60"))

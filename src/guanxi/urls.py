@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("guanxi.knowledge.urls")),
     path("", include("guanxi.service.urls")),
     path("", include("guanxi.contact_center.urls")),
+    path("", include("guanxi.portal.urls")),
     path("", include("guanxi.activities.urls")),
 ]

@@ -27,6 +27,7 @@ from guanxi.activities.models import Note
 from guanxi.customers.models import Account, Address, Contact, ContactMethod
 from guanxi.customers.pool_demo import create_demo_pool
 from guanxi.knowledge.demo import create_demo_knowledge
+from guanxi.portal.demo import create_demo_portal
 from guanxi.quality.normalize import search_text
 from guanxi.sales.demo import create_demo_opportunities
 from guanxi.service.demo import create_demo_service
@@ -296,6 +297,7 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
             create_demo_opportunities(plan.seed, plan.account_base, plan.anchor.date())
             create_demo_knowledge()
             create_demo_service(plan.seed, plan.account_base, plan.anchor)
+            create_demo_portal(DEMO_PASSWORD)
             create_demo_pool(plan.seed, plan.account_base, plan.anchor)
             create_demo_followup(plan.seed, plan.account_base, plan.anchor)
         log.info("demo: committed after %.1f s", time.monotonic() - started)

@@ -295,6 +295,13 @@ def mark_search(log: SearchLog, *, clicked_article: Article | None = None,
     return log
 
 
+def end_idle_searches(now: dt.datetime, idle: dt.timedelta) -> int:
+    """Portal searches nobody marked for `idle` ended without a ticket: a ticket the visitor submitted would
+    have marked them (the portal does on submit), so the visit left without one — deflected. Idempotent."""
+    return SearchLog.objects.filter(source=SearchSource.PORTAL, ended_without_ticket__isnull=True,
+                                    created_at__lt=now - idle).update(ended_without_ticket=True)
+
+
 # ------------------------------------------------------------------ bulletins
 
 

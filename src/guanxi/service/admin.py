@@ -16,7 +16,7 @@ class QueueAdmin(admin.ModelAdmin):
 
 @admin.register(QuestionGroup)
 class QuestionGroupAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "queue", "active")
+    list_display = ("__str__", "queue", "active", "public")
 
 
 @admin.register(AgentProfile)

@@ -17,6 +17,7 @@ from guanxi.customers.models import Classification
 
 from . import routing
 from .business_time import Calendar
+from .csat_models import SatisfactionResponse, TicketAttachment  # noqa: F401
 from .ticket_models import Priority, Ticket, TicketEvent, TicketMessage, TicketStatus  # noqa: F401
 
 
@@ -119,6 +120,7 @@ class QuestionGroup(models.Model):
                               on_delete=models.SET_NULL, related_name="question_groups")
     skills = models.JSONField(_("required skills"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    public = models.BooleanField(_("offered in the customer portal"), default=True)
 
     class Meta:
         verbose_name = _("question group")

@@ -25,6 +25,7 @@ from guanxi.customers.services import validation_messages  # noqa: F401 (views)
 from guanxi.quality.normalize import clean_text
 
 from . import dispatch
+from .csat_services import survey_on_commit
 from .models import AgentProfile, Availability, QuestionGroup, Queue
 from .ticket_models import (
     PAUSED,
@@ -115,12 +116,14 @@ def _clean(actor: User, data: dict[str, Any], ticket: Ticket | None) -> dict[str
 def create_ticket(actor: User, data: dict[str, Any], now: dt.datetime | None = None) -> Ticket:
     """A new ticket with its SLA due times, routed at once to an agent of its question group's queue."""
     _require_editor(actor)
-    return _open(actor, _clean(actor, data, None), now or timezone.now(), requester=actor)
+    now = now or timezone.now()
+    cleaned = _clean(actor, data, None)
+    return file_ticket(Ticket(requester=actor, **cleaned), actor, now)
 
 
-def _open(actor: User, cleaned: dict[str, Any], now: dt.datetime, requester: User | None) -> Ticket:
-    """Save a new ticket from cleaned fields: its number, SLA due times and routing, logged and audited."""
-    ticket = Ticket(requester=requester, **cleaned)
+def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
+    """Save a new, cleaned ticket: its number, SLA due times, the created event, routing and the audit entry.
+    Shared by staff (create_ticket) and customers (customer_services.submit_ticket); runs in their transaction."""
     if ticket.queue_id is None:
         group_queue = ticket.question_group.routing_queue() if ticket.question_group_id else None
         ticket.queue = group_queue or Queue.objects.filter(is_senior=False).order_by("pk").first()
@@ -172,6 +175,7 @@ def pick_up(actor: User, ticket: Ticket, now: dt.datetime | None = None) -> None
         Ticket.objects.filter(pk=ticket.pk, picked_up_at__isnull=True).update(picked_up_at=now or timezone.now())
 
 
+@transaction.atomic  # _locked's select_for_update needs one (PostgreSQL refuses it outside)
 def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.datetime | None) -> TicketMessage:
     _require_editor(actor)
     now = now or timezone.now()
@@ -235,6 +239,8 @@ def change_status(actor: User, ticket: Ticket, status: Any, version: Any,
     _picked_up(current, actor, now)
     _event(current, EventKind.STATUS, actor, old=old, new=status)
     _save(current, actor, before)
+    if status == TicketStatus.RESOLVED:
+        survey_on_commit(current)  # e-mailed once the resolution is committed
     return current
 
 
@@ -318,9 +324,9 @@ def split(actor: User, ticket: Ticket, message_ids: Any, subject: Any, now: dt.d
         errors["subject"] = [_("At most %(max)s characters.") % {"max": 200}]
     fail(errors)
     # The same customer as the ticket the agent works on, even one whose account the agent may not open.
-    new = _open(actor, {"subject": subject, "priority": source.priority, "language": source.language,
-                        "question_group": source.question_group, "queue": source.queue, "account": source.account,
-                        "contact": source.contact}, now, requester=source.requester)
+    new = file_ticket(Ticket(requester=source.requester, subject=subject, priority=source.priority,
+                             language=source.language, question_group=source.question_group, queue=source.queue,
+                             account=source.account, contact=source.contact), actor, now)
     moved = chosen.update(ticket=new)
     _event(new, EventKind.SPLIT, actor, source=source.pk, number=source.number, messages=moved)
     _event(source, EventKind.SPLIT, actor, into=new.pk, number=new.number, messages=moved)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import canned_views, kpi_views, views
+from . import canned_views, csat_views, kpi_views, views
 
 app_name = "service"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("service/canned-replies/", canned_views.canned_list, name="canned_list"),
     path("service/canned-replies/<int:pk>/delete/", canned_views.canned_delete, name="canned_delete"),
     path("service/tickets/<int:pk>/canned/", canned_views.canned_fill, name="canned_fill"),
+    path("service/csat/", csat_views.csat_report, name="csat_report"),
+    path("service/attachments/<int:pk>/", csat_views.ticket_attachment, name="ticket_attachment"),
 ]

@@ -23,6 +23,7 @@ from guanxi.customers.timeline import timeline_for
 from guanxi.sales.models import Opportunity, StageKind
 
 from . import canned_services, services
+from .csat_models import SatisfactionResponse
 from .events import describe_event
 from .filters import TICKET_SORTS, filter_tickets
 from .forms import TicketForm
@@ -113,6 +114,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "canned": canned_services.usable_by(user).order_by(
             Case(When(question_group_id=ticket.question_group_id, then=0), default=1), "title", "id")
         .only("pk", "title") if user.can_edit else [],
+        "satisfaction": SatisfactionResponse.objects.filter(ticket=ticket).first(),
+        "files": ticket.attachments.order_by("created_at", "id"),
         **_customer_panel(ticket, user),
     }
     return render(request, "service/ticket_detail.html", context)

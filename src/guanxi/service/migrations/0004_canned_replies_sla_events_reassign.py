@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('service', '0002_seed_calendar_and_sla'),
+        ('service', '0003_ticket_attachments_satisfaction_public_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

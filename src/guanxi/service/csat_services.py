@@ -1,0 +1,140 @@
+"""Satisfaction surveys (CSAT): when a ticket is resolved its contact is e-mailed a signed link (no log-in);
+the answer, 1–5 and a comment, is taken once. Averages per agent and per queue over the tickets a user sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Count
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import User
+from guanxi.core.records import fail, int_or_none
+
+from .csat_models import SatisfactionResponse
+from .ticket_models import Ticket, TicketStatus
+
+logger = logging.getLogger("guanxi.service")
+SALT = "guanxi.service.csat"
+PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365, "all": None}
+
+
+def survey_token(ticket: Ticket) -> str:
+    return signing.dumps(ticket.pk, salt=SALT, compress=True)
+
+
+def survey_url(ticket: Ticket) -> str:
+    return settings.SITE_URL + reverse("portal:survey", args=[survey_token(ticket)])
+
+
+def ticket_for_token(token: str) -> Ticket:
+    """The ticket a survey link is for; an altered, foreign or expired link is refused."""
+    try:
+        pk = signing.loads(token, salt=SALT, max_age=dt.timedelta(days=settings.CSAT_LINK_DAYS))
+    except signing.SignatureExpired:
+        fail({"token": [_("This survey link has expired.")]})
+    except signing.BadSignature:
+        fail({"token": [_("This survey link is not valid.")]})
+    ticket = Ticket.objects.select_related("owner").filter(pk=int_or_none(pk)).first()
+    if ticket is None:
+        fail({"token": [_("This survey link is not valid.")]})
+    return ticket
+
+
+def send_survey(ticket_id: int) -> bool:
+    """E-mail the survey link to the ticket's contact, in the ticket's language. Not sent (False) without an
+    address, once answered, or when the mail server refuses; resolving the ticket stands either way."""
+    ticket = Ticket.objects.select_related("contact").filter(pk=ticket_id).first()
+    if ticket is None or ticket.contact is None or not ticket.contact.email:
+        return False
+    if SatisfactionResponse.objects.filter(ticket_id=ticket.pk).exists():
+        return False
+    with translation.override(ticket.language or settings.LANGUAGE_CODE):
+        subject = _("How did we do? Ticket %(number)s") % {"number": ticket.number}
+        body = _("Hello %(name)s,\n\nyour ticket %(number)s “%(subject)s” has been resolved. "
+                 "Please tell us how satisfied you are (1–5), it takes a few seconds:\n\n%(url)s\n\n"
+                 "If the problem is not solved, simply reply in the customer portal and the ticket opens again.") % {
+            "name": ticket.contact.name, "number": ticket.number, "subject": ticket.subject, "url": survey_url(ticket)}
+    try:
+        send_mail(subject, body, None, [ticket.contact.email])
+    except (OSError, smtplib.SMTPException):
+        logger.warning("satisfaction survey for ticket %s not sent", ticket.pk, exc_info=True)
+        return False
+    return True
+
+
+def survey_on_commit(ticket: Ticket) -> None:
+    """Send the survey once the resolving transaction has committed (never for a rolled-back one)."""
+    transaction.on_commit(partial(send_survey, ticket.pk))
+
+
+@transaction.atomic
+def answer_survey(ticket: Ticket, score: Any, comment: Any = "", now: dt.datetime | None = None
+                  ) -> SatisfactionResponse:
+    """The customer's rating, taken once: a second answer is refused and the first stands."""
+    errors: dict[str, list[str]] = {}
+    value = int_or_none(score)
+    if value is None or not 1 <= value <= 5:
+        errors["score"] = [_("Choose a score from 1 to 5.")]
+    text = comment.strip() if isinstance(comment, str) else ""
+    if len(text) > 2000:
+        errors["comment"] = [_("At most %(max)s characters.") % {"max": 2000}]
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        errors["score"] = [_("This ticket is not resolved yet.")]
+    fail(errors)
+    already = {"score": [_("This survey has already been answered. Thank you!")]}
+    if SatisfactionResponse.objects.filter(ticket_id=ticket.pk).exists():
+        fail(already)
+    try:
+        with transaction.atomic():
+            return SatisfactionResponse.objects.create(ticket=ticket, score=value, comment=text,
+                                                       agent_id=ticket.owner_id, queue_id=ticket.queue_id,
+                                                       at=now or timezone.now())
+    except IntegrityError:  # two answers at once: the other one stands
+        fail(already)
+        raise  # pragma: no cover - fail() raised
+
+
+@dataclass
+class CsatRow:
+    id: int | None
+    name: str
+    responses: int
+    average: float
+
+
+def period_start(period: Any) -> dt.datetime | None:
+    """The start of a report period: 7d, 30d, 90d, 365d or all (None)."""
+    if period not in PERIODS:
+        fail({"period": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(PERIODS)}]})
+    days = PERIODS[period]
+    return timezone.now() - dt.timedelta(days=days) if days else None
+
+
+def averages(user: User, period: Any = "30d") -> dict[str, Any]:
+    """Average score and count overall, per agent and per queue, over the responses to tickets `user` sees.
+    Three aggregate queries, however many responses."""
+    since = period_start(period)
+    rows = SatisfactionResponse.objects.filter(ticket__in=Ticket.objects.visible_to(user).values("pk"))
+    if since is not None:
+        rows = rows.filter(at__gte=since)
+    total = rows.aggregate(responses=Count("id"), average=Avg("score"))
+
+    def grouped(key: str, name: str) -> list[CsatRow]:
+        out = rows.values(key, name).annotate(n=Count("id"), avg=Avg("score")).order_by("-avg", key)
+        return [CsatRow(r[key], r[name] or "—", r["n"], round(float(r["avg"]), 2)) for r in out]
+
+    return {"period": period, "responses": total["responses"],
+            "average": round(float(total["average"]), 2) if total["average"] is not None else None,
+            "agents": grouped("agent_id", "agent__username"), "queues": grouped("queue_id", "queue__name")}
