@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from guanxi.sales.quota_math import parse_period
-from guanxi.service import jobs, kpis, services
+from guanxi.service import csat_services, jobs, kpis, services
 from guanxi.service.ticket_models import Ticket, TicketEvent
 
 from .conftest import TUESDAY_10
@@ -60,6 +60,10 @@ def history(desk):
     d = _ticket(desk, wang, feb, "二月的问题")
     services.reply(wang, d, "好的", now=feb + 4 * H)
     _status(desk, wang, d, "resolved", feb + 10 * H)
+    a.refresh_from_db()
+    d.refresh_from_db()
+    csat_services.answer_survey(a, 4, now=TUESDAY_10 + 5 * H)
+    csat_services.answer_survey(d, 2, "太慢", now=feb + 11 * H)
     return a, b, c, d
 
 
@@ -75,6 +79,9 @@ def test_figures_per_agent_for_the_period(desk, history):
     assert wang["sla_compliance"] == Decimal("50.0")  # b, open again ten days later, missed its resolution target
     assert li["created"] == 1 and li["responded"] == 0 and li["first_response_hours"] is None
     assert li["sla_compliance"] == Decimal("0.0") and li["backlog"] == 1
+    assert (wang["csat_responses"], wang["csat_average"], wang["csat_satisfied"]) == (1, Decimal("4.00"),
+                                                                                     Decimal("100.0"))
+    assert li["csat_responses"] == 0 and li["csat_average"] is None
     desk_total = kpis.figures(desk["lead"], MARCH, "desk")[None].as_dict()
     assert desk_total["created"] == 3 and desk_total["backlog"] == 2 and desk_total["sla_compliance"] == Decimal("33.3")
 
@@ -88,6 +95,7 @@ def test_report_sets_the_baseline_beside_and_counts_the_backlog_at_its_end(desk,
     assert wang["change"]["resolution_hours"] == Decimal("-70.0")
     assert wang["baseline"]["first_response_hours"] == Decimal("4")
     assert wang["baseline"]["backlog"] == 0  # February's ticket was resolved within February
+    assert wang["baseline"]["csat_average"] == Decimal("2.00") and wang["change"]["csat_average"] == Decimal("100.0")
     assert rows[-1]["group"] == "total" and rows[-1]["current"]["created"] == 3 and rows[-1]["baseline"]["created"] == 1
     queues = kpis.report(desk["lead"], MARCH, FEBRUARY, "queue")
     kpis.label_groups(queues, "queue")

@@ -32,6 +32,9 @@ class KpiFigures(Schema):
     sla_compliance: Decimal | None
     reopen_rate: Decimal | None
     backlog: int
+    csat_responses: int
+    csat_average: Decimal | None = Field(description="Mean survey score, 1–5.")
+    csat_satisfied: Decimal | None = Field(description="Share of answers scoring 4 or 5, in percent.")
 
 
 class KpiRow(Schema):

@@ -9,14 +9,15 @@ constant number of queries however many tickets there are:
 - SLA compliance: of the tickets created in the period under an SLA policy, the share that breached neither
   target (the breach flags are set in business time by the sweep);
 - reopen rate: reopenings (resolved → open) in the period per ticket resolved in the period;
-- backlog: tickets open at the end of the period (created before it, neither resolved nor closed by then).
+- backlog: tickets open at the end of the period (created before it, neither resolved nor closed by then);
+- satisfaction (CSAT): the survey answers given in the period, their mean score (1–5) and the share of 4 and 5.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -28,12 +29,14 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Sum,
 )
 
 from guanxi.core.models import User
 from guanxi.sales.performance import bounds
 from guanxi.sales.quota_math import Period, change, percent
 
+from .csat_models import SatisfactionResponse
 from .ticket_models import EventKind, MessageKind, Ticket, TicketEvent, TicketMessage, TicketStatus
 
 GROUPINGS = {"agent": "owner_id", "queue": "queue_id", "desk": None}
@@ -54,7 +57,9 @@ class Figures:
     breached: int = 0
     reopened: int = 0
     backlog: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    rated: int = 0
+    score_total: int = 0
+    satisfied: int = 0
 
     @property
     def sla_compliance(self) -> Decimal | None:
@@ -72,6 +77,10 @@ class Figures:
     def reopen_rate(self) -> Decimal | None:
         return percent(self.reopened, self.resolved)
 
+    @property
+    def csat_average(self) -> Decimal | None:
+        return (Decimal(self.score_total) / self.rated).quantize(Decimal("0.01")) if self.rated else None
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "created": self.created,
@@ -84,7 +93,9 @@ class Figures:
             "sla_compliance": self.sla_compliance,
             "reopen_rate": self.reopen_rate,
             "backlog": self.backlog,
-            **self.extra,
+            "csat_responses": self.rated,
+            "csat_average": self.csat_average,
+            "csat_satisfied": percent(self.satisfied, self.rated),
         }
 
 
@@ -111,12 +122,6 @@ def _grouped(qs: QuerySet, key: str | None, **aggregates: Any) -> Iterable[tuple
         return
     for row in qs.order_by().values(key).annotate(**aggregates):
         yield row[key], row
-
-
-# Extra measures (e.g. satisfaction) join here: a function of (visible tickets, key, start, end) giving
-# (group, {name: value}) pairs that land in the row's `extra`.
-ExtraMeasure = Callable[[QuerySet, str | None, dt.datetime, dt.datetime], Iterable[tuple[Any, dict[str, Any]]]]
-EXTRA_MEASURES: list[ExtraMeasure] = []
 
 
 def figures(user: User, period: Period, grouping: str = "agent") -> dict[Any, Figures]:
@@ -170,14 +175,19 @@ def figures(user: User, period: Period, grouping: str = "agent") -> dict[Any, Fi
         if agg["n"]:
             row(group).backlog = agg["n"]
 
-    for measure in EXTRA_MEASURES:
-        for group, values in measure(tickets, key, start, end):
-            row(group).extra.update(values)
+    # Satisfaction: answers given in the period, under the agent and queue the ticket had when it was rated.
+    rated_key = {"owner_id": "agent_id", "queue_id": "queue_id"}.get(key) if key else None
+    answers = SatisfactionResponse.objects.filter(ticket__in=tickets.values("pk"), at__gte=start, at__lt=end)
+    for group, agg in _grouped(answers, rated_key, n=Count("id"), total=Sum("score"),
+                               satisfied=Count("id", filter=Q(score__gte=4))):
+        if agg["n"]:
+            r = row(group)
+            r.rated, r.score_total, r.satisfied = agg["n"], agg["total"], agg["satisfied"]
     return rows
 
 
 COMPARED = ("first_response_hours", "resolution_hours", "contacts_per_resolution", "first_contact_resolution",
-            "sla_compliance", "reopen_rate", "backlog")
+            "sla_compliance", "reopen_rate", "backlog", "csat_average", "csat_satisfied")
 
 
 def report(user: User, period: Period, baseline: Period, grouping: str = "agent") -> list[dict[str, Any]]:
@@ -214,6 +224,8 @@ def measure_labels() -> list[tuple[str, str]]:
         ("sla_compliance", _("SLA compliance (%)")),
         ("reopen_rate", _("Reopen rate (%)")),
         ("backlog", _("Backlog at end")),
+        ("csat_average", _("CSAT (1–5)")),
+        ("csat_satisfied", _("Satisfied (4–5, %)")),
     ]
 
 
