@@ -191,3 +191,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
 }
+
+# Real-time (web chat): Django Channels' in-memory layer serves one process; Redis serves several.
+CHANNEL_LAYERS = (
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
+    if REDIS_URL else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
+# The chat widget's limits per visitor: page views tracked and chat messages sent per minute.
+CC_TRACK_PER_MINUTE = int(env("CC_TRACK_PER_MINUTE", "60"))
+CC_MESSAGES_PER_MINUTE = int(env("CC_MESSAGES_PER_MINUTE", "30"))
