@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from guanxi.core.api import CURSOR, ERRORS, LIMIT, READ_ONE, WRITE_ONE, Id, Ref, actor, page_out, ref, sort_field, utc
 from guanxi.core.paging import paginate
@@ -123,7 +123,7 @@ def reply(request: HttpRequest, id: Id, payload: ReplyIn):
     message = cs.agent_reply(actor(request), conversation, payload.body)
     conversation.refresh_from_db()
     broadcast_message(cs.message_event(message, conversation))
-    return 201, message_item(message)
+    return Status(201, message_item(message))
 
 
 @router.get("/visitors/{id}", response={200: VisitorOut, **READ_ONE}, tags=TAG)
