@@ -15,7 +15,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guanxi.settings")
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-http_application = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("GUANXI_THREADS", "8")))
+wsgi_bridge = WSGIMiddleware(get_wsgi_application(), workers=int(os.environ.get("GUANXI_THREADS", "8")))
+
+
+async def http_application(scope, receive, send):
+    """a2wsgi reads a request body with run_coroutine_threadsafe(receive()), which takes only a coroutine; granian's
+    receive() returns another kind of awaitable (every POST body failed with a 500 under `guanxi serve`)."""
+
+    async def receive_coroutine():
+        return await receive()
+
+    return await wsgi_bridge(scope, receive_coroutine, send)
+
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
