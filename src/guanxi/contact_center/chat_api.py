@@ -24,7 +24,7 @@ MESSAGE_LIMIT = 500
 PAGE_VIEW_LIMIT = 200
 
 
-class ConversationOut(Schema):
+class ChatConversationOut(Schema):
     id: int
     visitor_id: int
     contact: Ref | None
@@ -36,12 +36,12 @@ class ConversationOut(Schema):
     closed_at: dt.datetime | None
 
 
-class ConversationPage(Schema):
-    items: list[ConversationOut]
+class ChatConversationPage(Schema):
+    items: list[ChatConversationOut]
     next: str | None
 
 
-class ConversationQuery(Schema):
+class ChatConversationQuery(Schema):
     status: str | None = Field(None, json_schema_extra={"enum": list(ChatStatus.values)})
     contact: Id | None = None
     sort: str = sort_field(CONVERSATION_SORTS, "-last_message_at")
@@ -49,7 +49,7 @@ class ConversationQuery(Schema):
     cursor: str | None = CURSOR
 
 
-class MessageOut(Schema):
+class ChatMessageOut(Schema):
     id: int
     sender: str
     agent: Ref | None
@@ -57,22 +57,22 @@ class MessageOut(Schema):
     at: dt.datetime
 
 
-class MessageList(Schema):
-    items: list[MessageOut]
+class ChatMessageList(Schema):
+    items: list[ChatMessageOut]
 
 
-class ReplyIn(Schema):
+class ChatReplyIn(Schema):
     body: str = Field(..., min_length=1, max_length=MAX_MESSAGE)
 
 
-class PageViewOut(Schema):
+class ChatPageViewOut(Schema):
     url: str
     title: str
     referrer: str
     at: dt.datetime
 
 
-class VisitorOut(Schema):
+class ChatVisitorOut(Schema):
     id: int
     site_id: int
     contact: Ref | None
@@ -81,7 +81,7 @@ class VisitorOut(Schema):
     current_url: str
     page_count: int
     user_agent: str
-    page_views: list[PageViewOut] = Field(..., description="The latest 200, newest first.")
+    page_views: list[ChatPageViewOut] = Field(..., description="The latest 200, newest first.")
 
 
 def conversation_item(c: ChatConversation) -> dict[str, Any]:
@@ -94,8 +94,8 @@ def message_item(m) -> dict[str, Any]:
     return {"id": m.pk, "sender": m.sender, "agent": ref(m.agent), "body": m.body, "at": utc(m.at)}
 
 
-@router.get("/chat/conversations", response={200: ConversationPage, **ERRORS}, tags=TAG)
-def list_conversations(request: HttpRequest, params: Query[ConversationQuery]):
+@router.get("/chat/conversations", response={200: ChatConversationPage, **ERRORS}, tags=TAG)
+def list_conversations(request: HttpRequest, params: Query[ChatConversationQuery]):
     """Chat conversations you may see (assigned to you or your team; the service desk also sees waiting ones)."""
     rows = ChatConversation.objects.visible_to(actor(request)).select_related("contact", "owner")
     if params.status:
@@ -110,14 +110,14 @@ def _conversation(request: HttpRequest, id: int) -> ChatConversation:
     return get_object_or_404(ChatConversation.objects.visible_to(actor(request)), pk=id)
 
 
-@router.get("/chat/conversations/{id}/messages", response={200: MessageList, **READ_ONE}, tags=TAG)
+@router.get("/chat/conversations/{id}/messages", response={200: ChatMessageList, **READ_ONE}, tags=TAG)
 def list_messages(request: HttpRequest, id: Id):
     """The conversation's messages, oldest first (the latest 500)."""
     return {"items": [message_item(m) for m in cs.history(_conversation(request, id), MESSAGE_LIMIT)]}
 
 
-@router.post("/chat/conversations/{id}/messages", response={201: MessageOut, **WRITE_ONE}, tags=TAG)
-def reply(request: HttpRequest, id: Id, payload: ReplyIn):
+@router.post("/chat/conversations/{id}/messages", response={201: ChatMessageOut, **WRITE_ONE}, tags=TAG)
+def reply(request: HttpRequest, id: Id, payload: ChatReplyIn):
     """Answer the visitor (delivered to their widget at once); an unassigned conversation becomes yours."""
     conversation = _conversation(request, id)
     message = cs.agent_reply(actor(request), conversation, payload.body)
@@ -126,7 +126,7 @@ def reply(request: HttpRequest, id: Id, payload: ReplyIn):
     return Status(201, message_item(message))
 
 
-@router.get("/visitors/{id}", response={200: VisitorOut, **READ_ONE}, tags=TAG)
+@router.get("/visitors/{id}", response={200: ChatVisitorOut, **READ_ONE}, tags=TAG)
 def get_visitor(request: HttpRequest, id: Id):
     """A website visitor (service desk, or the agents who may see their contact) and the pages they browsed."""
     visitor = get_object_or_404(Visitor.objects.visible_to(actor(request)).select_related("contact"), pk=id)
