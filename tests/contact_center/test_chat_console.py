@@ -103,3 +103,15 @@ def test_chat_api(client, site, agent, users, settings):
     assert client.get(f"/api/v1/chat/conversations/{target.pk}/messages").status_code == 404
     assert client.get(f"/api/v1/visitors/{target.visitor_id}").status_code == 404
     assert client.get("/api/v1/chat/conversations", {"cursor": "garbage"}).status_code == 400
+
+
+def test_a_visitor_writing_after_the_close_starts_a_new_conversation(site, agent):
+    visitor, _ = vs.track(site, {"url": "https://shop.example.cn/"})
+    first, _m, created = cs.visitor_says(visitor, "第一个问题")
+    assert created
+    again, _m, created = cs.visitor_says(visitor, "补充", conversation=first)
+    assert again.pk == first.pk and not created
+    cs.close(agent, first)
+    later, _m, created = cs.visitor_says(visitor, "第二个问题", conversation=first)  # the socket's stale idea
+    assert created and later.pk != first.pk
+    assert list(first.messages.values_list("body", flat=True)) == ["第一个问题", "补充", "The conversation was closed."]

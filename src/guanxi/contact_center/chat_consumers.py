@@ -57,6 +57,7 @@ class JsonConsumer(AsyncJsonWebsocketConsumer):
 
 class VisitorConsumer(JsonConsumer):
     visitor: Visitor | None = None
+    conversation: ChatConversation | None = None  # the open one, as far as this socket knows
 
     @database_sync_to_async
     def _open(self, site_key: str, key: str | None) -> tuple[Visitor, dict] | None:
@@ -89,7 +90,8 @@ class VisitorConsumer(JsonConsumer):
 
     @database_sync_to_async
     def _say(self, body: Any) -> dict:
-        conversation, message, created = cs.visitor_says(self.visitor, body)
+        conversation, message, created = cs.visitor_says(self.visitor, body, conversation=self.conversation)
+        self.conversation = conversation
         return {**cs.message_event(message, conversation), "new": created}
 
     @database_sync_to_async
@@ -121,7 +123,10 @@ class VisitorConsumer(JsonConsumer):
             await self.send_json({"type": "error", "errors": {"type": [_("Unknown message type.")]}})
 
     async def cc_event(self, message):
-        await self.send_json(message["event"])
+        event = message["event"]
+        if self.conversation is not None and event.get("conversation") == self.conversation.pk:
+            self.conversation.status = event.get("status", self.conversation.status)
+        await self.send_json(event)
 
 
 class AgentConsumer(JsonConsumer):

@@ -81,18 +81,24 @@ def _add(conversation: ChatConversation, sender: str, body: str, now: dt.datetim
 
 
 @transaction.atomic
-def visitor_says(visitor: Visitor, body: Any, now: dt.datetime | None = None
-                 ) -> tuple[ChatConversation, ChatMessage, bool]:
+def visitor_says(visitor: Visitor, body: Any, now: dt.datetime | None = None,
+                 conversation: ChatConversation | None = None) -> tuple[ChatConversation, ChatMessage, bool]:
     """The visitor's message, in their open conversation (a new one when there is none): (conversation, message,
-    whether the conversation is new). An email or phone in the text identifies the visitor."""
+    whether the conversation is new). `conversation` is the caller's idea of the open one (a socket keeps it):
+    it is checked by the same UPDATE that stamps the last message. An email or phone in the text identifies."""
     now = now or timezone.now()
     text = clean_body(body)
     vs.check_rate(f"chat:{visitor.pk}", settings.CC_MESSAGES_PER_MINUTE)
-    conversation = open_conversation(visitor)
+    if conversation is None or conversation.visitor_id != visitor.pk:
+        conversation = open_conversation(visitor)
+    if conversation is not None and not ChatConversation.objects.filter(
+            pk=conversation.pk, status=ChatStatus.OPEN).update(last_message_at=now):
+        conversation = open_conversation(visitor)  # closed meanwhile: the visitor starts a new one
     created = conversation is None
     if created:
         conversation = _new_conversation(visitor, now)
-    message = _add(conversation, Sender.VISITOR, text, now)
+    conversation.last_message_at, conversation.status = now, ChatStatus.OPEN
+    message = ChatMessage.objects.create(conversation=conversation, sender=Sender.VISITOR, body=text, at=now)
     if not visitor.contact_id:
         email, phone = vs.identity_in_text(text)
         if vs.identify(visitor, email=email, phone=phone) is not None:
