@@ -25,11 +25,14 @@ pytestmark = [pytest.mark.e2e]
 
 @pytest.fixture
 def asgi_server(transactional_db):
+    from django.db import connection
     from granian.constants import Interfaces
     from granian.server.embed import Server
 
     from guanxi.asgi import application
 
+    # The server's threads close their connections after each request, so the test database can be dropped.
+    kept_age, connection.settings_dict["CONN_MAX_AGE"] = connection.settings_dict["CONN_MAX_AGE"], 0
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -48,6 +51,7 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     loop.call_soon_threadsafe(server.stop)
     thread.join(timeout=10)
+    connection.settings_dict["CONN_MAX_AGE"] = kept_age
 
 
 @pytest.fixture
