@@ -11,7 +11,8 @@ BENCH_REUSE=1 (measure again on the databases of the last run of the same size, 
 BENCH_SUITES (default "web,dedup,fileio,clv,affinity": also the duplicate scan (bench.dedup), the file readers
 and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value against lifetimes (bench.analytics_clv) on
 BENCH_SIZE customers, and product affinity + churn (bench.analytics_affinity, 10M order lines, 1M customers);
-their reports are printed as they come).
+their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket load,
+bench.chat).
 """
 
 from __future__ import annotations
@@ -144,7 +145,8 @@ def side_suites() -> None:
     """The import-side benchmarks: plain modules, no server; they print their own reports."""
     suites = (("dedup", "dedup", ["--size", str(SIZE)]), ("fileio", "fileio", ["--rows", str(SIZE)]),
               ("clv", "analytics_clv", ["--customers", str(SIZE)]),
-              ("affinity", "analytics_affinity", []))  # its own sizes: 10M order lines
+              ("affinity", "analytics_affinity", []),  # its own sizes: 10M order lines
+              ("chat", "chat", []))  # 1,000 visitor WebSockets on one granian process (BENCH_VISITORS)
     for suite, module, argv in suites:
         if suite in SUITES:
             log(f"{suite}: {SIZE:,} rows" if argv else f"{suite}: default sizes")

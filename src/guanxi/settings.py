@@ -208,3 +208,17 @@ PORTAL_RESET_HOURS = int(env("PORTAL_RESET_HOURS", "2"))
 PORTAL_CONTACT_OWNER = env("PORTAL_CONTACT_OWNER")
 # A portal search not followed by a ticket within this many minutes counts as deflected (ended without one).
 PORTAL_SEARCH_IDLE_MINUTES = int(env("PORTAL_SEARCH_IDLE_MINUTES", "60"))
+
+# Real-time (web chat): Django Channels' in-memory layer serves one process; Redis serves several.
+# A channel holds up to `capacity` undelivered events (beyond that they are dropped): an agent's console
+# receives every chat message of the site, so the default of 100 is too few under load.
+_channel_capacity = int(env("CHANNEL_CAPACITY", "5000"))
+CHANNEL_LAYERS = (
+    {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                 "CONFIG": {"hosts": [REDIS_URL], "capacity": _channel_capacity}}}
+    if REDIS_URL else
+    {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": _channel_capacity}}}
+)
+# The chat widget's limits per visitor: page views tracked and chat messages sent per minute.
+CC_TRACK_PER_MINUTE = int(env("CC_TRACK_PER_MINUTE", "60"))
+CC_MESSAGES_PER_MINUTE = int(env("CC_MESSAGES_PER_MINUTE", "30"))

@@ -6,3 +6,6 @@ class ContactCenterConfig(AppConfig):
     name = "guanxi.contact_center"
     label = "contact_center"
     verbose_name = _("Contact centre")
+
+    def ready(self) -> None:
+        from . import chat_timeline  # noqa: F401  (registers chats and page views on the 360° timeline)

@@ -1,1 +1,3 @@
 """The contact centre's models live in one module per channel (email_models, chat_models, ...), imported here."""
+
+from .chat_models import ChatConversation, ChatMessage, ChatSite, PageView, Visitor  # noqa: F401

@@ -1,0 +1,221 @@
+"""The chat's WebSocket consumers: a visitor's widget (/ws/cc/visitor/<site key>/?visitor=<key>) and an agent's
+console (/ws/cc/agent/, signed in through the session). Messages are JSON objects with a "type".
+
+visitor → server: message {body} · identify {name, email, phone} · offline {name, email, phone, body}
+server → visitor: state {visitor, online, messages} · message {...} · ticket {number} · error {errors}
+agent → server: reply {conversation, body} · invite {visitor, body} · link {conversation, url} · close {conversation}
+server → agent: message {...} · visitor {visitor, url, title, pages} · error {errors}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+
+from . import chat_services as cs
+from . import visitor_services as vs
+from .chat_models import SERVICE_ROLES, ChatConversation, Visitor
+from .chat_realtime import AGENTS, send_event, visitor_group
+
+VISITOR_COOKIE = "gx_visitor"
+
+
+def _errors(exc: Exception) -> dict[str, list[str]]:
+    if isinstance(exc, ValidationError):
+        return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": list(exc.messages)}
+    if isinstance(exc, vs.RateLimited):
+        return {"body": [_("Too many messages; wait a minute and try again.")]}
+    return {"__all__": [str(exc) or _("You may not do this.")]}
+
+
+class JsonConsumer(AsyncJsonWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_json({"type": "error", "errors": {"type": [_("Send a JSON object with a type.")]}})
+            return
+        try:
+            await self.receive_json(content)
+        except (ValidationError, PermissionDenied, vs.RateLimited) as exc:
+            await self.send_json({"type": "error", "errors": _errors(exc)})
+
+    def header(self, name: bytes) -> str:
+        for key, value in self.scope.get("headers", []):
+            if key == name:
+                return value.decode("latin-1")
+        return ""
+
+
+class VisitorConsumer(JsonConsumer):
+    visitor: Visitor | None = None
+    conversation: ChatConversation | None = None  # the open one, as far as this socket knows
+
+    @database_sync_to_async
+    def _open(self, site_key: str, key: str | None) -> tuple[Visitor, dict] | None:
+        site = vs.site_by_key(site_key)
+        if site is None or not site.allows(self.header(b"origin")):
+            return None
+        client = self.scope.get("client") or [None]
+        visitor = vs.visitor_for(site, key, user_agent=self.header(b"user-agent"), ip=client[0])
+        visitor.site = site
+        conversation = cs.open_conversation(visitor)
+        messages = [cs.message_event(m, conversation) for m in cs.history(conversation)]
+        return visitor, {"type": "state", "visitor": visitor.key, "online": cs.agents_online(site),
+                         "messages": messages}
+
+    async def connect(self):
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        key = (query.get("visitor") or [None])[0] or self.scope.get("cookies", {}).get(VISITOR_COOKIE)
+        opened = await self._open(self.scope["url_route"]["kwargs"]["site_key"], key)
+        if opened is None:
+            await self.close(code=4403)
+            return
+        self.visitor, state = opened
+        await self.channel_layer.group_add(visitor_group(self.visitor.pk), self.channel_name)
+        await self.accept()
+        await self.send_json(state)
+
+    async def disconnect(self, code):
+        if self.visitor is not None:
+            await self.channel_layer.group_discard(visitor_group(self.visitor.pk), self.channel_name)
+
+    @database_sync_to_async
+    def _say(self, body: Any) -> dict:
+        conversation, message, created = cs.visitor_says(self.visitor, body, conversation=self.conversation)
+        self.conversation = conversation
+        return {**cs.message_event(message, conversation), "new": created}
+
+    @database_sync_to_async
+    def _identify(self, content: dict) -> None:
+        errors: dict[str, list[str]] = {}
+        name, email, phone = vs.clean_identity(content, errors)
+        if errors:
+            raise ValidationError(errors)
+        vs.identify(self.visitor, name=name, email=email, phone=phone)
+
+    @database_sync_to_async
+    def _offline(self, content: dict) -> str:
+        self.visitor.refresh_from_db()
+        return cs.offline_message(self.visitor.site, self.visitor, content).number
+
+    async def receive_json(self, content, **kwargs):
+        kind = content["type"]
+        if kind == "message":
+            event = await self._say(content.get("body"))
+            await send_event(visitor_group(self.visitor.pk), event)
+            await send_event(AGENTS, event)
+        elif kind == "identify":
+            await self._identify(content)
+            await self.send_json({"type": "identified"})
+        elif kind == "offline":
+            number = await self._offline(content)
+            await self.send_json({"type": "ticket", "number": number})
+        else:
+            await self.send_json({"type": "error", "errors": {"type": [_("Unknown message type.")]}})
+
+    async def cc_event(self, message):
+        event = message["event"]
+        if self.conversation is not None and event.get("conversation") == self.conversation.pk:
+            self.conversation.status = event.get("status", self.conversation.status)
+        await self.send_json(event)
+
+
+class AgentConsumer(JsonConsumer):
+    user = None
+
+    @database_sync_to_async
+    def _profile(self) -> tuple[bool, set[int]]:
+        from guanxi.service.models import Queue
+
+        user = self.user
+        queues = set(Queue.objects.filter(agents__user_id=user.pk).values_list("pk", flat=True)) | set(
+            Queue.objects.filter(supervisor_id=user.pk).values_list("pk", flat=True))
+        return bool(user.visible_team_ids()), queues
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=4401)
+            return
+        self.user = user
+        self.admin = user.is_administrator
+        self.service = user.role in SERVICE_ROLES
+        self.manager, self.queue_ids = await self._profile()
+        await self.channel_layer.group_add(AGENTS, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.user is not None:
+            await self.channel_layer.group_discard(AGENTS, self.channel_name)
+
+    @database_sync_to_async
+    def _may_see(self, conversation_id: int) -> bool:
+        return ChatConversation.objects.visible_to(self.user).filter(pk=conversation_id).exists()
+
+    async def sees(self, event: dict) -> bool:
+        if "conversation" not in event:  # visitor activity: for the service desk
+            return self.admin or self.service
+        owner = event.get("owner")
+        if self.admin or owner == self.user.pk:
+            return True
+        if owner is None and self.service and (event.get("queue") is None or event.get("queue") in self.queue_ids):
+            return True
+        return self.manager and await self._may_see(event["conversation"])
+
+    async def cc_event(self, message):
+        if await self.sees(message["event"]):
+            await self.send_json(message["event"])
+
+    def _conversation(self, value: Any) -> ChatConversation:
+        from guanxi.core.records import int_or_none
+
+        found = ChatConversation.objects.visible_to(self.user).select_related("visitor").filter(
+            pk=int_or_none(value)).first()
+        if found is None:
+            raise ValidationError({"conversation": [_("No such conversation.")]})
+        return found
+
+    @database_sync_to_async
+    def _act(self, content: dict) -> dict | None:
+        from guanxi.core.records import int_or_none
+
+        kind = content["type"]
+        if kind == "invite":
+            visitor = Visitor.objects.visible_to(self.user).filter(pk=int_or_none(content.get("visitor"))).first()
+            if visitor is None:
+                raise ValidationError({"visitor": [_("No such visitor.")]})
+            conversation, message = cs.invite(self.user, visitor, content.get("body"))
+            return {**cs.message_event(message, conversation), "new": True}
+        conversation = self._conversation(content.get("conversation"))
+        if kind == "reply":
+            message = cs.agent_reply(self.user, conversation, content.get("body"))
+        elif kind == "link":
+            message = cs.push_link(self.user, conversation, content.get("url"))
+        elif kind == "close":
+            message = cs.close(self.user, conversation)
+            if message is None:
+                return None
+        else:
+            raise ValidationError({"type": [_("Unknown message type.")]})
+        conversation.refresh_from_db()
+        event = cs.message_event(message, conversation)
+        if kind == "link":
+            event["sender"] = "link"
+        return event
+
+    async def receive_json(self, content, **kwargs):
+        event = await self._act(content)
+        if event is not None:
+            await send_event(visitor_group(event["visitor"]), event)
+            await send_event(AGENTS, event)
+
+

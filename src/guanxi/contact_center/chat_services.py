@@ -1,0 +1,276 @@
+"""Web chat use cases: a visitor writes (opening a conversation), an agent replies, invites a visitor, pushes a
+link, closes; an offline visitor leaves a message that becomes a ticket; a conversation becomes a ticket or a
+lead. One function per action, each in one transaction; bad input raises ValidationError keyed by field.
+
+Message bodies are stored as typed (text, never HTML) and escaped wherever they are shown. The functions return
+the event dicts that chat_realtime broadcasts; the caller has checked that an agent may see the conversation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import User
+from guanxi.core.records import fail
+from guanxi.customers.models import Contact
+from guanxi.sales import lead_services
+from guanxi.service import services as service_services
+from guanxi.service.models import AgentProfile, Availability
+
+from . import visitor_services as vs
+from .chat_models import MAX_MESSAGE, ChatConversation, ChatMessage, ChatSite, ChatStatus, Sender, Visitor
+
+
+def message_event(message: ChatMessage, conversation: ChatConversation) -> dict[str, Any]:
+    return {"type": "message", "id": message.pk, "conversation": conversation.pk, "visitor": conversation.visitor_id,
+            "sender": message.sender, "agent": message.agent.get_full_name() or message.agent.username
+            if message.agent_id else "", "body": message.body, "at": message.at.isoformat(),
+            "owner": conversation.owner_id, "queue": conversation.queue_id, "status": conversation.status}
+
+
+def clean_body(value: Any, field: str = "body") -> str:
+    errors: dict[str, list[str]] = {}
+    body = vs._text({field: value}, field, MAX_MESSAGE, errors, required=True)
+    fail(errors)
+    return body
+
+
+def agents_online(site: ChatSite) -> bool:
+    """Someone can answer: an active agent who is online (in the site's queue when it has one)."""
+    agents = AgentProfile.objects.filter(availability=Availability.ONLINE, user__is_active=True)
+    if site.queue_id:
+        agents = agents.filter(Q(queues=site.queue_id) | Q(user_id=site.queue.supervisor_id))
+    return agents.exists()
+
+
+def open_conversation(visitor: Visitor) -> ChatConversation | None:
+    return visitor.conversations.filter(status=ChatStatus.OPEN).order_by("-pk").first()
+
+
+def history(conversation: ChatConversation | None, limit: int = 100) -> list[ChatMessage]:
+    if conversation is None:
+        return []
+    rows = list(conversation.messages.select_related("agent").order_by("-at", "-id")[:limit])
+    return rows[::-1]
+
+
+def _new_conversation(visitor: Visitor, now: dt.datetime, owner: User | None = None) -> ChatConversation:
+    conversation = ChatConversation(visitor=visitor, contact_id=visitor.contact_id, queue_id=visitor.site.queue_id,
+                                    last_message_at=now)
+    if owner is not None:
+        conversation.set_owner(owner)
+    conversation.save()
+    return conversation
+
+
+def _add(conversation: ChatConversation, sender: str, body: str, now: dt.datetime,
+         agent: User | None = None) -> ChatMessage:
+    message = ChatMessage.objects.create(conversation=conversation, sender=sender, body=body, at=now, agent=agent)
+    ChatConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    conversation.last_message_at = now
+    return message
+
+
+@transaction.atomic
+def visitor_says(visitor: Visitor, body: Any, now: dt.datetime | None = None,
+                 conversation: ChatConversation | None = None) -> tuple[ChatConversation, ChatMessage, bool]:
+    """The visitor's message, in their open conversation (a new one when there is none): (conversation, message,
+    whether the conversation is new). `conversation` is the caller's idea of the open one (a socket keeps it):
+    it is checked by the same UPDATE that stamps the last message. An email or phone in the text identifies."""
+    now = now or timezone.now()
+    text = clean_body(body)
+    vs.check_rate(f"chat:{visitor.pk}", settings.CC_MESSAGES_PER_MINUTE)
+    if conversation is None or conversation.visitor_id != visitor.pk:
+        conversation = open_conversation(visitor)
+    if conversation is not None and not ChatConversation.objects.filter(
+            pk=conversation.pk, status=ChatStatus.OPEN).update(last_message_at=now):
+        conversation = open_conversation(visitor)  # closed meanwhile: the visitor starts a new one
+    created = conversation is None
+    if created:
+        conversation = _new_conversation(visitor, now)
+    conversation.last_message_at, conversation.status = now, ChatStatus.OPEN
+    message = ChatMessage.objects.create(conversation=conversation, sender=Sender.VISITOR, body=text, at=now)
+    if not visitor.contact_id:
+        email, phone = vs.identity_in_text(text)
+        if vs.identify(visitor, email=email, phone=phone) is not None:
+            conversation.refresh_from_db(fields=["contact"])
+    return conversation, message, created
+
+
+def _require_agent(agent: User) -> None:
+    if not agent.can_edit:
+        raise PermissionDenied(_("Your role may not change records."))
+
+
+@transaction.atomic
+def agent_reply(agent: User, conversation: ChatConversation, body: Any,
+                now: dt.datetime | None = None) -> ChatMessage:
+    """An agent answers; an unassigned conversation becomes theirs. A closed one is reopened."""
+    _require_agent(agent)
+    now = now or timezone.now()
+    text = clean_body(body)
+    conversation = ChatConversation.objects.select_for_update().select_related("visitor").get(pk=conversation.pk)
+    changed = []
+    if conversation.owner_id is None:
+        conversation.set_owner(agent)
+        changed += ["owner", "team"]
+    if conversation.status != ChatStatus.OPEN:
+        conversation.status, conversation.closed_at = ChatStatus.OPEN, None
+        changed += ["status", "closed_at"]
+    if changed:
+        conversation.save(update_fields=changed)
+    return _add(conversation, Sender.AGENT, text, now, agent=agent)
+
+
+@transaction.atomic
+def invite(agent: User, visitor: Visitor, body: Any = None, now: dt.datetime | None = None
+           ) -> tuple[ChatConversation, ChatMessage]:
+    """Invite a browsing visitor to chat: their open conversation (a new one, assigned to the agent) gets the
+    agent's greeting."""
+    _require_agent(agent)
+    now = now or timezone.now()
+    text = clean_body(body or _("Hello! Can I help you?"))
+    conversation = open_conversation(visitor) or _new_conversation(visitor, now, owner=agent)
+    return conversation, agent_reply(agent, conversation, text, now)
+
+
+@transaction.atomic
+def push_link(agent: User, conversation: ChatConversation, url: Any, now: dt.datetime | None = None) -> ChatMessage:
+    """Send the visitor a link (stored as a system message; the widget offers to open it)."""
+    _require_agent(agent)
+    errors: dict[str, list[str]] = {}
+    link = vs.clean_url(url, "url", errors, required=True)
+    fail(errors)
+    return _add(conversation, Sender.SYSTEM, link, now or timezone.now(), agent=agent)
+
+
+@transaction.atomic
+def close(agent: User, conversation: ChatConversation, now: dt.datetime | None = None) -> ChatMessage | None:
+    _require_agent(agent)
+    now = now or timezone.now()
+    conversation = ChatConversation.objects.select_for_update().get(pk=conversation.pk)
+    if conversation.status == ChatStatus.CLOSED:
+        return None
+    conversation.status, conversation.closed_at = ChatStatus.CLOSED, now
+    conversation.save(update_fields=["status", "closed_at"])
+    return _add(conversation, Sender.SYSTEM, _("The conversation was closed."), now, agent=agent)
+
+
+def transcript(conversation: ChatConversation) -> str:
+    names = {Sender.VISITOR: _("Visitor"), Sender.SYSTEM: _("System")}
+    lines = []
+    for m in conversation.messages.select_related("agent").order_by("at", "id"):
+        who = (m.agent.get_full_name() or m.agent.username) if m.sender == Sender.AGENT and m.agent else names.get(
+            m.sender, m.sender)
+        lines.append(f"[{timezone.localtime(m.at):%Y-%m-%d %H:%M}] {who}: {m.body}")
+    return "\n".join(lines)
+
+
+def _subject(conversation: ChatConversation) -> str:
+    first = conversation.messages.filter(sender=Sender.VISITOR).order_by("at", "id").first()
+    text = first.body if first else ""
+    return (_("Web chat: %(text)s") % {"text": text})[:200] if text else _("Web chat #%(id)s") % {
+        "id": conversation.pk}
+
+
+def ticket_from_conversation(agent: User, conversation: ChatConversation, data: dict[str, Any] | None = None):
+    """A ticket holding the conversation's transcript, for its contact (when the agent may see them)."""
+    data = data or {}
+    contact_id = conversation.contact_id
+    if contact_id and not Contact.objects.visible_to(agent).filter(pk=contact_id).exists():
+        contact_id = None
+    return service_services.create_ticket(agent, {
+        "subject": data.get("subject") or _subject(conversation), "description": transcript(conversation),
+        "contact_id": contact_id, "queue_id": conversation.queue_id})
+
+
+def lead_from_conversation(agent: User, conversation: ChatConversation, data: dict[str, Any] | None = None):
+    """A lead from the visitor's details (given in the form, or the linked contact's) and the transcript."""
+    data = dict(data or {})
+    contact = conversation.contact
+    if contact is not None:
+        data.setdefault("name", contact.name)
+        if contact.email:
+            data.setdefault("email", contact.email)
+        if contact.phone:
+            data.setdefault("phone", contact.phone)
+    data.setdefault("source", "website")
+    data["description"] = transcript(conversation)
+    return lead_services.create_lead(agent, data, auto_assign=True)
+
+
+@transaction.atomic
+def offline_message(site: ChatSite, visitor: Visitor, data: dict[str, Any]):
+    """No agent is online: the visitor's message becomes a ticket (requested by the site's service user)."""
+    errors: dict[str, list[str]] = {}
+    name, email, phone = vs.clean_identity(data, errors)
+    body = vs._text(data, "body", MAX_MESSAGE, errors, required=True)
+    if not (email or phone) and not ({"email", "phone"} & errors.keys()):
+        errors["email"] = [_("Leave an email address or a phone number so that we can answer.")]
+    if site.service_user_id is None or not site.service_user.can_edit:
+        errors["__all__"] = [_("This website does not take offline messages.")]
+    fail(errors)
+    vs.check_rate(f"chat:{visitor.pk}", settings.CC_MESSAGES_PER_MINUTE)
+    contact = vs.identify(visitor, name=name, email=email, phone=phone)
+    user = site.service_user
+    if contact is not None and not Contact.objects.visible_to(user).filter(pk=contact.pk).exists():
+        contact = None
+    who = " ".join(x for x in (name, email, phone) if x)
+    return service_services.create_ticket(user, {
+        "subject": (_("Web message from %(who)s") % {"who": who})[:200],
+        "description": f"{body}\n\n{visitor.current_url}".strip(),
+        "contact_id": contact.pk if contact else None, "queue_id": site.queue_id})
+
+
+# ------------------------------------------------------------------ websites (administrators)
+
+ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+@transaction.atomic
+def save_site(actor: User, site: ChatSite | None, data: dict[str, Any]) -> ChatSite:
+    """Create or change a website that carries the widget: name, allowed origins (a list or one per line),
+    queue, the user offline messages are filed as, active."""
+    if not actor.is_administrator:
+        raise PermissionDenied(_("Only an administrator may manage chat websites."))
+    from guanxi.core.records import int_or_none
+    from guanxi.service.models import Queue
+
+    errors: dict[str, list[str]] = {}
+    site = site or ChatSite()
+    site.name = vs._text(data, "name", 100, errors, required=True)
+    origins = data.get("allowed_origins") or []
+    if isinstance(origins, str):
+        origins = origins.split()
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        errors["allowed_origins"] = [_("Expected a list of origins.")]
+        origins = []
+    origins = [o.strip().rstrip("/") for o in origins if o.strip()]
+    bad = [o for o in origins if not ORIGIN_RE.fullmatch(o)]
+    if bad or len(origins) > 50:
+        errors["allowed_origins"] = [_("Enter origins like https://www.example.cn (no path): %(bad)s")
+                                     % {"bad": ", ".join(bad[:3])}]
+    site.allowed_origins = list(dict.fromkeys(origins))
+    for field, model in (("queue_id", Queue), ("service_user_id", User)):
+        value = data.get(field)
+        if value in (None, ""):
+            setattr(site, field, None)
+            continue
+        pk = int_or_none(value)
+        if pk is None or not model.objects.filter(pk=pk).exists():
+            errors[field] = [_("Choose one from the list.")]
+        else:
+            setattr(site, field, pk)
+    site.active = bool(data.get("active", True)) and data.get("active") not in ("", "0", "false", "off")
+    fail(errors)
+    site.save()
+    return site
