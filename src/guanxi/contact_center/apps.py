@@ -6,3 +6,10 @@ class ContactCenterConfig(AppConfig):
     name = "guanxi.contact_center"
     label = "contact_center"
     verbose_name = _("Contact centre")
+
+    def ready(self) -> None:
+        from guanxi.service.signals import reply_added
+
+        from .email_outbound import on_reply_added
+
+        reply_added.connect(on_reply_added, dispatch_uid="contact_center.email_reply")

@@ -1,1 +1,2 @@
 """The contact centre's models live in one module per channel (email_models, chat_models, ...), imported here."""
+from .email_models import EmailAttachment, InboundEmail, Mailbox, OutboundEmail  # noqa: F401
