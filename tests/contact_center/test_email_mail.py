@@ -108,3 +108,8 @@ def test_html_only_mail_gives_text():
     m["From"] = "a@b.cn"
     m.set_content("<p>你好</p><script>x()</script><p>世界</p>", subtype="html")
     assert mail.parse(m.as_bytes()).text == "你好\n世界"
+
+
+def test_quarantine_id_reads_the_header_when_it_can():
+    assert mail.quarantine_id(b"From: a@b\r\nMessage-ID: <x@y>\r\n\r\nbody") == "x@y"
+    assert mail.quarantine_id(b"garbage").startswith("sha256-")

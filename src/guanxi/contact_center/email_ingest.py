@@ -73,7 +73,7 @@ def _claim(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> Inboun
 def _quarantine(mailbox: Mailbox, raw: bytes, uid: int | None, reason: str,
                 message_id: str | None = None) -> tuple[InboundEmail, bool]:
     """Keep an unreadable message whole (raw bytes on file) with the reason, for the sync-health page."""
-    message_id = message_id or mail.raw_id(raw)
+    message_id = message_id or mail.quarantine_id(raw)
     with transaction.atomic():
         row = InboundEmail(mailbox=mailbox, message_id=message_id, uid=uid, status=InboundStatus.QUARANTINED,
                            reason=reason)

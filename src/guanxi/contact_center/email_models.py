@@ -107,6 +107,11 @@ class Mailbox(models.Model):
         self.smtp_password_enc = encrypt(value)
 
     @property
+    def failing(self) -> bool:
+        """The last sync attempt failed (an error newer than the last success)."""
+        return bool(self.last_error_at and (self.last_success_at is None or self.last_error_at >= self.last_success_at))
+
+    @property
     def domain(self) -> str:
         return self.address.rsplit("@", 1)[-1]
 

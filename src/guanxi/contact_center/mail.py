@@ -77,6 +77,13 @@ def raw_id(raw: bytes) -> str:
     return f"sha256-{hashlib.sha256(raw).hexdigest()}@guanxi.invalid"
 
 
+def quarantine_id(raw: bytes) -> str:
+    """The id to keep an unreadable message under: its Message-ID header if one can be read, else the hash."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    match = re.search(rb"^message-id:[ \t]*<([^<>\s]+)>", head, re.IGNORECASE | re.MULTILINE)
+    return clean_id(match.group(1).decode("ascii", "replace")) if match else raw_id(raw)
+
+
 def clean_id(value: str) -> str:
     value = value.strip().strip("<>").strip()
     if len(value) > MAX_ID:  # an absurd id still names one message: keep it unique and short enough to index
