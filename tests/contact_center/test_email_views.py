@@ -96,3 +96,34 @@ def test_unreachable_server_shows_on_the_health_page(admin_client, mailbox):
     assert 'id="last-error"><span class="text-danger">ConnectionRefusedError' in html
     listing = admin_client.get(reverse("contact_center:mailbox_list")).content.decode()
     assert "ConnectionRefusedError" in listing
+
+
+def test_ticket_email_panel_and_attachment_download_follow_ticket_visibility(client, users, mailbox, settings,
+                                                                             django_capture_on_commit_callbacks,
+                                                                             django_assert_max_num_queries):
+    from email.message import EmailMessage
+
+    from guanxi.contact_center import email_ingest
+
+    settings.EMAIL_ATTACHMENT_MAX_BYTES = 100
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"], m["Message-ID"] = "王芳 <w@b.cn>", "support@guanxi.test", "附件", "<a@mx>"
+    m.set_content("见附件")
+    m.add_attachment(b"%PDF-1.4 tiny", maintype="application", subtype="pdf", filename="发票.pdf")
+    m.add_attachment(b"x" * 500, maintype="application", subtype="zip", filename="<big>.zip")
+    with django_capture_on_commit_callbacks(execute=True):
+        row, _created = email_ingest.ingest(mailbox, m.as_bytes())
+    ticket = row.ticket
+    client.force_login(users["admin"])
+    assert f'hx-get="{reverse("contact_center:ticket_email", args=[ticket.pk])}"' in client.get(
+        reverse("service:ticket_detail", args=[ticket.pk])).content.decode()
+    with django_assert_max_num_queries(8):
+        html = client.get(reverse("contact_center:ticket_email", args=[ticket.pk])).content.decode()
+    small = row.attachments.get(filename="发票.pdf")
+    assert reverse("contact_center:email_attachment", args=[small.pk]) in html
+    assert "&lt;big&gt;.zip" in html and "<big>" not in html and "refused" in html
+    response = client.get(reverse("contact_center:email_attachment", args=[small.pk]))
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 tiny"
+    client.force_login(users["rep_b"])  # may not see this ticket
+    assert client.get(reverse("contact_center:ticket_email", args=[ticket.pk])).status_code == 404
+    assert client.get(reverse("contact_center:email_attachment", args=[small.pk])).status_code == 404

@@ -6,17 +6,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanxi.customers.services import validation_messages
+from guanxi.service.ticket_models import Ticket
 
 from . import email_services
 from .email_forms import MailboxForm, ReconcileForm
 from .email_imap import SyncResult
-from .email_models import Mailbox
+from .email_models import EmailAttachment, InboundEmail, Mailbox, OutboundEmail
 
 
 def _mailbox(request: HttpRequest, pk: int) -> Mailbox:
@@ -85,3 +86,23 @@ def mailbox_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, error)
     return redirect("contact_center:mailbox_health", pk=mailbox.pk)
+
+
+@login_required
+def ticket_email_panel(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The ticket page's email panel (loaded by htmx): the mails in and out, attachments to download."""
+    ticket = get_object_or_404(Ticket.objects.visible_to(request.user), pk=ticket_id)
+    inbound = list(InboundEmail.objects.filter(ticket=ticket).prefetch_related("attachments").order_by("id"))
+    outbound = list(OutboundEmail.objects.filter(ticket=ticket).order_by("id"))
+    return render(request, "contact_center/_ticket_email.html", {"ticket": ticket, "inbound": inbound,
+                                                                  "outbound": outbound})
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """An attachment of a mail on a ticket the user may see; anything else is a 404."""
+    visible = Ticket.objects.visible_to(request.user).values("pk")
+    attachment = get_object_or_404(EmailAttachment.objects.filter(inbound__ticket__in=visible).exclude(file=""),
+                                   pk=pk)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
+                        content_type="application/octet-stream")

@@ -12,4 +12,6 @@ urlpatterns: list = [
     path("settings/mailboxes/<int:pk>/", email_views.mailbox_health, name="mailbox_health"),
     path("settings/mailboxes/<int:pk>/sync/", email_views.mailbox_sync, name="mailbox_sync"),
     path("settings/mailboxes/<int:pk>/reconcile/", email_views.mailbox_reconcile, name="mailbox_reconcile"),
+    path("tickets/<int:ticket_id>/email/", email_views.ticket_email_panel, name="ticket_email"),
+    path("email/attachments/<int:pk>/", email_views.attachment_download, name="email_attachment"),
 ]
