@@ -7,8 +7,8 @@
    `email_imap.sync` fetches and ingests them into a second mailbox.
 
 Wall seconds and this process's CPU seconds are both reported (the database's own work is in the wall time
-only — for SQLite it runs in this process, so it is in both). The database is the environment's (GUANXI_HOME for SQLite, GUANXI_DATABASE_URL for PostgreSQL), migrated here.
-Acknowledgements are off (no SMTP server in the benchmark).
+only — for SQLite it runs in this process, so it is in both). The database is the environment's (GUANXI_HOME
+for SQLite, GUANXI_DATABASE_URL for PostgreSQL), migrated here. Acknowledgements are off (no SMTP server).
 
     flock /tmp/guanxi-bench.lock env GUANXI_HOME=/tmp/email-bench .venv/bin/python -m bench.email_ingest
     flock /tmp/guanxi-bench.lock env GUANXI_DATABASE_URL=postgres://postgres@127.0.0.1:5432/guanxi_email_bench \
