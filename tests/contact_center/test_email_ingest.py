@@ -231,3 +231,13 @@ def test_ingest_queries_do_not_grow_with_the_mailbox(mailbox, django_capture_on_
         counts.append(len(ctx.captured_queries))
     assert counts[1] == counts[2] and counts[2] <= 60
     assert mail.ticket_token(f"[#{Ticket.objects.last().number}]")
+
+
+def test_mail_from_our_own_address_does_not_loop_and_nul_bytes_are_dropped(mailbox, smtp,
+                                                                           django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        row, _ = email_ingest.ingest(mailbox, make_mail(sender="support@guanxi.test", message_id="<own@mx>"))
+        nul, _ = email_ingest.ingest(mailbox, make_mail(subject="零\x00字节", body="a\x00b", message_id="<nul@mx>"))
+    assert row.status == InboundStatus.AUTO_REPLY and row.ticket is None
+    assert nul.status == InboundStatus.TICKET and nul.ticket.subject == "零字节"
+    assert len(smtp.messages) == 1  # only the real customer's acknowledgement

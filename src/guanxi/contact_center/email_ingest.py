@@ -153,6 +153,10 @@ def _store_attachments(row: InboundEmail, parsed: mail.ParsedMail) -> None:
             item.file.save(attachment.filename, ContentFile(attachment.data), save=True)
 
 
+def _ours(address: str) -> bool:
+    return Mailbox.objects.filter(address=address).exists()
+
+
 def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.datetime) -> None:
     ticket = _thread(mailbox, parsed)
     if parsed.kind == mail.BOUNCE:
@@ -169,7 +173,8 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
         return
     _store_attachments(row, parsed)
     body = _body(row, parsed)
-    if parsed.kind == mail.AUTO_REPLY:  # kept, never answered; an out-of-office must not reopen a ticket
+    if parsed.kind == mail.AUTO_REPLY or _ours(parsed.from_address):
+        # kept, never answered: an out-of-office must not reopen a ticket, our own mail must not loop back in
         row.status = InboundStatus.AUTO_REPLY
         if ticket is not None:
             row.ticket = ticket

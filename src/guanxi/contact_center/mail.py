@@ -85,7 +85,7 @@ def quarantine_id(raw: bytes) -> str:
 
 
 def clean_id(value: str) -> str:
-    value = value.strip().strip("<>").strip()
+    value = value.replace("\x00", "").strip().strip("<>").strip()
     if len(value) > MAX_ID:  # an absurd id still names one message: keep it unique and short enough to index
         value = f"{value[:200]}~{hashlib.sha256(value.encode()).hexdigest()[:32]}"
     return value
@@ -137,7 +137,7 @@ def _header(msg: Message, name: str) -> str:
         value = msg.get(name)
     except Exception:  # a header the policy cannot decode: read it raw
         value = msg.get_all(name, [""])[0] if hasattr(msg, "get_all") else ""
-    return re.sub(r"\s+", " ", str(value or "")).strip()
+    return re.sub(r"\s+", " ", str(value or "").replace("\x00", "")).strip()
 
 
 def auto_kind(msg: Message) -> tuple[str, list[str]]:
@@ -227,7 +227,7 @@ def _body_and_attachments(msg: EmailMessage, max_attachment: int | None) -> tupl
             html = _decoded(part)
     if not text and html:
         text = html_to_text(html)
-    return text.replace("\r\n", "\n").strip(), attachments
+    return text.replace("\r\n", "\n").replace("\x00", "").strip(), attachments
 
 
 def parse(raw: bytes, max_attachment: int | None = None) -> ParsedMail:
