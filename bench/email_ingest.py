@@ -44,6 +44,12 @@ N = int(os.environ.get("BENCH_EMAILS", "10000"))
 SENDERS = 2000
 DOMAINS = ["xingchen.cn", "example.com.cn", "163.com", "qq.com", "huaxia-tech.cn"]
 SUBJECTS = ["打印机无法连接", "发票开错了", "账号登录不了", "Order 4411 not delivered", "合同续签咨询", "退款进度"]
+BOUNCE = ("From: MAILER-DAEMON@mx.bench\r\nTo: support@bench.test\r\nSubject: Undelivered Mail\r\n"
+          "Message-ID: <{mid}>\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/report; report-type=delivery-status; boundary=\"BB\"\r\n\r\n"
+          "--BB\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+          "--BB\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.bench\r\n\r\n"
+          "Final-Recipient: rfc822; {to}\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--BB--\r\n")
 BODY = "您好，\n\n{subject}，请尽快处理。订单号 {n}。\n\n谢谢\n张经理\n" * 3
 
 
@@ -69,6 +75,9 @@ def generate(run: str) -> list[bytes]:
         elif roll < 0.27:
             m["Subject"] = "自动回复：休假中"
             m["Auto-Submitted"] = "auto-replied"
+        elif roll < 0.28:  # a bounce: a delivery-status report naming a failed recipient
+            raws.append(BOUNCE.format(mid=mid, to=f"user{rng.randrange(SENDERS)}@{rng.choice(DOMAINS)}").encode())
+            continue
         else:
             subject = f"{rng.choice(SUBJECTS)} #{i}"
             m["Subject"] = subject
