@@ -153,6 +153,9 @@ def test_bounce_marks_the_address_undeliverable_and_opens_no_ticket(mailbox, dov
     method = ContactMethod.objects.get(contact=zhang[1], kind="email")
     assert method.invalid_since is not None and method.invalid_reason == "Undelivered Mail"
     assert Ticket.objects.count() == 0 and smtp.messages == []
+    dovecot.append(mailbox.imap_folder, make_mail(message_id="<after-bounce@mx>"))
+    poll(mailbox, django_capture_on_commit_callbacks)
+    assert Ticket.objects.count() == 1 and smtp.messages == []  # no acknowledgement to a bounced address
 
 
 def test_auto_reply_is_stored_but_never_acknowledged(mailbox, dovecot, smtp, django_capture_on_commit_callbacks):

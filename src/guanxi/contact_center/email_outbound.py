@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from guanxi.customers.models import ContactMethod, ContactMethodKind
 from guanxi.service.ticket_models import Ticket, TicketMessage
 
 from . import mail
@@ -123,8 +124,9 @@ def queue_acknowledgement(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, n
         return
     recent = OutboundEmail.objects.filter(to=sender, kind=OutboundKind.ACK,
                                           created_at__gte=now - dt.timedelta(hours=1)).count()
-    if recent >= settings.EMAIL_ACK_PER_HOUR:
-        return
+    if recent >= settings.EMAIL_ACK_PER_HOUR or ContactMethod.objects.filter(
+            kind=ContactMethodKind.EMAIL, normalized=sender, invalid_since__isnull=False).exists():
+        return  # capped, or the address bounced before
     with translation.override(settings.LANGUAGE_CODE):
         body = _("We received your message and opened ticket %(number)s. Reply to this email to add to it; "
                  "keep %(token)s in the subject.") % {"number": ticket.number, "token": mail.token_for(ticket.number)}
