@@ -244,3 +244,17 @@ def test_mail_from_our_own_address_does_not_loop_and_nul_bytes_are_dropped(mailb
     assert row.status == InboundStatus.AUTO_REPLY and row.ticket is None
     assert nul.status == InboundStatus.TICKET and nul.ticket.subject == "零字节"
     assert len(smtp.messages) == 1  # only the real customer's acknowledgement
+
+
+def test_a_message_over_the_size_cap_stays_on_the_server_and_is_read_once_the_cap_allows(
+        mailbox, dovecot, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_MESSAGE_MAX_BYTES = 3000
+    dovecot.append(mailbox.imap_folder, make_mail(message_id="<huge@mx>", body="大" * 3000), make_mail())
+    result = poll(mailbox, django_capture_on_commit_callbacks)
+    assert result.statuses == {InboundStatus.QUARANTINED: 1, InboundStatus.TICKET: 1}
+    row = InboundEmail.objects.get(message_id="huge@mx")
+    assert row.status == InboundStatus.QUARANTINED and "larger than the 2.9 KB limit" in row.reason
+    settings.EMAIL_MESSAGE_MAX_BYTES = 100_000
+    again = poll(mailbox, django_capture_on_commit_callbacks, since_days=1)  # the reconcile reads it now
+    assert again.created == 1 and InboundEmail.objects.get(message_id="huge@mx").status == InboundStatus.TICKET
+    assert Ticket.objects.count() == 2 and InboundEmail.objects.count() == 2

@@ -15,11 +15,15 @@ import re
 import ssl
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .email_ingest import ingest
+from guanxi.customers.fileio.textio import human_size
+
+from .email_ingest import ingest, quarantine
 from .email_models import Mailbox, Security
 
 logger = logging.getLogger(__name__)
@@ -80,8 +84,8 @@ def _uids(conn: imaplib.IMAP4, after: int, since: dt.date | None) -> list[int]:
     return [u for u in uids if u > after] if since is None else uids
 
 
-def _fetch(conn: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
-    data = _ok(conn.uid("FETCH", ",".join(map(str, uids)), "(UID BODY.PEEK[])"))
+def _fetch(conn: imaplib.IMAP4, uids: list[int], part: str = "BODY.PEEK[]") -> list[tuple[int, bytes]]:
+    data = _ok(conn.uid("FETCH", ",".join(map(str, uids)), f"(UID {part})"))
     out = []
     for item in data:
         if isinstance(item, tuple) and len(item) == 2:
@@ -89,6 +93,31 @@ def _fetch(conn: imaplib.IMAP4, uids: list[int]) -> list[tuple[int, bytes]]:
             if match:
                 out.append((int(match.group(1)), item[1]))
     return out
+
+
+def _sizes(conn: imaplib.IMAP4, uids: list[int]) -> dict[int, int]:
+    data = _ok(conn.uid("FETCH", ",".join(map(str, uids)), "(UID RFC822.SIZE)"))
+    sizes = {}
+    for item in data:
+        line = item[0] if isinstance(item, tuple) else item
+        uid, size = re.search(rb"UID (\d+)", line or b""), re.search(rb"RFC822\.SIZE (\d+)", line or b"")
+        if uid and size:
+            sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def _batch(conn: imaplib.IMAP4, mailbox: Mailbox, uids: list[int]) -> list[tuple[int, bytes, str]]:
+    """(uid, bytes, why refused): a message over the size cap is not downloaded — only its header, to quarantine
+    it with the reason; it stays on the server."""
+    limit = settings.EMAIL_MESSAGE_MAX_BYTES
+    sizes = _sizes(conn, uids)
+    small = [u for u in uids if sizes.get(u, 0) <= limit]
+    large = [u for u in uids if sizes.get(u, 0) > limit]
+    out = [(uid, raw, "") for uid, raw in (_fetch(conn, small) if small else [])]
+    for uid, head in _fetch(conn, large, "BODY.PEEK[HEADER]") if large else []:
+        out.append((uid, head, _("The message (%(size)s) is larger than the %(limit)s limit; it was left on the "
+                                 "server.") % {"size": human_size(sizes[uid]), "limit": human_size(limit)}))
+    return sorted(out)
 
 
 def sync(mailbox: Mailbox, since_days: int | None = None, now: dt.datetime | None = None) -> SyncResult:
@@ -108,8 +137,9 @@ def sync(mailbox: Mailbox, since_days: int | None = None, now: dt.datetime | Non
             since = (now - dt.timedelta(days=since_days)).date() if since_days else None
             uids = _uids(conn, after, since)
             for start in range(0, len(uids), BATCH):
-                for uid, raw in _fetch(conn, uids[start:start + BATCH]):
-                    row, created = ingest(mailbox, raw, uid=uid, now=now)
+                for uid, raw, refused in _batch(conn, mailbox, uids[start:start + BATCH]):
+                    row, created = (quarantine(mailbox, raw, uid, refused) if refused
+                                    else ingest(mailbox, raw, uid=uid, now=now))
                     result.fetched += 1
                     if created:
                         result.created += 1

@@ -43,17 +43,21 @@ def ingest(mailbox: Mailbox, raw: bytes, uid: int | None = None,
     try:
         parsed = mail.parse(raw, max_attachment=attachment_limit())
     except mail.MalformedMail as exc:
-        return _quarantine(mailbox, raw, uid, str(exc))
+        return quarantine(mailbox, raw, uid, str(exc))
     try:
         with transaction.atomic():
             row = _claim(mailbox, parsed, uid)
             if row.pk is None:  # already there: this message was ingested before
-                return InboundEmail.objects.get(mailbox=mailbox, message_id=parsed.message_id), False
+                existing = InboundEmail.objects.select_for_update().get(mailbox=mailbox, message_id=parsed.message_id)
+                if existing.status != InboundStatus.QUARANTINED:
+                    return existing, False
+                existing.delete()  # quarantined before (too large, a failure) and readable now: ingest it for real
+                row = _claim(mailbox, parsed, uid)
             _act(mailbox, row, parsed, now)
             return row, True
     except Exception as exc:  # a bug or a database refusal on this one message: keep it, poll on
         logger.exception("could not ingest %s into mailbox %s", parsed.message_id, mailbox.pk)
-        return _quarantine(mailbox, raw, uid, f"{exc.__class__.__name__}: {exc}"[:1000], parsed.message_id)
+        return quarantine(mailbox, raw, uid, f"{exc.__class__.__name__}: {exc}"[:1000], parsed.message_id)
 
 
 def _claim(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> InboundEmail:
@@ -70,7 +74,7 @@ def _claim(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> Inboun
     return row
 
 
-def _quarantine(mailbox: Mailbox, raw: bytes, uid: int | None, reason: str,
+def quarantine(mailbox: Mailbox, raw: bytes, uid: int | None, reason: str,
                 message_id: str | None = None) -> tuple[InboundEmail, bool]:
     """Keep an unreadable message whole (raw bytes on file) with the reason, for the sync-health page."""
     message_id = message_id or mail.quarantine_id(raw)
