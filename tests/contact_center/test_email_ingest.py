@@ -30,6 +30,16 @@ def make_mail(subject="打印机坏了", body="你好，打印机不能用了。
     return m.as_bytes()
 
 
+def mail_with_attachments(pdf: bytes, big_name: str, big_size: int) -> bytes:
+    """A mail with a small PDF (发票.pdf) and a large zip."""
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"], m["Message-ID"] = "王芳 <w@b.cn>", "support@guanxi.test", "附件", "<att@mx>"
+    m.set_content("见附件")
+    m.add_attachment(pdf, maintype="application", subtype="pdf", filename="发票.pdf")
+    m.add_attachment(b"x" * big_size, maintype="application", subtype="zip", filename=big_name)
+    return m.as_bytes()
+
+
 def poll(mailbox, capture, **kwargs):
     with capture(execute=True):
         result = sync(Mailbox.objects.get(pk=mailbox.pk), **kwargs)
@@ -192,12 +202,7 @@ def test_malformed_mime_is_quarantined_with_its_reason_and_kept(mailbox, dovecot
 def test_oversize_attachment_is_refused_with_a_visible_reason(mailbox, dovecot, settings,
                                                               django_capture_on_commit_callbacks):
     settings.EMAIL_ATTACHMENT_MAX_BYTES = 1000
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Message-ID"] = "a@b.cn", "support@guanxi.test", "附件", "<att@mx>"
-    m.set_content("见附件")
-    m.add_attachment(b"%PDF small", maintype="application", subtype="pdf", filename="发票.pdf")
-    m.add_attachment(b"x" * 5000, maintype="application", subtype="zip", filename="big.zip")
-    dovecot.append(mailbox.imap_folder, m.as_bytes())
+    dovecot.append(mailbox.imap_folder, mail_with_attachments(b"%PDF small", "big.zip", 5000))
     poll(mailbox, django_capture_on_commit_callbacks)
     small = EmailAttachment.objects.get(filename="发票.pdf")
     with small.file.open("rb") as f:

@@ -101,18 +101,12 @@ def test_unreachable_server_shows_on_the_health_page(admin_client, mailbox):
 def test_ticket_email_panel_and_attachment_download_follow_ticket_visibility(client, users, mailbox, settings,
                                                                              django_capture_on_commit_callbacks,
                                                                              django_assert_max_num_queries):
-    from email.message import EmailMessage
-
     from guanxi.contact_center import email_ingest
+    from tests.contact_center.test_email_ingest import mail_with_attachments
 
     settings.EMAIL_ATTACHMENT_MAX_BYTES = 100
-    m = EmailMessage()
-    m["From"], m["To"], m["Subject"], m["Message-ID"] = "王芳 <w@b.cn>", "support@guanxi.test", "附件", "<a@mx>"
-    m.set_content("见附件")
-    m.add_attachment(b"%PDF-1.4 tiny", maintype="application", subtype="pdf", filename="发票.pdf")
-    m.add_attachment(b"x" * 500, maintype="application", subtype="zip", filename="<big>.zip")
     with django_capture_on_commit_callbacks(execute=True):
-        row, _created = email_ingest.ingest(mailbox, m.as_bytes())
+        row, _created = email_ingest.ingest(mailbox, mail_with_attachments(b"%PDF-1.4 tiny", "<big>.zip", 500))
     ticket = row.ticket
     client.force_login(users["admin"])
     assert f'hx-get="{reverse("contact_center:ticket_email", args=[ticket.pk])}"' in client.get(
