@@ -10,7 +10,8 @@ BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/guanxi_bench), BENCH_SE
 BENCH_REUSE=1 (measure again on the databases of the last run of the same size, without reloading),
 BENCH_SUITES (default "web,dedup,fileio,clv,affinity": also the duplicate scan (bench.dedup), the file readers
 and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value against lifetimes (bench.analytics_clv) on
-BENCH_SIZE customers, and product affinity + churn (bench.analytics_affinity, 10M order lines, 1M customers);
+BENCH_SIZE customers, product affinity + churn (bench.analytics_affinity, 10M order lines, 1M customers), and
+the email ingest (bench.email_ingest, BENCH_EMAILS messages from bytes and through a private Dovecot, SQLite);
 their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket load,
 bench.chat).
 """
@@ -38,7 +39,7 @@ DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/guanxi_bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"  # keep the databases of the last run of the same size
-SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio,clv,affinity").split(",")
+SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio,clv,affinity,email").split(",")
 
 
 def log(message: str) -> None:
@@ -151,6 +152,10 @@ def side_suites() -> None:
         if suite in SUITES:
             log(f"{suite}: {SIZE:,} rows" if argv else f"{suite}: default sizes")
             subprocess.run([sys.executable, "-m", f"bench.{module}", *argv], cwd=ROOT, check=True)
+    if "email" in SUITES:  # needs a database: its own SQLite under bench/out
+        log(f"email: {int(os.environ.get('BENCH_EMAILS', '10000')):,} messages")
+        subprocess.run([sys.executable, "-m", "bench.email_ingest"], cwd=ROOT, check=True,
+                       env=environment("email-sqlite"))
 
 
 def main() -> None:

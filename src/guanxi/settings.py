@@ -185,6 +185,11 @@ EMAIL_HOST_USER = env("EMAIL_USER")
 EMAIL_HOST_PASSWORD = env("EMAIL_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env("EMAIL_FROM", "guanxi@localhost")
+# The email channel: attachments above this size are kept out of tickets (the message says so); at most this many
+# acknowledgements per sender per hour (a robot answering our acknowledgement cannot start a mail loop).
+EMAIL_ATTACHMENT_MAX_BYTES = int(env("EMAIL_ATTACHMENT_MAX_BYTES", str(25 * 1024 * 1024)))
+EMAIL_MESSAGE_MAX_BYTES = int(env("EMAIL_MESSAGE_MAX_BYTES", str(100 * 1024 * 1024)))  # larger: not downloaded
+EMAIL_ACK_PER_HOUR = int(env("EMAIL_ACK_PER_HOUR", "3"))
 
 LOGGING = {
     "version": 1,

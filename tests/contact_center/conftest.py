@@ -1,12 +1,70 @@
+"""Real mail servers for the email channel's tests: a private Dovecot (IMAP) for the session and an aiosmtpd
+SMTP server per test. Each test gets its own IMAP folder and delivers messages into it by APPEND. And, for the
+web chat, a fresh channel layer and cache per test, an online agent and a chat website."""
+
+from __future__ import annotations
+
 import pytest
+from aiosmtpd.controller import Controller
 from channels.layers import channel_layers
 from django.core.cache import cache
 
+from guanxi.contact_center import email_services
 from guanxi.contact_center.chat_models import ChatSite
 from guanxi.core.models import Role
 from guanxi.core.services import create_user
-from guanxi.service.models import AgentProfile, Availability
+from guanxi.service.models import AgentProfile, Availability, QuestionGroup, Queue
+from tests.api.conftest import fast_password_hashing  # noqa: F401 (autouse)
+from tests.contact_center.mailservers import dovecot_binary, free_port, running_dovecot
+from tests.sales.quotes.test_quote_views import Inbox
 
+
+@pytest.fixture(scope="session")
+def dovecot():
+    binary = dovecot_binary()
+    if binary is None:
+        pytest.skip("dovecot is not installed: apt-get install -y dovecot-imapd (see .ci/run)")
+    with running_dovecot(binary) as server:
+        yield server
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def support_queue(db):
+    queue = Queue.objects.create(name="General")
+    group = QuestionGroup.objects.create(name="邮件", queue=queue)
+    return queue, group
+
+
+@pytest.fixture
+def mailbox(users, dovecot, smtp, media, support_queue):
+    _queue, group = support_queue
+    folder = dovecot.new_folder()
+    return email_services.create_mailbox(users["admin"], {
+        "name": "客服", "address": "support@guanxi.test", "imap_host": dovecot.host, "imap_port": dovecot.port,
+        "imap_security": "none", "imap_user": dovecot.user, "imap_password": dovecot.password,
+        "imap_folder": folder, "smtp_host": "127.0.0.1", "smtp_port": smtp.port, "smtp_security": "none",
+        "question_group_id": group.pk, "auto_acknowledge": True,
+    })
+
+
+# Web chat
 ORIGIN = "https://shop.example.cn"
 
 

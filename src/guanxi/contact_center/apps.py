@@ -8,4 +8,9 @@ class ContactCenterConfig(AppConfig):
     verbose_name = _("Contact centre")
 
     def ready(self) -> None:
+        from guanxi.service.signals import reply_added
+
         from . import chat_timeline  # noqa: F401  (registers chats and page views on the 360° timeline)
+        from .email_outbound import on_reply_added
+
+        reply_added.connect(on_reply_added, dispatch_uid="contact_center.email_reply")

@@ -168,6 +168,9 @@ class ContactMethod(models.Model):
     normalized = models.CharField(max_length=254)
     label = models.CharField(_("label"), max_length=30, blank=True, default="")
     is_primary = models.BooleanField(default=False)
+    # Mail to this address bounced (set by the email channel); kept so nobody mails it again unknowingly.
+    invalid_since = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
+    invalid_reason = models.CharField(_("why undeliverable"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["kind", "normalized"])]

@@ -27,6 +27,7 @@ from guanxi.quality.normalize import clean_text
 from . import dispatch
 from .csat_services import survey_on_commit
 from .models import AgentProfile, Availability, QuestionGroup, Queue
+from .signals import reply_added
 from .ticket_models import (
     PAUSED,
     TRANSITIONS,
@@ -116,14 +117,19 @@ def _clean(actor: User, data: dict[str, Any], ticket: Ticket | None) -> dict[str
 def create_ticket(actor: User, data: dict[str, Any], now: dt.datetime | None = None) -> Ticket:
     """A new ticket with its SLA due times, routed at once to an agent of its question group's queue."""
     _require_editor(actor)
-    now = now or timezone.now()
-    cleaned = _clean(actor, data, None)
-    return file_ticket(Ticket(requester=actor, **cleaned), actor, now)
+    return open_ticket(actor, _clean(actor, data, None), now)
+
+
+def open_ticket(actor: User | None, cleaned: dict[str, Any], now: dt.datetime | None = None) -> Ticket:
+    """Save, number, start the SLA of and route a ticket from fields already checked (by create_ticket, or a
+    channel such as email acting for a customer with `actor` None). Call inside a transaction."""
+    return file_ticket(Ticket(requester=actor, **cleaned), actor, now or timezone.now())
 
 
 def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
     """Save a new, cleaned ticket: its number, SLA due times, the created event, routing and the audit entry.
-    Shared by staff (create_ticket) and customers (customer_services.submit_ticket); runs in their transaction."""
+    Shared by staff (create_ticket), customers (customer_services.submit_ticket) and channels (open_ticket);
+    runs in their transaction."""
     if ticket.queue_id is None:
         group_queue = ticket.question_group.routing_queue() if ticket.question_group_id else None
         ticket.queue = group_queue or Queue.objects.filter(is_senior=False).order_by("pk").first()
@@ -189,6 +195,8 @@ def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.date
         fail({"body": [_("This ticket is closed: reopen it or open a new one.")]})
     before = snapshot(current, AUDITED)
     message = TicketMessage.objects.create(ticket=current, kind=kind, author=actor, body=text)
+    if kind == MessageKind.REPLY:
+        reply_added.send(sender=TicketMessage, ticket=current, message=message, actor=actor)
     _picked_up(current, actor, now)
     if kind == MessageKind.REPLY:
         if current.first_response_at is None:
@@ -209,6 +217,25 @@ def reply(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None
 def add_note(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None) -> TicketMessage:
     """An internal note, never shown to the customer."""
     return _add_message(actor, ticket, body, MessageKind.NOTE, now)
+
+
+@transaction.atomic
+def customer_replied(ticket: Ticket, body: str, now: dt.datetime | None = None) -> TicketMessage:
+    """The customer wrote again (by email, say): a public message with no author; a ticket waiting on them or
+    resolved is open again (its SLA clock runs on). A closed ticket is refused: open a new one instead."""
+    now = now or timezone.now()
+    current = _locked(ticket)
+    if current.status == TicketStatus.CLOSED:
+        fail({"ticket": [_("This ticket is closed: reopen it or open a new one.")]})
+    message = TicketMessage.objects.create(ticket=current, kind=MessageKind.REPLY, author=None, body=body)
+    if current.status in PAUSED:
+        before, old = snapshot(current, AUDITED), current.status
+        current.status = TicketStatus.OPEN
+        current.resolved_at = None
+        dispatch.resume_sla(current, now, warning_window())
+        _event(current, EventKind.STATUS, None, old=old, new=TicketStatus.OPEN)
+        _save(current, None, before)
+    return message
 
 
 @transaction.atomic

@@ -1,0 +1,208 @@
+"""Ingest one raw message into a mailbox: idempotent, whatever calls it (the poller, a re-sync, the reconcile).
+
+The InboundEmail row is inserted first, under the unique (mailbox, message_id) constraint, in the same
+transaction as everything the message causes (a ticket, a message on a ticket, a bounce flag, an
+acknowledgement). A second delivery of the same message fails that insert and changes nothing, so it can
+never make a second ticket, even from two pollers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import AuditAction
+from guanxi.core.records import write_audit
+from guanxi.customers.fileio.textio import human_size
+from guanxi.customers.models import Contact, ContactMethod, ContactMethodKind
+from guanxi.quality.normalize import search_text
+from guanxi.service import services as desk
+from guanxi.service.ticket_models import MessageKind, Ticket, TicketMessage, TicketStatus
+
+from . import mail
+from .email_models import EmailAttachment, InboundEmail, InboundStatus, Mailbox, OutboundEmail
+from .email_outbound import queue_acknowledgement
+
+logger = logging.getLogger(__name__)
+
+
+def attachment_limit() -> int:
+    return settings.EMAIL_ATTACHMENT_MAX_BYTES
+
+
+def ingest(mailbox: Mailbox, raw: bytes, uid: int | None = None,
+           now: dt.datetime | None = None) -> tuple[InboundEmail, bool]:
+    """Store and act on one message: (its row, True) — or (the row already there for it, False)."""
+    now = now or timezone.now()
+    try:
+        parsed = mail.parse(raw, max_attachment=attachment_limit())
+    except mail.MalformedMail as exc:
+        return quarantine(mailbox, raw, uid, str(exc))
+    try:
+        with transaction.atomic():
+            row = _claim(mailbox, parsed, uid)
+            if row.pk is None:  # already there: this message was ingested before
+                existing = InboundEmail.objects.select_for_update().get(mailbox=mailbox, message_id=parsed.message_id)
+                if existing.status != InboundStatus.QUARANTINED:
+                    return existing, False
+                existing.delete()  # quarantined before (too large, a failure) and readable now: ingest it for real
+                row = _claim(mailbox, parsed, uid)
+            _act(mailbox, row, parsed, now)
+            return row, True
+    except Exception as exc:  # a bug or a database refusal on this one message: keep it, poll on
+        logger.exception("could not ingest %s into mailbox %s", parsed.message_id, mailbox.pk)
+        return quarantine(mailbox, raw, uid, f"{exc.__class__.__name__}: {exc}"[:1000], parsed.message_id)
+
+
+def _claim(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> InboundEmail:
+    row = InboundEmail(
+        mailbox=mailbox, message_id=parsed.message_id, uid=uid, status=InboundStatus.TICKET,
+        from_address=parsed.from_address[:254], from_name=parsed.from_name, to=parsed.to, cc=parsed.cc,
+        subject=parsed.subject, in_reply_to=" ".join(parsed.in_reply_to), references=" ".join(parsed.references),
+        body=parsed.text, sent_at=parsed.date if parsed.date and parsed.date.tzinfo else None)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        row.pk = None
+    return row
+
+
+def quarantine(mailbox: Mailbox, raw: bytes, uid: int | None, reason: str,
+                message_id: str | None = None) -> tuple[InboundEmail, bool]:
+    """Keep an unreadable message whole (raw bytes on file) with the reason, for the sync-health page."""
+    message_id = message_id or mail.quarantine_id(raw)
+    with transaction.atomic():
+        row = InboundEmail(mailbox=mailbox, message_id=message_id, uid=uid, status=InboundStatus.QUARANTINED,
+                           reason=reason)
+        try:
+            with transaction.atomic():
+                row.save()
+        except IntegrityError:
+            existing = InboundEmail.objects.get(mailbox=mailbox, message_id=message_id)
+            if existing.status != InboundStatus.QUARANTINED or existing.raw:
+                return existing, False
+            row = existing  # quarantined by a failed ingest of the same id before: keep the raw bytes now
+        row.raw.save(f"{mailbox.pk}-{row.pk}.eml", ContentFile(raw), save=True)
+        return row, True
+
+
+def _thread(mailbox: Mailbox, parsed: mail.ParsedMail) -> Ticket | None:
+    """The ticket this message continues: a message id we stored or sent, else the subject's token."""
+    ids = parsed.thread_ids
+    ticket_id = None
+    if ids:
+        known = dict(OutboundEmail.objects.filter(message_id__in=ids).values_list("message_id", "ticket_id"))
+        known.update({m: t for m, t in InboundEmail.objects.filter(message_id__in=ids, ticket__isnull=False)
+                     .values_list("message_id", "ticket_id") if m not in known})
+        ticket_id = next((known[m] for m in ids if m in known), None)
+    ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+    if ticket is None and parsed.token:
+        ticket = Ticket.objects.filter(number=parsed.token).first()
+    seen = set()
+    while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:  # follow merges
+        seen.add(ticket.pk)
+        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first() or ticket
+    return ticket
+
+
+def _contact_for(parsed: mail.ParsedMail) -> Contact:
+    method = (ContactMethod.objects.select_related("contact").filter(
+        kind=ContactMethodKind.EMAIL, normalized=parsed.from_address).order_by("contact_id").first())
+    if method is not None:
+        return method.contact
+    contact = Contact.objects.filter(email=parsed.from_address).order_by("pk").first()
+    if contact is not None:
+        return contact
+    name = (parsed.from_name or parsed.from_address.split("@")[0])[:100]
+    contact = Contact.objects.create(name=name, email=parsed.from_address,
+                                     search_text=search_text(names=[name], emails=[parsed.from_address]))
+    ContactMethod.objects.create(contact=contact, kind=ContactMethodKind.EMAIL, value=parsed.from_address,
+                                 normalized=parsed.from_address, is_primary=True)
+    write_audit(contact, None, AuditAction.CREATE, {"name": [None, name], "emails": [None, [parsed.from_address]],
+                                                    "source": [None, "email"]})
+    return contact
+
+
+def _body(row: InboundEmail, parsed: mail.ParsedMail) -> str:
+    """The text agents read: the message, who else was copied, and what happened to each attachment."""
+    lines = [parsed.text or _("(no text)")]
+    if parsed.cc:
+        lines.append(_("Cc: %(addresses)s") % {"addresses": ", ".join(parsed.cc)})
+    for attachment in parsed.attachments:
+        if attachment.refused:
+            lines.append(_("Attachment “%(name)s” (%(size)s) was refused: larger than the %(limit)s limit.")
+                         % {"name": attachment.filename, "size": human_size(attachment.size),
+                            "limit": human_size(attachment_limit())})
+        else:
+            lines.append(_("Attachment: %(name)s (%(size)s)") % {"name": attachment.filename,
+                                                                  "size": human_size(attachment.size)})
+    return "\n\n".join(lines)[:50_000]
+
+
+def _store_attachments(row: InboundEmail, parsed: mail.ParsedMail) -> None:
+    for attachment in parsed.attachments:
+        item = EmailAttachment(inbound=row, filename=attachment.filename, content_type=attachment.content_type[:100],
+                               size=attachment.size)
+        if attachment.refused:
+            item.refused = _("larger than the %(limit)s limit") % {"limit": human_size(attachment_limit())}
+            item.save()
+        else:
+            item.file.save(attachment.filename, ContentFile(attachment.data), save=True)
+
+
+def _ours(address: str) -> bool:
+    return Mailbox.objects.filter(address=address).exists()
+
+
+def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.datetime) -> None:
+    ticket = _thread(mailbox, parsed)
+    if parsed.kind == mail.BOUNCE:
+        row.status = InboundStatus.BOUNCE
+        reason = (parsed.subject or _("delivery failed"))[:200]
+        ContactMethod.objects.filter(kind=ContactMethodKind.EMAIL, normalized__in=parsed.bounced,
+                                     invalid_since__isnull=True).update(invalid_since=now, invalid_reason=reason)
+        if ticket is not None:
+            row.ticket = ticket
+            row.ticket_message = TicketMessage.objects.create(
+                ticket=ticket, kind=MessageKind.NOTE, body=_("Mail to %(addresses)s bounced: %(reason)s")
+                % {"addresses": ", ".join(parsed.bounced) or "?", "reason": reason})
+        row.save(update_fields=["status", "ticket", "ticket_message"])
+        return
+    _store_attachments(row, parsed)
+    body = _body(row, parsed)
+    if parsed.kind == mail.AUTO_REPLY or _ours(parsed.from_address):
+        # kept, never answered: an out-of-office must not reopen a ticket, our own mail must not loop back in
+        row.status = InboundStatus.AUTO_REPLY
+        if ticket is not None:
+            row.ticket = ticket
+            row.ticket_message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE, body=body)
+        row.save(update_fields=["status", "ticket", "ticket_message"])
+        return
+    if ticket is not None and ticket.status != TicketStatus.CLOSED:
+        row.status, row.ticket = InboundStatus.THREADED, ticket
+        row.ticket_message = desk.customer_replied(ticket, body, now)
+        row.save(update_fields=["status", "ticket", "ticket_message"])
+        return
+    contact = _contact_for(parsed)
+    description = _("Received by email from %(sender)s at %(mailbox)s.") % {"sender": parsed.from_address,
+                                                                          "mailbox": mailbox.address}
+    if ticket is not None:  # a reply to a closed ticket opens a new one, linked
+        description += "\n" + _("Follow-up to closed ticket %(number)s.") % {"number": ticket.number}
+    new = desk.open_ticket(None, {
+        "subject": mail.TOKEN_RE.sub("", parsed.subject).strip()[:200] or _("(no subject)"),
+        "description": description, "contact": contact,
+        "account": contact.primary_account or contact.accounts.order_by("pk").first(),
+        "question_group": mailbox.question_group, "queue": mailbox.queue,
+    }, now)
+    row.status, row.ticket = InboundStatus.TICKET, new
+    row.ticket_message = TicketMessage.objects.create(ticket=new, kind=MessageKind.REPLY, body=body)
+    row.save(update_fields=["status", "ticket", "ticket_message"])
+    if mailbox.auto_acknowledge:
+        queue_acknowledgement(mailbox, row, new, now)
