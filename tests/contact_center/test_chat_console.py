@@ -2,8 +2,11 @@
 settings (administrators only, field errors) and the chat API."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+from django.utils.translation import gettext
 
 from guanxi.contact_center import chat_services as cs
 from guanxi.contact_center import visitor_services as vs
@@ -114,4 +117,6 @@ def test_a_visitor_writing_after_the_close_starts_a_new_conversation(site, agent
     cs.close(agent, first)
     later, _m, created = cs.visitor_says(visitor, "第二个问题", conversation=first)  # the socket's stale idea
     assert created and later.pk != first.pk
-    assert list(first.messages.values_list("body", flat=True)) == ["第一个问题", "补充", "The conversation was closed."]
+    with translation.override(settings.LANGUAGE_CODE):  # the system's words are stored in the site's language
+        closed = gettext("The conversation was closed.")
+    assert list(first.messages.values_list("body", flat=True)) == ["第一个问题", "补充", closed]

@@ -60,3 +60,9 @@ def staff_ticket(desk, orgs, users):  # noqa: F811 (the imported fixture)
     return desk_services.create_ticket(users["admin"], {"subject": "打印机无法连接", "account_id": orgs["account_a"].pk,
                                                       "contact_id": orgs["contact_a"].pk,
                                                       "question_group_id": desk["billing"].pk}, now=TUESDAY_10)
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(settings):
+    """The portal tests read the customer's messages in English (the catalogue also ships them in Chinese)."""
+    settings.LANGUAGE_CODE = "en"

@@ -52,6 +52,7 @@ def test_a_customer_submits_a_ticket_with_a_file_and_it_is_routed_for_their_comp
 def test_a_refused_file_is_named_with_its_reason_and_nothing_is_created(zhang_client, desk, settings, upload,
                                                                         reason):
     settings.TICKET_ATTACHMENT_MAX_BYTES = 1024
+    zhang_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the reasons below are checked in English
     response = _submit(zhang_client, desk, attachments=[SimpleUploadedFile("ok.txt", b"hello", "text/plain"),
                                                         upload])
     assert response.status_code == 400
