@@ -36,6 +36,9 @@ def data(users):
         "name": "周建国", "title": "总经理", "account_ids": [full_account.pk], "phones": ["139 1111 2222"],
         "emails": ["zhou@yuntu.cn"], "birthday": "1975-05-06"})
     Address.objects.create(contact=complete, city="杭州")
+    # Mail to this address bounced: the email channel marks the address undeliverable (tests/contact_center).
+    ContactMethod.objects.filter(contact=complete, kind="email").update(invalid_since=timezone.now(),
+                                                                         invalid_reason="550 5.1.1 user unknown")
     bare = services.create_contact(rep_a, {"name": "马丽"})
     legacy = services.create_contact(rep_a, {"name": "Oliver Grant"})
     # Rows loaded before validation existed: kept as typed, with no normalised form.
@@ -68,7 +71,7 @@ def test_figures_match_the_known_dataset(users, data):
     assert contacts.total == 3
     assert _counts(contacts.completeness) == {"phone": 2, "email": 2, "title": 1, "account": 1, "address": 1,
                                               "birthday": 1, "owner": 3}
-    assert _counts(contacts.invalid) == {"phone": 1, "email": 1}
+    assert _counts(contacts.invalid) == {"phone": 1, "email": 1, "bounced": 1}
     assert _counts(contacts.decay) == {"6": 2, "12": 1, "24": 0}
     assert contacts.duplicates_waiting == 1
     assert accounts.total == 2
@@ -77,19 +80,19 @@ def test_figures_match_the_known_dataset(users, data):
     assert _counts(accounts.decay) == {"6": 1, "12": 1, "24": 1}
     assert accounts.duplicates_waiting == 0
     assert report.expected_monthly_decay == 0.1  # 2.5 % of 3 contacts, rounded
-    assert report.bounced_emails is None
+    assert report.bounced_emails == 1  # rep_a's 周建国, whose mail bounced
     assert next(f for f in contacts.completeness if f.key == "title").share == round(1 / 3, 4)
 
 
 def test_team_b_records_are_not_counted_for_rep_a_but_are_for_admin(users, data):
     rep_b = health.data_health(users["rep_b"]).kinds["contact"]
     assert rep_b.total == 2
-    assert _counts(rep_b.invalid) == {"phone": 1, "email": 0}
+    assert _counts(rep_b.invalid) == {"phone": 1, "email": 0, "bounced": 0}
     assert _counts(rep_b.decay) == {"6": 1, "12": 1, "24": 1}
     assert rep_b.duplicates_waiting == 1
     admin = health.data_health(users["admin"]).kinds["contact"]
     assert admin.total == 5 and admin.duplicates_waiting == 2
-    assert _counts(admin.invalid) == {"phone": 2, "email": 1}
+    assert _counts(admin.invalid) == {"phone": 2, "email": 1, "bounced": 1}
 
 
 def test_months_adds_a_threshold_and_months_before_clamps():
@@ -120,7 +123,7 @@ def test_each_link_opens_a_list_whose_count_matches_the_figure(users, data):
     response = client.get("/api/v1/data-health", {"months": "9"}, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["bounced_emails"] == {"tracked": False, "count": None}
+    assert body["bounced_emails"] == {"tracked": True, "count": 1}
     checked = 0
     for kind in ("contact", "account"):
         section = body[kind]
@@ -137,7 +140,7 @@ def test_each_link_opens_a_list_whose_count_matches_the_figure(users, data):
             checked += 1
         pairs = client.get(section["duplicates_url"])
         assert len(pairs.context["rows"]) == section["duplicates_waiting"]
-    assert checked == 7 + 2 + 4 + 7 + 4
+    assert checked == 7 + 3 + 4 + 7 + 4
 
 
 def test_page_shows_figures_and_links(users, data):
@@ -148,10 +151,10 @@ def test_page_shows_figures_and_links(users, data):
     assert "/contacts/?missing=title" in html
     assert "/contacts/?invalid=phone" in html
     assert "updated_before=" in html
-    assert 'id="bounced-emails"' in html and "not tracked yet" in html
+    assert 'id="bounced-emails"' in html and 'href="/contacts/?invalid=bounced">1 contact whose email bounced' in html
     assert "/quality/health/" in html  # the menu link
     chinese = client.get("/quality/health/", headers={"Accept-Language": "zh-hans"}).content.decode()
-    for text in ("数据健康", "完整度", "缺失 2 条", "尚未跟踪", "2–3%", "1 对待审核"):
+    for text in ("数据健康", "完整度", "缺失 2 条", "退信", "2–3%", "1 对待审核"):
         assert text in chinese, text
 
 
@@ -187,6 +190,7 @@ def test_list_filters_missing_and_invalid(users, data):
     assert set(apply_filters(contacts, {"missing": "title"}, rep)) == {data["bare"], data["legacy"]}
     assert set(apply_filters(contacts, {"missing": ["title", "address"]}, rep)) == {data["bare"], data["legacy"]}
     assert list(apply_filters(contacts, {"invalid": "email"}, rep)) == [data["legacy"]]
+    assert list(apply_filters(contacts, {"invalid": "bounced"}, rep)) == [data["complete"]]
     assert apply_filters(Account.objects.visible_to(rep), {"missing": "website"}, rep).count() == 1
     for params in ({"missing": "nope"}, {"invalid": "title"}):
         with pytest.raises(ValidationError) as exc:

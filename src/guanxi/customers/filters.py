@@ -59,13 +59,14 @@ def missing_rules(model: type[models.Model]) -> dict[str, models.Q]:
 
 
 def invalid_rules() -> dict[str, models.Q]:
-    """`invalid=phone|email` (contacts): a stored phone not in E.164, an email whose normalised form is empty
-    (rows kept as typed by older imports or direct database loads)."""
+    """`invalid=phone|email|bounced` (contacts): a stored phone not in E.164, an email whose normalised form is
+    empty (rows kept as typed by older imports or direct database loads), an email address mail bounced from."""
     methods = ContactMethod.objects.filter(contact=models.OuterRef("pk"))
     return {
         "phone": models.Q(models.Exists(methods.filter(kind=ContactMethodKind.PHONE).exclude(
             normalized__startswith="+"))),
         "email": models.Q(models.Exists(methods.filter(kind=ContactMethodKind.EMAIL, normalized=""))),
+        "bounced": models.Q(models.Exists(methods.filter(kind=ContactMethodKind.EMAIL, invalid_since__isnull=False))),
     }
 
 

@@ -60,7 +60,7 @@ class Health:
     kinds: dict[str, KindHealth]
     expected_monthly_decay: float  # contacts expected to go stale this month: an estimate, not a count
     monthly_decay_rate: float = MONTHLY_DECAY_RATE
-    bounced_emails: int | None = None  # no bounce tracking yet: None, never a made-up number
+    bounced_emails: int = 0  # contacts with an email address mail bounced from (the email channel marks it)
 
 
 def parse_months(value: Any) -> int | None:
@@ -111,5 +111,6 @@ def data_health(user: User, months: int | None = None, today: dt.date | None = N
             duplicates_waiting=pending.get(kind, 0),
         )
     contacts = kinds[RecordKind.CONTACT].total
+    bounced = next(f.count for f in kinds[RecordKind.CONTACT].invalid if f.key == "bounced")
     return Health(months=thresholds, cutoffs=cutoffs, kinds=kinds,
-                  expected_monthly_decay=round(contacts * MONTHLY_DECAY_RATE, 1))
+                  expected_monthly_decay=round(contacts * MONTHLY_DECAY_RATE, 1), bounced_emails=bounced)

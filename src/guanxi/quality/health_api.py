@@ -61,12 +61,12 @@ def _figures(kind: str, figures: list[health.Figure]) -> list[dict[str, Any]]:
 @router.get("/data-health", response={200: HealthOut, **ERRORS}, tags=["duplicates"])
 def data_health(request: HttpRequest, params: Query[HealthQuery]):
     """Completeness and validity per field, duplicates waiting, decay and bounced emails, counted on the records
-    you may see. Bounces are not tracked yet: `bounced_emails.tracked` is false and its count null."""
+    you may see. `bounced_emails.count`: contacts with an address that mail bounced from."""
     report = health.data_health(actor(request), health.parse_months(params.months))
     out: dict[str, Any] = {
         "months": report.months, "monthly_decay_rate": report.monthly_decay_rate,
         "expected_monthly_decay": report.expected_monthly_decay,
-        "bounced_emails": {"tracked": report.bounced_emails is not None, "count": report.bounced_emails},
+        "bounced_emails": {"tracked": True, "count": report.bounced_emails},
     }
     for kind, k in report.kinds.items():
         out[kind] = {"total": k.total, "completeness": _figures(kind, k.completeness),

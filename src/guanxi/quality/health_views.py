@@ -18,9 +18,10 @@ from .models import RecordKind
 
 
 def _labels() -> dict[str, str]:
-    return {"phone": _("Phone"), "email": _("Email"), "title": _("Job title"), "account": _("Company"),
-            "address": _("Address"), "birthday": _("Birthday"), "owner": _("Owner"), "industry": _("Industry"),
-            "size": _("Size"), "classification": _("Classification"), "website": _("Website")}
+    return {"phone": _("Phone"), "email": _("Email"), "bounced": _("Email bounced"), "title": _("Job title"),
+            "account": _("Company"), "address": _("Address"), "birthday": _("Birthday"),
+            "owner": _("Owner"), "industry": _("Industry"), "size": _("Size"),
+            "classification": _("Classification"), "website": _("Website")}
 
 
 @login_required
