@@ -88,3 +88,9 @@ def agent(users):
 @pytest.fixture
 def site(users):
     return ChatSite.objects.create(name="星辰商城", allowed_origins=[ORIGIN], service_user=users["admin"])
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """The contact centre's tests read messages, pages and mails in English (the catalogue also ships Chinese)."""
+    settings.LANGUAGE_CODE = "en"
