@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("guanxi.service.urls")),
     path("", include("guanxi.contact_center.urls")),
     path("", include("guanxi.activities.urls")),
+    path("", include("guanxi.analytics.urls")),
 ]

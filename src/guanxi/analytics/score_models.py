@@ -56,7 +56,10 @@ class CustomerScore(models.Model):
     class Meta:
         verbose_name = _("customer score")
         verbose_name_plural = _("customer scores")
-        indexes = [models.Index(fields=["value_band", "risk_band", "account"])]  # the grid and its drill-down
+        indexes = [  # the grid and its drill-down (riskiest first, or by spend)
+            models.Index(fields=["value_band", "risk_band", "churn_risk", "account"]),
+            models.Index(fields=["value_band", "risk_band", "monetary", "account"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.segment}"
