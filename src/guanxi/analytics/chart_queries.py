@@ -23,7 +23,7 @@ from guanxi.sales.lead_models import Lead, LeadStatus
 from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
 
 from .playbook_services import visible_scores
-from .score_models import SEGMENT_LABELS
+from .score_models import segment_label
 
 TOP = 10
 
@@ -151,7 +151,7 @@ def profitability(user: User) -> list[Chart]:
         Chart("top", _("Top customers by lifetime value"), "bar", [s.account.name for s in best],
               [{"name": _("lifetime value"), "values": [round(s.clv, 2) for s in best]}],
               [reverse("customers:account_detail", args=[s.account_id]) for s in best]),
-        Chart("segments", _("Spend by RFM segment"), "bar", [str(SEGMENT_LABELS.get(s["segment"], s["segment"]))
+        Chart("segments", _("Spend by RFM segment"), "bar", [segment_label(s["segment"])
                                                               for s in segments],
               [{"name": _("total spend"), "values": [round(s["spend"] or 0, 2) for s in segments]}],
               [_scores_url(segment=s["segment"]) for s in segments]),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -155,3 +156,32 @@ def order_baskets() -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     orders, products = zip(*rows, strict=True)
     return np.asarray(orders, dtype=np.int64), np.asarray(products, dtype=np.int64)
+
+
+# ------------------------------------------------------------------ the account card and cross-selling
+
+SUGGESTIONS = 5
+
+
+def suggestions_for(product_ids: Any, limit: int = SUGGESTIONS) -> list:
+    """"Customers who bought this also bought": the stored affinity rules from `product_ids` (a list or a
+    values() subquery) to other products, best confidence then lift first, each product once; one query."""
+    from .score_models import AffinityRule
+
+    rules = (AffinityRule.objects.filter(product__in=product_ids).exclude(suggested__in=product_ids)
+             .select_related("suggested").order_by("-confidence", "-lift", "suggested_id")[: limit * 10])
+    picked: dict[int, Any] = {}
+    for rule in rules:
+        if rule.suggested_id not in picked and len(picked) < limit:
+            picked[rule.suggested_id] = rule
+    return list(picked.values())
+
+
+def account_insights(account: Any) -> dict[str, Any]:
+    """The account page's analytics card: its score (or None) and cross-sell suggestions from the products
+    it has ordered; two queries."""
+    from .score_models import CustomerScore
+
+    bought = OrderLine.objects.filter(order__account=account, product__isnull=False).exclude(
+        order__status=OrderStatus.CANCELLED).values("product_id")
+    return {"score": CustomerScore.objects.filter(account=account).first(), "suggestions": suggestions_for(bought)}

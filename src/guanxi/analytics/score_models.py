@@ -4,8 +4,8 @@ and the product affinity rules behind "customers who bought this also bought".""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from guanxi.analytics.rfm import SEGMENT_BY_CODE
 
@@ -29,6 +29,33 @@ SEGMENT_LABELS = {
 }
 assert set(SEGMENT_LABELS) == set(SEGMENT_BY_CODE)
 SEGMENT_CHOICES = list(SEGMENT_LABELS.items())
+
+
+
+def segment_label(code: str) -> str:
+    """The segment's name in the current language: the catalogue's, or rfm.py's Chinese name (重要价值客户 …)
+    under Chinese when the catalogue has no entry for it yet."""
+    segment = SEGMENT_BY_CODE.get(code)
+    if segment is None:
+        return code
+    text = gettext(segment.en)
+    if text == segment.en and (get_language() or "").startswith("zh"):
+        return segment.zh
+    return text
+
+
+# What a churn reason names (the churn features of queries.churn_features, or P(alive) in the fallback).
+REASON_LABELS = {
+    "tenure_days": _("days as a customer"),
+    "recency_days": _("days since the last order"),
+    "orders_total": _("orders in all"),
+    "orders_recent": _("orders in the last 90 days"),
+    "orders_trend": _("change in orders against the 90 days before"),
+    "spend_recent": _("spend in the last 90 days"),
+    "spend_trend": _("change in spend against the 90 days before"),
+    "tickets_recent": _("tickets in the last 90 days"),
+    "p_alive": _("P(alive) is low"),
+}
 
 
 class CustomerScore(models.Model):
@@ -63,6 +90,10 @@ class CustomerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.segment}"
+
+    @property
+    def segment_label(self) -> str:
+        return segment_label(self.segment)
 
     @property
     def rfm_score(self) -> str:

@@ -16,13 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from guanxi.core.records import int_or_none
 from guanxi.core.ui import clean_params, is_htmx
 from guanxi.customers.services import validation_messages
+from guanxi.sales.quote_models import Quote, QuoteLine
 
-from . import chart_queries
+from . import chart_queries, queries
 from . import playbook_services as books
 from .chart_views import chart_names
 from .playbook_models import Playbook, PlaybookActionKind
 from .score_jobs import may_start, start_scoring
-from .score_models import SEGMENT_LABELS
 from .score_services import latest_run
 
 PAGE_SIZE = 50
@@ -59,7 +59,7 @@ def _score_list(request: HttpRequest, filters: dict, title: str, extra: dict) ->
     for key in ("sort", "cursor"):  # kept: the filters and the page size
         query.pop(key, None)
     return render(request, "analytics/cell.html", {
-        "title": title, "page": page, "sort": sort, "errors": errors, "segments": SEGMENT_LABELS,
+        "title": title, "page": page, "sort": sort, "errors": errors,
         "base_query": query.urlencode(), **extra})
 
 
@@ -140,3 +140,12 @@ def score_start(request: HttpRequest) -> HttpResponse:
     job = start_scoring(request.user)
     messages.info(request, _("Scoring started: follow it on the Jobs page (%(label)s).") % {"label": job.label})
     return redirect("job_list")
+
+
+@login_required
+@require_GET
+def quote_cross_sell(request: HttpRequest, pk: int) -> HttpResponse:
+    """The quote editor's htmx fragment: products often bought with the quote's products."""
+    quote = get_object_or_404(Quote.objects.visible_to(request.user), pk=pk)
+    products = QuoteLine.objects.filter(quote=quote, product__isnull=False).values("product_id")
+    return render(request, "analytics/_cross_sell.html", {"suggestions": queries.suggestions_for(products)})

@@ -12,5 +12,6 @@ urlpatterns = [
     path("analytics/playbooks/<int:pk>/run/", score_views.playbook_run, name="playbook_run"),
     path("analytics/playbooks/<int:pk>/edit/", score_views.playbook_edit, name="playbook_edit"),
     path("analytics/score/", score_views.score_start, name="score_start"),
+    path("analytics/quotes/<int:pk>/cross-sell/", score_views.quote_cross_sell, name="quote_cross_sell"),
     path("analytics/charts/<str:name>/", chart_views.chart_page, name="chart"),
 ]
