@@ -8,9 +8,10 @@ Results go to bench/out/results.json and are printed as a Markdown table for doc
 Environment: BENCH_SIZE (contacts, default 1,000,000), BENCH_DATABASES (default "sqlite,postgresql"),
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/guanxi_bench), BENCH_SECONDS (wrk duration),
 BENCH_REUSE=1 (measure again on the databases of the last run of the same size, without reloading),
-BENCH_SUITES (default "web,dedup,fileio,clv,affinity": also the duplicate scan (bench.dedup), the file readers
-and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value against lifetimes (bench.analytics_clv) on
-BENCH_SIZE customers, and product affinity + churn (bench.analytics_affinity, 10M order lines, 1M customers);
+BENCH_SUITES (default "web,dedup,fileio,clv,affinity,analytics_app": also the duplicate scan (bench.dedup), the file
+readers and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value against lifetimes (bench.analytics_clv) on
+BENCH_SIZE customers, product affinity + churn (bench.analytics_affinity, 10M order lines, 1M customers), and the
+scoring job on the database (bench.analytics_app, BENCH_SIZE / 10 customers on each of BENCH_DATABASES);
 their reports are printed as they come).
 """
 
@@ -37,7 +38,7 @@ DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/guanxi_bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"  # keep the databases of the last run of the same size
-SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio,clv,affinity").split(",")
+SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio,clv,affinity,analytics_app").split(",")
 
 
 def log(message: str) -> None:
@@ -144,7 +145,10 @@ def side_suites() -> None:
     """The import-side benchmarks: plain modules, no server; they print their own reports."""
     suites = (("dedup", "dedup", ["--size", str(SIZE)]), ("fileio", "fileio", ["--rows", str(SIZE)]),
               ("clv", "analytics_clv", ["--customers", str(SIZE)]),
-              ("affinity", "analytics_affinity", []))  # its own sizes: 10M order lines
+              ("affinity", "analytics_affinity", []),  # its own sizes: 10M order lines
+              *(("analytics_app", "analytics_app", ["--customers", str(SIZE // 10), "--database", db,
+                                                    "--pg-url", PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_analytics"])
+                for db in DATABASES))
     for suite, module, argv in suites:
         if suite in SUITES:
             log(f"{suite}: {SIZE:,} rows" if argv else f"{suite}: default sizes")

@@ -172,6 +172,7 @@ api.add_router("/", "guanxi.service.api.router")
 api.add_router("/", "guanxi.sales.catalog_api.router")
 api.add_router("/", "guanxi.sales.quote_api.router")
 api.add_router("/", "guanxi.sales.quota_api.router")
+api.add_router("/", "guanxi.analytics.score_api.router")
 
 # Last: any other path under /api/v1/ is a JSON 404 too, not the HTML page of the web UI.
 fallback = Router()
