@@ -14,7 +14,6 @@ from guanxi.core.jobs import progress, start_job, tracked
 from guanxi.core.models import JobProgress, JobStatus, User
 
 from .score_models import ScoringStatus
-from .score_services import STEPS, score_customers
 
 KIND = "analytics.score_customers"
 
@@ -23,6 +22,8 @@ KIND = "analytics.score_customers"
 @tracked
 def score_customers_task(job_id: str, as_of: str | None = None) -> str:
     """Fit the models and store every customer's scores; a failed fit fails the job with the reason."""
+    from .score_services import STEPS, score_customers  # scipy and scikit-learn: in the worker only
+
     progress(job_id, 0, STEPS, _("Scoring customers…"))
     run = score_customers(dt.date.fromisoformat(as_of) if as_of else None,
                           report=lambda step, message: progress(job_id, step, STEPS, message))

@@ -217,7 +217,3 @@ def _finish(run: ScoringRun, status: str, message: str, customers: int, details:
     run.finished_at = timezone.now()
     run.save()
     return run
-
-
-def latest_run() -> ScoringRun | None:
-    return ScoringRun.objects.order_by("-started_at", "-id").first()

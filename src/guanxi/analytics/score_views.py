@@ -23,7 +23,7 @@ from . import playbook_services as books
 from .chart_views import chart_names
 from .playbook_models import Playbook, PlaybookActionKind
 from .score_jobs import may_start, start_scoring
-from .score_services import latest_run
+from .score_models import ScoringRun
 
 PAGE_SIZE = 50
 
@@ -37,7 +37,7 @@ def grid_page(request: HttpRequest) -> HttpResponse:
     for cell in cells:
         cell.playbook = found[(cell.value_band, cell.risk_band)]
     return render(request, "analytics/grid.html", {
-        "cells": cells, "run": latest_run(), "may_score": may_start(user),
+        "cells": cells, "run": ScoringRun.objects.order_by("-started_at", "-id").first(), "may_score": may_start(user),
         "may_edit_playbooks": user.is_administrator, "actions": PlaybookActionKind.choices,
         "chart_names": chart_names(),
     })
