@@ -118,6 +118,7 @@ def test_a_playbook_run_creates_tasks_once_for_the_cells_visible_accounts(scored
 def test_a_tag_playbook_tags_the_cells_accounts_once(scored, users):
     admin = users["admin"]
     book = playbooks()[(Band.LOW, Band.LOW)]
+    assert book.action == PlaybookActionKind.TAG and book.tag.name == book.title  # ready to run as shipped
     from guanxi.analytics.playbook_services import update_playbook
     book = update_playbook(admin, book, {"action": "tag", "tag": "低成本优惠"})
     result = run_playbook(admin, book)

@@ -49,6 +49,8 @@ def playbooks() -> dict[tuple[str, str], Playbook]:
     if len(found) < len(CELLS):
         for cell, values in _defaults().items():
             if cell not in found:
+                if values["action"] == PlaybookActionKind.TAG:  # a tag named like the playbook: ready to run
+                    values["tag"] = resolve_tags([values["title"]])[0][0]
                 found[cell], _created = Playbook.objects.get_or_create(
                     value_band=cell[0], risk_band=cell[1], defaults=values)
     return found
