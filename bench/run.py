@@ -8,12 +8,13 @@ Results go to bench/out/results.json and are printed as a Markdown table for doc
 Environment: BENCH_SIZE (contacts, default 1,000,000), BENCH_DATABASES (default "sqlite,postgresql"),
 BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/guanxi_bench), BENCH_SECONDS (wrk duration),
 BENCH_REUSE=1 (measure again on the databases of the last run of the same size, without reloading),
-BENCH_SUITES (default "web,dedup,fileio,clv,affinity": also the duplicate scan (bench.dedup), the file readers
-and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value against lifetimes (bench.analytics_clv) on
-BENCH_SIZE customers, product affinity + churn (bench.analytics_affinity, 10M order lines, 1M customers), and
-the email ingest (bench.email_ingest, BENCH_EMAILS messages from bytes and through a private Dovecot, SQLite);
-their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket load,
-bench.chat).
+BENCH_SUITES (default "web,dedup,fileio,clv,affinity,email,analytics_app": also the duplicate scan (bench.dedup), the
+file readers and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value against lifetimes
+(bench.analytics_clv) on BENCH_SIZE customers, product affinity + churn (bench.analytics_affinity, 10M order lines,
+1M customers), the email ingest (bench.email_ingest, BENCH_EMAILS messages from bytes and through a private Dovecot,
+SQLite) and the scoring job on the database (bench.analytics_app, BENCH_SIZE / 10 customers on each of
+BENCH_DATABASES); their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket
+load, bench.chat).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/guanxi_bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 REUSE = os.environ.get("BENCH_REUSE", "") == "1"  # keep the databases of the last run of the same size
-SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio,clv,affinity,email").split(",")
+SUITES = os.environ.get("BENCH_SUITES", "web,dedup,fileio,clv,affinity,email,analytics_app").split(",")
 
 
 def log(message: str) -> None:
@@ -147,7 +148,10 @@ def side_suites() -> None:
     suites = (("dedup", "dedup", ["--size", str(SIZE)]), ("fileio", "fileio", ["--rows", str(SIZE)]),
               ("clv", "analytics_clv", ["--customers", str(SIZE)]),
               ("affinity", "analytics_affinity", []),  # its own sizes: 10M order lines
-              ("chat", "chat", []))  # 1,000 visitor WebSockets on one granian process (BENCH_VISITORS)
+              ("chat", "chat", []),  # 1,000 visitor WebSockets on one granian process (BENCH_VISITORS)
+              *(("analytics_app", "analytics_app", ["--customers", str(SIZE // 10), "--database", db,
+                                                    "--pg-url", PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_analytics"])
+                for db in DATABASES))
     for suite, module, argv in suites:
         if suite in SUITES:
             log(f"{suite}: {SIZE:,} rows" if argv else f"{suite}: default sizes")

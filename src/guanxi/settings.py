@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "guanxi.service",
     "guanxi.contact_center",
     "guanxi.portal",
+    "guanxi.analytics",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +135,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 # Login throttling: failed attempts per (username, address) within the window.
+# The hour (local time) of the nightly customer scoring (guanxi.analytics); -1 turns it off.
+ANALYTICS_SCORE_HOUR = int(env("ANALYTICS_SCORE_HOUR", "2"))
+
 LOGIN_MAX_FAILURES = int(env("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(env("LOGIN_LOCKOUT_SECONDS", "900"))
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("guanxi.contact_center.urls")),
     path("", include("guanxi.portal.urls")),
     path("", include("guanxi.activities.urls")),
+    path("", include("guanxi.analytics.urls")),
 ]

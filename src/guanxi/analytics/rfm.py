@@ -87,7 +87,13 @@ def rfm_from_arrays(tx: Transactions) -> pd.DataFrame:
     monetary = np.bincount(tx.codes, weights=tx.amounts, minlength=n)
     last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(last, tx.codes, tx.days)
-    recency = tx.as_of - last
+    return rfm_from_summary(tx.customers, tx.as_of - last, frequency, monetary)
+
+
+def rfm_from_summary(customers, recency, frequency, monetary) -> pd.DataFrame:
+    """RFM table from per-customer measures already aggregated (e.g. by the database): recency in days,
+    frequency (transactions) and monetary (their total), one value per customer in `customers`."""
+    recency, frequency, monetary = (np.asarray(v) for v in (recency, frequency, monetary))
     r = quintile_scores(recency, higher_is_better=False)
     f = quintile_scores(frequency)
     m = quintile_scores(monetary)
@@ -96,7 +102,7 @@ def rfm_from_arrays(tx: Transactions) -> pd.DataFrame:
     ordered = [SEGMENTS[(not (i & 4), not (i & 2), not (i & 1))] for i in range(8)]
     return pd.DataFrame(
         {
-            "customer": tx.customers,
+            "customer": customers,
             "recency": recency,
             "frequency": frequency,
             "monetary": monetary,

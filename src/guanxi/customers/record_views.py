@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from guanxi.activities.services import add_note
+from guanxi.analytics.queries import account_insights
+from guanxi.analytics.score_models import REASON_LABELS
 from guanxi.core.models import CustomField, Team
 from guanxi.core.people_services import shares_of
 from guanxi.core.records import EditConflict, audit_trail
@@ -74,6 +76,8 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             if obj.parent_id else None
         context["subsidiaries"] = Account.objects.visible_to(user).filter(parent=obj).order_by("name")[:50]
         context["opportunities"] = account_opportunities(user, obj)
+        context["insights"] = account_insights(obj)
+        context["reason_labels"] = REASON_LABELS
         context["may_release"] = may_release(user, obj)
     else:
         context["accounts"] = Account.objects.visible_to(user).filter(contacts=obj).order_by("name", "pk")

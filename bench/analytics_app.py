@@ -1,0 +1,169 @@
+"""The scoring job on the database: `python -m bench.analytics_app --customers 100000 --database sqlite`.
+
+Loads seeded orders from the BG/NBD process (guanxi.analytics.simulate, ~10 orders per customer, one order
+line each) into a fresh database (SQLite in a temporary GUANXI_HOME, or PostgreSQL at --pg-url), then runs
+`score_customers` (SQL aggregation → RFM, BG/NBD + Gamma-Gamma, churn windows, bulk writes, affinity) and
+reports its steps, next to the in-memory path of bench.analytics_clv (RFM and the summary from a DataFrame)
+on the same transactions. Prints a Markdown report with the load average; run it under
+`flock /tmp/guanxi-bench.lock`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+
+def _setup(database: str, pg_url: str, home: Path) -> None:
+    os.environ["GUANXI_HOME"] = str(home)
+    os.environ.setdefault("GUANXI_SECRET_KEY", "bench-only-secret")
+    if database == "postgresql":
+        os.environ["GUANXI_DATABASE_URL"] = pg_url
+    else:
+        os.environ.pop("GUANXI_DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "guanxi.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if database == "postgresql":  # start from an empty schema
+        with connection.cursor() as c:
+            c.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    call_command("migrate", verbosity=0)
+
+
+def _insert(model, template, columns: dict[str, np.ndarray | list], batch: int = 50_000) -> None:
+    """Rows of `model` like `template`, with `columns` (attname → one value per row) varying: one executemany
+    per batch on SQLite, COPY on PostgreSQL."""
+    from django.db import connection, transaction
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fixed = {f.attname: f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields}
+    names = [f.column for f in fields]
+    n = len(next(iter(columns.values())))
+    table = model._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cols = ", ".join(f'"{c}"' for c in names)
+            with cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+                for i in range(n):
+                    copy.write_row([columns[f.attname][i] if f.attname in columns else fixed[f.attname]
+                                    for f in fields])
+            return
+        sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in names)}) VALUES ' \
+              f'({", ".join(["%s"] * len(names))})'
+        for start in range(0, n, batch):
+            rows = [[columns[f.attname][i] if f.attname in columns else fixed[f.attname] for f in fields]
+                    for i in range(start, min(start + batch, n))]
+            cursor.executemany(sql, rows)
+
+
+def load(n_customers: int, seed: int) -> tuple[object, dict[str, float]]:
+    from django.utils import timezone
+
+    from guanxi.analytics.simulate import bgnbd_transactions
+    from guanxi.customers.models import Account
+    from guanxi.sales.catalog_models import Product
+    from guanxi.sales.quote_models import Order, OrderLine
+
+    took: dict[str, float] = {}
+    started = time.perf_counter()
+    tx = bgnbd_transactions(n_customers, seed=seed)
+    now = timezone.now()
+    _insert(Account, Account(name="x", created_at=now, updated_at=now, search_text=""),
+            {"name": [f"客户{i}" for i in range(n_customers)]})
+    account_ids = np.fromiter(Account.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
+    base = int(account_ids[0])
+    products = Product.objects.bulk_create([Product(code=f"B{k}", name=f"产品{k}") for k in range(50)])
+    took["generate + accounts"] = time.perf_counter() - started
+    started = time.perf_counter()
+    n = len(tx)
+    _insert(Order, Order(number="", account_id=int(base), ordered_on=dt.date(2024, 1, 1), created_at=now,
+                         updated_at=now),
+            {"number": [f"B{i}" for i in range(n)], "account_id": account_ids[tx["customer"].to_numpy()].tolist(),
+             "ordered_on": [d.date() for d in tx["date"]],
+             "gross_total": [Decimal(f"{a:.2f}") for a in tx["amount"]],
+             "net_total": [Decimal(f"{a:.2f}") for a in tx["amount"]]})
+    took["orders"] = time.perf_counter() - started
+    started = time.perf_counter()
+    order_ids = np.fromiter(Order.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    product_ids = np.array([p.pk for p in products])[rng.integers(0, len(products), n)]
+    _insert(OrderLine, OrderLine(order_id=int(order_ids[0]), description="x", quantity=Decimal(1),
+                                 unit_price=Decimal(1)),
+            {"order_id": order_ids.tolist(), "product_id": product_ids.tolist()})
+    took["order lines"] = time.perf_counter() - started
+    return tx, took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--try-index", action="store_true",
+                        help="also time the aggregation with a covering index on (account, ordered_on, status, total)")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/guanxi_bench_analytics")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="guanxi-bench-analytics-") as home:
+        _setup(args.database, args.pg_url, Path(home))
+        from django.db import connection
+
+        from bench.analytics_clv import ours
+        from guanxi.analytics import queries
+        from guanxi.analytics.score_services import score_customers
+
+        load_before = os.getloadavg()
+        tx, took = load(args.customers, args.seed)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as c:
+                c.execute("ANALYZE")
+        as_of = dt.date(2025, 12, 31)
+        started = time.perf_counter()
+        summary = queries.customer_summary(as_of)
+        sql_aggregate = time.perf_counter() - started
+        started = time.perf_counter()
+        run = score_customers(as_of)
+        job = time.perf_counter() - started
+        with_index = None
+        if args.try_index:  # what a covering index on the orders would save (it belongs to sales.Order)
+            with connection.cursor() as c:
+                c.execute('CREATE INDEX bench_order_account_day ON "sales_order" '
+                          '("account_id", "ordered_on", "status", "gross_total")')
+                c.execute("ANALYZE")
+            started = time.perf_counter()
+            queries.customer_summary(as_of)
+            with_index = time.perf_counter() - started
+        print("in-memory path (bench.analytics_clv) on the same transactions:", flush=True)
+        memory = ours(tx)
+        load_after = os.getloadavg()
+    print(f"\n## Scoring job on {args.database}: {len(summary):,} customers, {len(tx):,} orders / order lines\n")
+    print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"load average {load_before[0]:.2f} before / {load_after[0]:.2f} after; run {run.status}: {run.message}\n")
+    print("| step | seconds |\n| --- | ---: |")
+    for name, seconds in took.items():
+        print(f"| load: {name} | {seconds:.1f} |")
+    print(f"| SQL aggregation alone (customer_summary) | {sql_aggregate:.2f} |")
+    if with_index is not None:
+        print(f"| SQL aggregation with a covering index | {with_index:.2f} |")
+    for name, seconds in run.details.get("timings", {}).items():
+        print(f"| job: {name} | {seconds:.2f} |")
+    print(f"| **job total** | **{job:.2f}** |")
+    for name, seconds in memory.items():
+        print(f"| in memory: {name} | {seconds:.2f} |")
+    print(f"\nSQL aggregation {sql_aggregate:.2f} s against the in-memory RFM + summary "
+          f"{memory['RFM'] + memory['summary']:.2f} s (which needs the transactions loaded first).")
+
+
+if __name__ == "__main__":
+    main()

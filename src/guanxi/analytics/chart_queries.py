@@ -1,0 +1,225 @@
+"""The 7P charts: aggregate queries over the records the user may see (core's visible_to), each answered as
+a small chart spec (labels, series, a drill-down link per bar) that the page turns into an ECharts option
+and a plain table. One or two grouped queries per chart, never a query per bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.core.models import User
+from guanxi.core.paging import Page, paginate
+from guanxi.customers.models import Account, Address, Classification, Industry, Source
+from guanxi.sales.catalog_models import Product
+from guanxi.sales.lead_models import Lead, LeadStatus
+from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
+
+from .playbook_services import visible_scores
+from .score_models import segment_label
+
+TOP = 10
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    kind: str  # "bar" | "line"
+    labels: list[str]
+    series: list[dict[str, Any]]  # {"name": str, "values": [number, ...]}
+    links: list[str | None] = field(default_factory=list)  # one per label: the records behind it
+    note: str = ""
+
+    @property
+    def json_id(self) -> str:
+        return f"option-{self.key}"
+
+    def option(self) -> dict[str, Any]:
+        """The ECharts option; each data point carries its drill-down url."""
+        return {
+            "tooltip": {"trigger": "axis"},
+            "legend": {"show": len(self.series) > 1},
+            "grid": {"containLabel": True, "left": 8, "right": 8, "bottom": 8},
+            "xAxis": {"type": "category", "data": self.labels, "axisLabel": {"interval": 0, "rotate": 30}},
+            "yAxis": {"type": "value"},
+            "series": [{"name": s["name"], "type": self.kind,
+                        "data": [{"value": v, "url": (self.links[i] if i < len(self.links) else None)}
+                                 for i, v in enumerate(s["values"])]} for s in self.series],
+        }
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [{"label": label, "values": [s["values"][i] for s in self.series],
+                 "url": self.links[i] if i < len(self.links) else None} for i, label in enumerate(self.labels)]
+
+
+def _url(name: str, **params: Any) -> str:
+    return reverse(name) + ("?" + urlencode(params) if params else "")
+
+
+def _scores_url(**params: Any) -> str:
+    return _url("analytics:accounts", **params)
+
+
+def _months_back(today: dt.date, n: int) -> list[dt.date]:
+    first = today.replace(day=1)
+    months = []
+    for _i in range(n):
+        months.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return months[::-1]
+
+
+def _month(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def month_orders(user: User, month: dt.date, cursor: str | None = None, limit: int = 50) -> Page:
+    """The visible, counted orders of one month, newest first, keyset paged."""
+    end = (month + dt.timedelta(days=32)).replace(day=1)
+    qs = _orders(user).filter(ordered_on__gte=month, ordered_on__lt=end).select_related("account", "owner")
+    return paginate(qs, sort="-ordered_on", allowed=["-ordered_on"], cursor=cursor, limit=limit)
+
+
+# ------------------------------------------------------------------ the seven Ps
+
+def profiling(user: User) -> list[Chart]:
+    accounts = Account.objects.visible_to(user)
+    charts = []
+    for key, name, choices in (("classification", _("Accounts by classification"), Classification),
+                               ("industry", _("Accounts by industry"), Industry)):
+        counts = dict(accounts.order_by().values_list(key).annotate(n=Count("pk")).values_list(key, "n"))
+        labels = dict(choices.choices)
+        keys = [k for k in [*labels, ""] if counts.get(k)]
+        charts.append(Chart(key, name, "bar", [str(labels.get(k, _("(none)"))) for k in keys],
+                            [{"name": _("accounts"), "values": [counts[k] for k in keys]}],
+                            [_url("customers:account_list", **{key: k}) if k else None for k in keys]))
+    provinces = list(Address.objects.filter(account__in=accounts.values("pk")).exclude(province="").order_by()
+                     .values("province").annotate(n=Count("account", distinct=True)).order_by("-n", "province")[:20])
+    charts.append(Chart("province", _("Customer geography: accounts by province"), "bar",
+                        [p["province"] for p in provinces],
+                        [{"name": _("accounts"), "values": [p["n"] for p in provinces]}],
+                        [_url("customers:account_list", q=p["province"]) for p in provinces],
+                        _("The 20 provinces with most accounts (by their addresses); a bar opens a search for it.")))
+    return charts
+
+
+def _buckets(user: User, name: str, edges: list[float]) -> tuple[list[str], list[int], list[str]]:
+    scores = visible_scores(user)
+    aggregates = {f"b{i}": Count("pk", filter=Q(**{f"{name}__gte": lo, f"{name}__lt": hi}))
+                  for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))}
+    counts = scores.aggregate(**aggregates)
+    labels = [f"{lo:g}–{hi:g}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    links = [_scores_url(**{f"{name}_gte": lo, f"{name}_lt": hi}) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return labels, [counts[f"b{i}"] for i in range(len(labels))], links
+
+
+def persistency(user: User) -> list[Chart]:
+    edges = [0, 0.2, 0.4, 0.6, 0.8, 1.000001]
+    labels, counts, links = _buckets(user, "p_alive", edges)
+    labels[-1] = "0.8–1"
+    repeat = visible_scores(user).aggregate(once=Count("pk", filter=Q(frequency=1)),
+                                            repeat=Count("pk", filter=Q(frequency__gt=1)))
+    return [
+        Chart("p_alive", _("P(alive): how likely customers are still buying"), "bar", labels,
+              [{"name": _("accounts"), "values": counts}], links),
+        Chart("repeat", _("Repeat purchase"), "bar", [_("one order"), _("repeat orders")],
+              [{"name": _("accounts"), "values": [repeat["once"], repeat["repeat"]]}],
+              [_scores_url(frequency_lt=2), _scores_url(frequency_gte=2)]),
+    ]
+
+
+def profitability(user: User) -> list[Chart]:
+    scores = visible_scores(user)
+    top = float(scores.order_by("-clv").exclude(clv=None).values_list("clv", flat=True).first() or 0)
+    step = _nice_step(top / 8) if top > 0 else 1
+    edges = [step * i for i in range(9)]
+    edges[-1] = max(edges[-1], top + 1e-9)
+    labels, counts, links = _buckets(user, "clv", edges)
+    best = list(scores.exclude(clv=None).select_related("account").order_by("-clv", "pk")[:TOP])
+    segments = scores.order_by().values("segment").annotate(n=Count("pk"), spend=Sum("monetary")).order_by("segment")
+    return [
+        Chart("clv", _("Lifetime value (12 months): distribution"), "bar", labels,
+              [{"name": _("accounts"), "values": counts}], links),
+        Chart("top", _("Top customers by lifetime value"), "bar", [s.account.name for s in best],
+              [{"name": _("lifetime value"), "values": [round(s.clv, 2) for s in best]}],
+              [reverse("customers:account_detail", args=[s.account_id]) for s in best]),
+        Chart("segments", _("Spend by RFM segment"), "bar", [segment_label(s["segment"])
+                                                              for s in segments],
+              [{"name": _("total spend"), "values": [round(s["spend"] or 0, 2) for s in segments]}],
+              [_scores_url(segment=s["segment"]) for s in segments]),
+    ]
+
+
+def _nice_step(raw: float) -> float:
+    magnitude = 10 ** len(str(int(raw))) / 10 if raw >= 1 else 1
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def _orders(user: User):
+    return Order.objects.visible_to(user).exclude(status=OrderStatus.CANCELLED)
+
+
+def performance(user: User) -> list[Chart]:
+    months = _months_back(timezone.localdate(), 12)
+    start = months[0].replace(year=months[0].year - 1)
+    totals = {_month(m): float(t or 0) for m, t in _orders(user).filter(ordered_on__gte=start).order_by()
+              .annotate(m=TruncMonth("ordered_on")).values("m").annotate(t=Sum("gross_total")).values_list("m", "t")}
+    last_year = [m.replace(year=m.year - 1) for m in months]
+    return [Chart("revenue", _("Revenue per month against the same month last year"), "line",
+                  [m.strftime("%Y-%m") for m in months],
+                  [{"name": _("this year"), "values": [round(totals.get(m, 0), 2) for m in months]},
+                   {"name": _("last year"), "values": [round(totals.get(m, 0), 2) for m in last_year]}],
+                  [_url("analytics:orders", month=m.strftime("%Y-%m")) for m in months],
+                  _("Order totals of all currencies, cancelled orders left out."))]
+
+
+def product(user: User) -> list[Chart]:
+    months = _months_back(timezone.localdate(), 12)
+    lines = OrderLine.objects.filter(order__in=_orders(user).filter(ordered_on__gte=months[0]).values("pk"),
+                                     product__isnull=False)
+    top = list(lines.order_by().values("product").annotate(n=Count("order", distinct=True))
+               .order_by("-n", "product")[:5].values_list("product", flat=True))
+    names = dict(Product.objects.filter(pk__in=top).values_list("pk", "name"))
+    counts = {(p, _month(m)): n for p, m, n in lines.filter(product__in=top).order_by()
+              .annotate(m=TruncMonth("order__ordered_on")).values("product", "m")
+              .annotate(n=Count("order", distinct=True)).values_list("product", "m", "n")}
+    return [Chart("product", _("Orders per product per month (the five most ordered)"), "line",
+                  [m.strftime("%Y-%m") for m in months],
+                  [{"name": names.get(p, str(p)), "values": [counts.get((p, m), 0) for m in months]} for p in top],
+                  [_url("analytics:orders", month=m.strftime("%Y-%m")) for m in months])]
+
+
+def prospecting(user: User) -> list[Chart]:
+    rows = list(Lead.objects.visible_to(user).order_by().values("source")
+                .annotate(n=Count("pk"), won=Count("pk", filter=Q(status=LeadStatus.CONVERTED))).order_by("source"))
+    labels = dict(Source.choices)
+    return [Chart("leads", _("Leads by source and how many were converted"), "bar",
+                  [str(labels.get(r["source"], _("(none)"))) for r in rows],
+                  [{"name": _("leads"), "values": [r["n"] for r in rows]},
+                   {"name": _("converted"), "values": [r["won"] for r in rows]}],
+                  [_url("sales:lead_list", source=r["source"]) if r["source"] else None for r in rows],
+                  _("Conversion rate per source: %(rates)s") % {"rates": ", ".join(
+                      f"{labels.get(r['source'], '—')} {100 * r['won'] / r['n']:.0f} %" for r in rows if r["n"])})]
+
+
+def promotion(user: User) -> list[Chart]:
+    return []
+
+
+BUILDERS = {"profiling": profiling, "persistency": persistency, "profitability": profitability,
+            "performance": performance, "product": product, "prospecting": prospecting, "promotion": promotion}
+
+
+def build(name: str, user: User) -> list[Chart]:
+    return BUILDERS[name](user)

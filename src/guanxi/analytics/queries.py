@@ -1,0 +1,187 @@
+"""The database side of the analytics: per-customer aggregates computed in SQL and handed to the plain
+modules (rfm, clv, churn, affinity) as arrays, so scoring a million customers never loads their orders.
+
+Orders count when they are not cancelled; amounts are the orders' totals (gross, as on the order list).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.db.models import Count, Max, Min, Q, Sum
+
+from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
+from guanxi.service.ticket_models import Ticket
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def day_numbers(values: list) -> np.ndarray:
+    """Dates as the database returns them (date objects, or ISO text from SQLite) → days since 1970-01-01."""
+    return np.asarray(values, dtype="datetime64[D]").astype(np.int64)
+
+
+@dataclass
+class CustomerSummary:
+    """One entry per account with a counted order on or before `as_of`, in account id order."""
+
+    account_ids: np.ndarray
+    first_day: np.ndarray  # day numbers
+    last_day: np.ndarray
+    order_days: np.ndarray  # distinct days with an order
+    orders: np.ndarray  # counted orders
+    total: np.ndarray  # their total amount
+    repeat_total: np.ndarray  # the amount ordered after the first order day
+    as_of: int  # day number
+
+    def __len__(self) -> int:
+        return len(self.account_ids)
+
+    @property
+    def frequency(self) -> np.ndarray:
+        """Repeat purchase days, as BG/NBD counts them."""
+        return self.order_days - 1
+
+    @property
+    def recency(self) -> np.ndarray:
+        """Days from the first to the last order (BG/NBD's t_x)."""
+        return (self.last_day - self.first_day).astype(np.float64)
+
+    @property
+    def age(self) -> np.ndarray:
+        """Days from the first order to the as-of date (BG/NBD's T)."""
+        return (self.as_of - self.first_day).astype(np.float64)
+
+    @property
+    def monetary_value(self) -> np.ndarray:
+        """Mean spend of the repeat order days (0 without any), as Gamma-Gamma takes it."""
+        f = self.frequency
+        return np.divide(self.repeat_total, f, out=np.zeros(len(f)), where=f > 0)
+
+
+def customer_summary(as_of: dt.date) -> CustomerSummary:
+    """One query: orders grouped by (account, day), then by account, with the first day's total found by
+    a window so the repeat spend needs no second pass."""
+    order = Order._meta.db_table
+    sql = f"""
+        WITH days AS (
+            SELECT account_id, ordered_on AS d, COUNT(*) AS n, SUM(gross_total) AS amount
+            FROM "{order}" WHERE status <> %s AND ordered_on <= %s
+            GROUP BY account_id, ordered_on
+        ), marked AS (
+            SELECT account_id, d, n, amount, MIN(d) OVER (PARTITION BY account_id) AS first_d FROM days
+        )
+        SELECT account_id, MIN(d), MAX(d), COUNT(*), SUM(n),
+               CAST(SUM(amount) AS DOUBLE PRECISION),
+               CAST(SUM(CASE WHEN d = first_d THEN 0 ELSE amount END) AS DOUBLE PRECISION)
+        FROM marked GROUP BY account_id ORDER BY account_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [OrderStatus.CANCELLED, as_of])
+        rows = cursor.fetchall()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 7
+    return CustomerSummary(
+        account_ids=np.asarray(columns[0], dtype=np.int64),
+        first_day=day_numbers(list(columns[1])),
+        last_day=day_numbers(list(columns[2])),
+        order_days=np.asarray(columns[3], dtype=np.int64),
+        orders=np.asarray(columns[4], dtype=np.int64),
+        total=np.asarray(columns[5], dtype=np.float64),
+        repeat_total=np.asarray(columns[6], dtype=np.float64),
+        as_of=int((as_of - EPOCH).days),
+    )
+
+
+FEATURES = ["tenure_days", "recency_days", "orders_total", "orders_recent", "orders_trend", "spend_recent",
+            "spend_trend", "tickets_recent"]
+
+
+def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: int = 90) -> pd.DataFrame:
+    """Per account that had ordered before `as_of`: the features churn.customer_features makes from an
+    event log (tenure, recency, order and spend counts and their trends over the last `period_days`
+    against the period before, recent tickets), by two aggregate queries; with `until`, `churned` says
+    whether the account placed no order in [as_of, until)."""
+    period = dt.timedelta(days=period_days)
+    recent, before = Q(ordered_on__gte=as_of - period), Q(ordered_on__lt=as_of - period,
+                                                          ordered_on__gte=as_of - 2 * period)
+    past = Q(ordered_on__lt=as_of)
+    aggregates = {
+        "first": Min("ordered_on", filter=past),
+        "last": Max("ordered_on", filter=past),
+        "orders_total": Count("id", filter=past),
+        "orders_recent": Count("id", filter=past & recent),
+        "orders_before": Count("id", filter=before),
+        "spend_recent": Sum("gross_total", filter=past & recent),
+        "spend_before": Sum("gross_total", filter=before),
+    }
+    counted = Order.objects.exclude(status=OrderStatus.CANCELLED)
+    if until is not None:
+        aggregates["future"] = Count("id", filter=Q(ordered_on__gte=as_of))
+        counted = counted.filter(ordered_on__lt=until)
+    else:
+        counted = counted.filter(past)
+    rows = list(counted.order_by().values("account_id").annotate(**aggregates).filter(orders_total__gt=0)
+                .order_by("account_id").values_list("account_id", *aggregates))
+    names = ["account", *aggregates]
+    frame = pd.DataFrame.from_records(rows, columns=names).set_index("account")
+    start = dt.datetime.combine(as_of - period, dt.time.min, tzinfo=dt.UTC)
+    end = dt.datetime.combine(as_of, dt.time.min, tzinfo=dt.UTC)
+    tickets = dict(Ticket.objects.filter(account_id__isnull=False, created_at__gte=start, created_at__lt=end)
+                   .order_by().values("account_id").annotate(n=Count("id")).values_list("account_id", "n"))
+    as_of_day = (as_of - EPOCH).days
+    out = pd.DataFrame(index=frame.index)
+    out["tenure_days"] = as_of_day - day_numbers(list(frame["first"]))
+    out["recency_days"] = as_of_day - day_numbers(list(frame["last"]))
+    out["orders_total"] = frame["orders_total"].astype(np.int64)
+    out["orders_recent"] = frame["orders_recent"].astype(np.int64)
+    out["orders_trend"] = out["orders_recent"] - frame["orders_before"].astype(np.int64)
+    out["spend_recent"] = frame["spend_recent"].fillna(0).astype(np.float64)
+    out["spend_trend"] = out["spend_recent"] - frame["spend_before"].fillna(0).astype(np.float64)
+    out["tickets_recent"] = out.index.map(lambda a: tickets.get(a, 0)).astype(np.int64)
+    if until is not None:
+        out["churned"] = np.where(frame["future"].to_numpy() > 0, "no", "yes")
+    return out
+
+
+def order_baskets() -> tuple[np.ndarray, np.ndarray]:
+    """(order id, product id) of every product line of a counted order, for the affinity rules."""
+    rows = list(OrderLine.objects.filter(product__isnull=False).exclude(order__status=OrderStatus.CANCELLED)
+                .order_by().values_list("order_id", "product_id").distinct())
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    orders, products = zip(*rows, strict=True)
+    return np.asarray(orders, dtype=np.int64), np.asarray(products, dtype=np.int64)
+
+
+# ------------------------------------------------------------------ the account card and cross-selling
+
+SUGGESTIONS = 5
+
+
+def suggestions_for(product_ids: Any, limit: int = SUGGESTIONS) -> list:
+    """"Customers who bought this also bought": the stored affinity rules from `product_ids` (a list or a
+    values() subquery) to other products, best confidence then lift first, each product once; one query."""
+    from .score_models import AffinityRule
+
+    rules = (AffinityRule.objects.filter(product__in=product_ids).exclude(suggested__in=product_ids)
+             .select_related("suggested").order_by("-confidence", "-lift", "suggested_id")[: limit * 10])
+    picked: dict[int, Any] = {}
+    for rule in rules:
+        if rule.suggested_id not in picked and len(picked) < limit:
+            picked[rule.suggested_id] = rule
+    return list(picked.values())
+
+
+def account_insights(account: Any) -> dict[str, Any]:
+    """The account page's analytics card: its score (or None) and cross-sell suggestions from the products
+    it has ordered; two queries."""
+    from .score_models import CustomerScore
+
+    bought = OrderLine.objects.filter(order__account=account, product__isnull=False).exclude(
+        order__status=OrderStatus.CANCELLED).values("product_id")
+    return {"score": CustomerScore.objects.filter(account=account).first(), "suggestions": suggestions_for(bought)}

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import chart_views, score_views
+
+app_name = "analytics"
+
+urlpatterns = [
+    path("analytics/", score_views.grid_page, name="grid"),
+    path("analytics/cells/<str:cell>/", score_views.cell_page, name="cell"),
+    path("analytics/accounts/", score_views.score_list, name="accounts"),
+    path("analytics/orders/", score_views.order_list, name="orders"),
+    path("analytics/playbooks/<int:pk>/run/", score_views.playbook_run, name="playbook_run"),
+    path("analytics/playbooks/<int:pk>/edit/", score_views.playbook_edit, name="playbook_edit"),
+    path("analytics/score/", score_views.score_start, name="score_start"),
+    path("analytics/quotes/<int:pk>/cross-sell/", score_views.quote_cross_sell, name="quote_cross_sell"),
+    path("analytics/charts/<str:name>/", chart_views.chart_page, name="chart"),
+]
