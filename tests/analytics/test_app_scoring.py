@@ -21,7 +21,7 @@ from guanxi.sales.quote_models import Order
 
 from .app_history import export_orders, make_history
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]  # messages read in English
 
 
 def _cli(module, **options) -> None:

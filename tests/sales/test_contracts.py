@@ -15,7 +15,7 @@ from guanxi.core.records import EditConflict
 from guanxi.sales import contract_services as cs
 from guanxi.sales.contract_models import Contract
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]  # messages read in English
 NOW = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
 
 

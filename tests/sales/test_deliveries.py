@@ -12,7 +12,7 @@ from guanxi.sales.delivery_models import Delivery
 from guanxi.sales.quote_models import Order, OrderLine
 from tests.concurrency import at_once
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]  # messages read in English
 
 
 def _lines(order):

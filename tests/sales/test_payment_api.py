@@ -8,7 +8,7 @@ from guanxi.core.services import issue_token
 from guanxi.sales.quote_models import OrderLine
 from tests.api.conftest import ApiClient
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]  # messages read in English
 
 
 @pytest.fixture

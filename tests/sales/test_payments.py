@@ -15,7 +15,7 @@ from guanxi.sales import quote_services
 from guanxi.sales.payment_models import CurrencyRate, Instalment, Payment, PaymentAllocation
 from guanxi.sales.receivable_queries import aging
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]  # messages read in English
 D = Decimal
 
 

@@ -99,7 +99,7 @@ def test_report_sets_the_baseline_beside_and_counts_the_backlog_at_its_end(desk,
     assert rows[-1]["group"] == "total" and rows[-1]["current"]["created"] == 3 and rows[-1]["baseline"]["created"] == 1
     queues = kpis.report(desk["lead"], MARCH, FEBRUARY, "queue")
     kpis.label_groups(queues, "queue")
-    assert {r["label"] for r in queues} == {"General", "All tickets"}
+    assert [r["label"] for r in queues][0] == "General" and queues[-1]["group"] == "total"
 
 
 def test_only_visible_tickets_count_and_queries_do_not_grow_with_tickets(desk, history, users):
