@@ -186,3 +186,22 @@ def test_a_role_change_applies_to_the_next_api_request(api, users):
     users["rep_a"].save()
     assert api["rep_a"].get("users/me").json()["role"] == "read_only"
     assert api["rep_a"].post("accounts", {"name": "只读公司"}).status_code == 403
+
+
+def test_schema_names_are_unique_so_the_openapi_components_do_not_overwrite_each_other():
+    import guanxi.api  # noqa: F401  (imports every router)
+    from ninja import Schema
+
+    seen: dict[str, str] = {}
+    clashes = []
+    stack = list(Schema.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("guanxi."):
+            continue
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        if cls.__name__ in seen and seen[cls.__name__] != where:
+            clashes.append((seen[cls.__name__], where))
+        seen.setdefault(cls.__name__, where)
+    assert clashes == []

@@ -114,7 +114,7 @@ class RunOut(Schema):
     skipped: int
 
 
-class JobOut(Schema):
+class ScoringJobOut(Schema):
     id: str
     kind: str
     status: str
@@ -168,7 +168,7 @@ def run_playbook(request: HttpRequest, id: Id):
             "tagged_account_ids": [a.pk for a in result.tagged], "skipped": result.skipped}
 
 
-@router.post("/analytics/score", response={202: JobOut, **WRITE}, tags=TAG)
+@router.post("/analytics/score", response={202: ScoringJobOut, **WRITE}, tags=TAG)
 def start_score(request: HttpRequest):
     """Start scoring every customer (administrators); the job already queued or running is returned instead."""
     job = start_scoring(actor(request))

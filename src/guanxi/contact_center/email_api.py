@@ -104,7 +104,7 @@ class QuarantinedOut(Schema):
     received_at: dt.datetime
 
 
-class HealthOut(Schema):
+class MailboxHealthOut(Schema):
     mailbox: MailboxOut
     counts: dict[str, int] = Field(..., description=f"By status: {', '.join(InboundStatus.values)}.")
     total: int
@@ -172,7 +172,7 @@ def sync_mailbox(request: HttpRequest, mailbox_id: Id, days: int | None = Query(
     return _sync_out(result)
 
 
-@router.get("/mailboxes/{mailbox_id}/health", response={200: HealthOut, **WRITE_ONE}, tags=TAG)
+@router.get("/mailboxes/{mailbox_id}/health", response={200: MailboxHealthOut, **WRITE_ONE}, tags=TAG)
 def mailbox_health(request: HttpRequest, mailbox_id: Id):
     mailbox = _get(request, mailbox_id)
     return {"mailbox": _out(mailbox), **email_services.health(mailbox)}

@@ -56,7 +56,7 @@ class ClaimIn(Schema):
     ids: list[Id] = Field(..., min_length=1, max_length=200)
 
 
-class AssignIn(ClaimIn):
+class PoolAssignIn(ClaimIn):
     owner_id: Id
 
 
@@ -180,7 +180,7 @@ def claim_accounts(request: HttpRequest, payload: ClaimIn):
 
 
 @router.post("/pool/assign", response={200: ClaimOut, **WRITE, 409: ErrorOut})
-def assign_accounts(request: HttpRequest, payload: AssignIn):
+def assign_accounts(request: HttpRequest, payload: PoolAssignIn):
     """Managers and administrators: give pool accounts to someone in their teams (no claim limit)."""
     try:
         return _claim_out(request, pool_services.assign_from_pool(actor(request), payload.ids, payload.owner_id))

@@ -112,7 +112,7 @@ class ArticlePatch(_ArticleFields):
     title: Text = None
 
 
-class VersionIn(Schema):
+class ArticleVersionIn(Schema):
     version: int = VERSION
 
 
@@ -285,12 +285,12 @@ def update_article(request: HttpRequest, id: Id, payload: ArticlePatch):
 
 
 @router.post("/articles/{id}/publish", response={200: ArticleOut, **WRITE_ONE, 409: ArticleConflict}, tags=TAG)
-def publish_article(request: HttpRequest, id: Id, payload: VersionIn):
+def publish_article(request: HttpRequest, id: Id, payload: ArticleVersionIn):
     return _item(services.publish_article(actor(request), _visible(request, id), payload.version).pk)
 
 
 @router.post("/articles/{id}/archive", response={200: ArticleOut, **WRITE_ONE, 409: ArticleConflict}, tags=TAG)
-def archive_article(request: HttpRequest, id: Id, payload: VersionIn):
+def archive_article(request: HttpRequest, id: Id, payload: ArticleVersionIn):
     return _item(services.archive_article(actor(request), _visible(request, id), payload.version).pk)
 
 
@@ -304,7 +304,7 @@ def list_versions(request: HttpRequest, id: Id):
 
 @router.post("/articles/{id}/versions/{number}/restore",
              response={200: ArticleOut, **WRITE_ONE, 409: ArticleConflict}, tags=TAG)
-def restore_version(request: HttpRequest, id: Id, number: Id, payload: VersionIn):
+def restore_version(request: HttpRequest, id: Id, number: Id, payload: ArticleVersionIn):
     """That version's title and body become current (the replaced text is kept as a version too)."""
     return _item(services.restore_version(actor(request), _visible(request, id), number, payload.version).pk)
 

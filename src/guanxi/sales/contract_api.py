@@ -61,7 +61,7 @@ class ContractPatch(_ContractFields):
     version: int = VERSION
 
 
-class StatusIn(Schema):
+class ContractStatusIn(Schema):
     version: int = VERSION
     status: str = Field(..., json_schema_extra={"enum": ["active", "terminated"]})
 
@@ -165,7 +165,7 @@ def update_contract(request: HttpRequest, id: Id, payload: ContractPatch):
 
 
 @router.post("/contracts/{id}/status", response={200: ContractOut, **WRITE_ONE, 409: ContractConflict}, tags=TAG)
-def set_contract_status(request: HttpRequest, id: Id, payload: StatusIn):
+def set_contract_status(request: HttpRequest, id: Id, payload: ContractStatusIn):
     """Activate a draft, or terminate a draft or active contract."""
     contract = cs.set_status(actor(request), visible_contract(request, id), payload.status, payload.version)
     return _contract(contract.pk)

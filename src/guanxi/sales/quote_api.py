@@ -154,12 +154,12 @@ class AcceptIn(Schema):
     mark_won: bool = Field(False, description="Also move the opportunity to its pipeline's won stage.")
 
 
-class RejectIn(Schema):
+class QuoteRejectIn(Schema):
     version: int = VERSION
     reason: str | None = Field(None, max_length=500)
 
 
-class VersionIn(Schema):
+class QuoteVersionIn(Schema):
     version: int = VERSION
 
 
@@ -374,14 +374,14 @@ def send_quote(request: HttpRequest, id: Id, payload: SendIn):
 
 
 @router.post("/quotes/{id}/revise", response={201: QuoteOut, **WRITE_ONE, 409: QuoteConflict}, tags=TAG)
-def revise_quote(request: HttpRequest, id: Id, payload: VersionIn):
+def revise_quote(request: HttpRequest, id: Id, payload: QuoteVersionIn):
     """A new draft version (revision n+1) with a copy of the lines; this one stays readable (superseded)."""
     new = qs.revise_quote(actor(request), visible_quote(request, id), payload.version)
     return Status(201, _quote(new.pk, actor(request)))
 
 
 @router.post("/quotes/{id}/reject", response={200: QuoteOut, **WRITE_ONE, 409: QuoteConflict}, tags=TAG)
-def reject_quote(request: HttpRequest, id: Id, payload: RejectIn):
+def reject_quote(request: HttpRequest, id: Id, payload: QuoteRejectIn):
     quote = qs.reject_quote(actor(request), visible_quote(request, id), payload.version, payload.reason or "")
     return _quote(quote.pk, actor(request))
 

@@ -135,7 +135,7 @@ class MessageList(Schema):
     next: str | None
 
 
-class StatusIn(Schema):
+class TicketStatusIn(Schema):
     status: str = Field(..., json_schema_extra={"enum": list(TicketStatus.values)})
     version: int
 
@@ -145,7 +145,7 @@ class AssignIn(Schema):
     version: int
 
 
-class MergeIn(Schema):
+class TicketMergeIn(Schema):
     target_id: Id = Field(..., description="The ticket that keeps the conversation; this one is closed.")
 
 
@@ -263,7 +263,7 @@ def post_message(request: HttpRequest, id: Id, payload: MessageIn):
 
 
 @router.post("/tickets/{id}/status", response={200: TicketOut, **WRITE_ONE, 409: TicketConflict}, tags=TAG)
-def change_status(request: HttpRequest, id: Id, payload: StatusIn):
+def change_status(request: HttpRequest, id: Id, payload: TicketStatusIn):
     """Move along the workflow: new → open → waiting → resolved → closed, resolved → open (reopen). Waiting on
     the customer pauses the SLA clock."""
     ticket = services.change_status(actor(request), visible_ticket(request, id), payload.status, payload.version)
@@ -277,7 +277,7 @@ def assign_ticket(request: HttpRequest, id: Id, payload: AssignIn):
 
 
 @router.post("/tickets/{id}/merge", response={200: TicketOut, **WRITE_ONE}, tags=TAG)
-def merge_ticket(request: HttpRequest, id: Id, payload: MergeIn):
+def merge_ticket(request: HttpRequest, id: Id, payload: TicketMergeIn):
     """Move this ticket's conversation into `target_id` and close this one with a link to it."""
     source = visible_ticket(request, id)
     target = visible_ticket(request, payload.target_id)
