@@ -189,8 +189,9 @@ def test_a_role_change_applies_to_the_next_api_request(api, users):
 
 
 def test_schema_names_are_unique_so_the_openapi_components_do_not_overwrite_each_other():
-    import guanxi.api  # noqa: F401  (imports every router)
     from ninja import Schema
+
+    import guanxi.api  # noqa: F401  (imports every router)
 
     seen: dict[str, str] = {}
     clashes = []
