@@ -166,3 +166,12 @@ def test_a_contract_is_collected_on_its_page(client, users, zhang):
     client.force_login(users["rep_b"])
     assert client.post(f"/sales/contracts/{contract.pk}/payments/", {"amount": "1"}).status_code == 404
     assert client.post(f"/sales/widgets/{contract.pk}/plan/", {"count": "1"}).status_code == 404
+
+
+def test_the_minute_sweep_runs_the_reminders_and_the_overdue_check(users, zhang):
+    from guanxi.core.sweep import run_sweep
+
+    _contract(users["rep_a"], zhang[0], status="active")
+    run = run_sweep(NOW)
+    assert run.handled["sales.contract_renewals"] == {"ok": True, "result": 1}
+    assert run.handled["sales.overdue_instalments"] == {"ok": True, "result": 0}

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
@@ -94,8 +95,6 @@ def create_contract(actor: User, data: dict[str, Any]) -> Contract:
 def _locked(actor: User, contract: Contract, version: Any = None) -> Contract:
     _require_editor(actor)
     if not Contract.objects.editable_by(actor).filter(pk=contract.pk).exists():
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied(_("You may not change this contract."))
     current = Contract.objects.select_for_update().get(pk=contract.pk)
     if version is not None:

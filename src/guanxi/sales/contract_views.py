@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,8 +39,6 @@ def filtered_contracts(user: Any, params: Any):
         contracts = contracts.filter(account_id=int(params["account"]))
     text = clean_param(params.get("q"), 100)
     if text:
-        from django.db.models import Q
-
         contracts = contracts.filter(Q(number__icontains=text) | Q(title__icontains=text))
     return contracts
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,8 +81,6 @@ def delivery_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _plan_source(request: HttpRequest, kind: str, pk: int) -> Order | Contract:
-    from django.http import Http404
-
     if kind not in ("order", "contract"):
         raise Http404
     model = Order if kind == "order" else Contract
