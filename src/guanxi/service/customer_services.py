@@ -15,22 +15,18 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core.models import AuditAction
-from guanxi.core.notifications import notify
-from guanxi.core.records import clean_fields, fail, int_or_none, snapshot
+from guanxi.core.records import clean_fields, fail, int_or_none
 from guanxi.customers.fileio.textio import human_size
 from guanxi.customers.models import Contact
 from guanxi.quality.normalize import clean_text
 
-from . import dispatch
 from .csat_models import TicketAttachment
 from .models import QuestionGroup
-from .services import AUDITED, _event, _locked, _save, file_ticket, warning_window
-from .ticket_models import EventKind, MessageKind, Ticket, TicketMessage, TicketStatus
+from .services import customer_replied, file_ticket
+from .ticket_models import Ticket, TicketMessage
 
 MAX_FILES = 5
 # The first bytes of the types whose content is easy to check, so a renamed program is not taken for a picture.
@@ -106,23 +102,9 @@ def customer_reply(contact: Contact, ticket: Ticket, body: Any, files: Sequence[
         fail({"body": [_("This field is required.")]})
     if len(text) > 50_000:
         fail({"body": [_("At most %(max)s characters.") % {"max": 50_000}]})
-    current = _locked(ticket)
-    if current.status == TicketStatus.CLOSED:
-        fail({"body": [_("This ticket is closed and takes no more replies; please open a new ticket.")]})
     check_files(files)
-    before = snapshot(current, AUDITED)
-    message = TicketMessage.objects.create(ticket=current, kind=MessageKind.REPLY, author=None, body=text)
+    message = customer_replied(ticket, text, now, field="body")
+    current = message.ticket
     _store(current, message, files)
-    if current.status in (TicketStatus.RESOLVED, TicketStatus.WAITING):
-        old = current.status
-        current.status = TicketStatus.OPEN
-        current.resolved_at = None
-        dispatch.resume_sla(current, now, warning_window())
-        _event(current, EventKind.STATUS, None, old=old, new=TicketStatus.OPEN, by_customer=True)
-    _save(current, None, before, AuditAction.UPDATE)
-    if current.owner is not None:
-        with translation.override(current.owner.language or settings.LANGUAGE_CODE):
-            notify(current.owner, _("The customer wrote on ticket %(number)s.") % {"number": current.number},
-                   reverse("service:ticket_detail", args=[current.pk]), f"service.customer_reply.{message.pk}")
     ticket.version, ticket.status = current.version, current.status
     return message

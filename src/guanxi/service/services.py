@@ -14,10 +14,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, User
+from guanxi.core.notifications import notify
 from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
 from guanxi.core.services import assignable_users
 from guanxi.customers.models import Account, Contact
@@ -220,21 +222,27 @@ def add_note(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = N
 
 
 @transaction.atomic
-def customer_replied(ticket: Ticket, body: str, now: dt.datetime | None = None) -> TicketMessage:
-    """The customer wrote again (by email, say): a public message with no author; a ticket waiting on them or
-    resolved is open again (its SLA clock runs on). A closed ticket is refused: open a new one instead."""
+def customer_replied(ticket: Ticket, body: str, now: dt.datetime | None = None, field: str = "ticket"
+                     ) -> TicketMessage:
+    """The customer wrote again (by email or in the portal): a public message with no author; a ticket waiting on
+    them or resolved is open again (its SLA clock runs on) and the assignee is told. A closed ticket is refused
+    under `field`: open a new one instead. The message's `ticket` is the locked, updated row."""
     now = now or timezone.now()
     current = _locked(ticket)
     if current.status == TicketStatus.CLOSED:
-        fail({"ticket": [_("This ticket is closed: reopen it or open a new one.")]})
+        fail({field: [_("This ticket is closed and takes no more replies; please open a new ticket.")]})
     message = TicketMessage.objects.create(ticket=current, kind=MessageKind.REPLY, author=None, body=body)
     if current.status in PAUSED:
         before, old = snapshot(current, AUDITED), current.status
         current.status = TicketStatus.OPEN
         current.resolved_at = None
         dispatch.resume_sla(current, now, warning_window())
-        _event(current, EventKind.STATUS, None, old=old, new=TicketStatus.OPEN)
+        _event(current, EventKind.STATUS, None, old=old, new=TicketStatus.OPEN, by_customer=True)
         _save(current, None, before)
+    if current.owner is not None:
+        with translation.override(current.owner.language or settings.LANGUAGE_CODE):
+            notify(current.owner, _("The customer wrote on ticket %(number)s.") % {"number": current.number},
+                   reverse("service:ticket_detail", args=[current.pk]), f"service.customer_reply.{message.pk}")
     return message
 
 
