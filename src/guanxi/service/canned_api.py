@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from guanxi.core.api import READ_ONE, WRITE, actor
 
@@ -48,7 +48,7 @@ def list_canned(request: HttpRequest):
 
 @router.post("/canned-replies", response={201: CannedOut, **WRITE}, tags=TAG)
 def create_canned(request: HttpRequest, payload: CannedIn):
-    return 201, canned_services.save_canned(actor(request), payload.dict())
+    return Status(201, canned_services.save_canned(actor(request), payload.dict()))
 
 
 @router.get("/tickets/{ticket_id}/canned-replies/{reply_id}", response={200: FilledOut, **READ_ONE}, tags=TAG)
