@@ -26,7 +26,7 @@ serve: $(STAMP)
 	$(BIN)/guanxi serve
 
 test: $(DEVSTAMP)
-	GUANXI_DATABASE_URL="$${GUANXI_TEST_DATABASE_URL:-$${GUANXI_DATABASE_URL:-}}" $(BIN)/python -m pytest
+	GUANXI_DATABASE_URL="$${GUANXI_TEST_DATABASE_URL:-$${GUANXI_DATABASE_URL:-}}" $(BIN)/python -m pytest --durations=15
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

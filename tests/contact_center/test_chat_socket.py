@@ -202,6 +202,9 @@ def test_email_in_chat_links_the_visitor_and_joins_the_timeline(site, agent, zha
     # rep_a owns the contact: they see the browsing, not the service desk's unassigned chat
     rep_kinds = [i.kind for i in timeline_for(contact, users["rep_a"])]
     assert "web" in rep_kinds and "chat" not in rep_kinds
+    client.force_login(users["admin"])
+    page = client.get(f"/contacts/{contact.pk}/").content.decode()
+    assert "bi-chat-dots" in page and "bi-globe2" in page  # the chat and the browsing have their own icons
 
 
 def test_api_reply_reaches_the_visitor_live(site, agent):
