@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, User
-from guanxi.core.records import clean_fields, diff, fail, int_or_none, snapshot, write_audit
+from guanxi.core.records import clean_fields, creation_changes, diff, fail, int_or_none, snapshot, write_audit
 from guanxi.quality.normalize import normalize_email
 from guanxi.service.models import QuestionGroup, Queue
 
@@ -82,7 +82,7 @@ def create_mailbox(actor: User, data: dict[str, Any]) -> Mailbox:
     _set_secrets(mailbox, data)
     mailbox.save()
     write_audit(mailbox, actor, AuditAction.CREATE,
-                {k: [None, v] for k, v in snapshot(mailbox, AUDITED).items() if v not in ("", None)})
+                creation_changes(mailbox, AUDITED))
     return mailbox
 
 

@@ -116,6 +116,11 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     return out
 
 
+def creation_changes(obj: models.Model, fields: list[str]) -> dict[str, list[Any]]:
+    """The audit changes of a new record: each audited field that has a value, as [None, value]."""
+    return {k: [None, v] for k, v in snapshot(obj, fields).items() if v not in ("", None)}
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {
         key: [before.get(key), after.get(key)]

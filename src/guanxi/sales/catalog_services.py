@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, Role, User
-from guanxi.core.records import clean_fields, diff, fail, int_or_none, snapshot, write_audit
+from guanxi.core.records import clean_fields, creation_changes, diff, fail, int_or_none, snapshot, write_audit
 from guanxi.quality.normalize import clean_text
 
 from .catalog_models import BundleComponent, PriceList, PriceListItem, Product, ProductCategory, ProductKind
@@ -124,7 +124,7 @@ def create_product(actor: User, data: dict[str, Any]) -> Product:
     _require_catalog(actor)
     cleaned, components = _clean_product(data, None)
     product = Product.objects.create(**cleaned)
-    changes = {k: [None, v] for k, v in snapshot(product, PRODUCT_AUDITED).items() if v not in ("", None)}
+    changes = creation_changes(product, PRODUCT_AUDITED)
     listed = _set_components(product, components)
     if listed:
         changes["components"] = [None, listed]
@@ -203,7 +203,7 @@ def create_price_list(actor: User, data: dict[str, Any]) -> PriceList:
     price_list = PriceList.objects.create(**_clean_price_list(data, None))
     _one_default(price_list)
     write_audit(price_list, actor, AuditAction.CREATE,
-                {k: [None, v] for k, v in snapshot(price_list, PRICE_LIST_AUDITED).items() if v not in ("", None)})
+                creation_changes(price_list, PRICE_LIST_AUDITED))
     return price_list
 
 

@@ -19,7 +19,16 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
-from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
+from guanxi.core.records import (
+    check_version,
+    clean_fields,
+    creation_changes,
+    diff,
+    fail,
+    int_or_none,
+    snapshot,
+    write_audit,
+)
 from guanxi.customers.models import Account
 from guanxi.quality.normalize import clean_text
 
@@ -88,7 +97,7 @@ def create_contract(actor: User, data: dict[str, Any]) -> Contract:
     contract.number = next_number("HT")
     contract.save()
     write_audit(contract, actor, AuditAction.CREATE,
-                {k: [None, v] for k, v in snapshot(contract, AUDITED).items() if v not in ("", None)})
+                creation_changes(contract, AUDITED))
     return contract
 
 

@@ -23,7 +23,16 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import MANAGER_ROLES, AuditAction, User
 from guanxi.core.notifications import notify
-from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
+from guanxi.core.records import (
+    check_version,
+    clean_fields,
+    creation_changes,
+    diff,
+    fail,
+    int_or_none,
+    snapshot,
+    write_audit,
+)
 from guanxi.customers.models import Account, Contact
 from guanxi.quality.normalize import clean_text
 
@@ -311,7 +320,7 @@ def create_quote(actor: User, data: dict[str, Any]) -> Quote:
     recalculate(quote, lines)
     quote.save()
     write_audit(quote, actor, AuditAction.CREATE,
-                {k: [None, v] for k, v in snapshot(quote, AUDITED).items() if v not in ("", None)})
+                creation_changes(quote, AUDITED))
     return quote
 
 

@@ -20,7 +20,16 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
-from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
+from guanxi.core.records import (
+    check_version,
+    clean_fields,
+    creation_changes,
+    diff,
+    fail,
+    int_or_none,
+    snapshot,
+    write_audit,
+)
 from guanxi.core.services import assignable_users
 from guanxi.customers.models import Account, Contact
 from guanxi.customers.services import validation_messages  # noqa: F401 (views)
@@ -142,7 +151,7 @@ def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
     dispatch.route_ticket(ticket, now, actor)
     ticket.save()
     write_audit(ticket, actor, AuditAction.CREATE,
-                {k: [None, v] for k, v in snapshot(ticket, AUDITED).items() if v not in ("", None)})
+                creation_changes(ticket, AUDITED))
     return ticket
 
 
