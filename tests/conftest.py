@@ -38,3 +38,9 @@ def zhang(users):
     contact = services.create_contact(rep, {"name": "张伟", "title": "采购经理", "account_ids": [account.pk],
                                             "phones": ["138 0013 8000"], "emails": ["Zhang.Wei@Xingchen.CN"]})
     return account, contact
+
+
+@pytest.fixture
+def english(settings):
+    """For tests that read messages, pages and mails in English (the catalogue also ships them in Chinese)."""
+    settings.LANGUAGE_CODE = "en"

@@ -91,6 +91,5 @@ def site(users):
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    """The contact centre's tests read messages, pages and mails in English (the catalogue also ships Chinese)."""
-    settings.LANGUAGE_CODE = "en"
+def _english(english):
+    """The contact centre's tests read messages, pages and mails in English."""

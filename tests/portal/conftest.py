@@ -63,6 +63,5 @@ def staff_ticket(desk, orgs, users):  # noqa: F811 (the imported fixture)
 
 
 @pytest.fixture(autouse=True)
-def english_by_default(settings):
-    """The portal tests read the customer's messages in English (the catalogue also ships them in Chinese)."""
-    settings.LANGUAGE_CODE = "en"
+def _english(english):
+    """The portal tests read the customer's messages in English."""

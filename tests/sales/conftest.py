@@ -50,9 +50,3 @@ def order(users, zhang, settings):
         {"description": "实施服务", "quantity": "3", "unit_price": "1500.00", "tax_rate": "6"}]})
     quote = quote_services.send_quote(rep, quote, quote.version)
     return quote_services.accept_quote(rep, quote, quote.version)
-
-
-@pytest.fixture
-def english(settings):
-    """For tests that read messages in English (the catalogue also ships them in Chinese)."""
-    settings.LANGUAGE_CODE = "en"
