@@ -46,6 +46,9 @@ def test_bad_input_is_a_400_naming_the_fields(api):
     response = api["admin"].post("mailboxes", {**BODY, "address": "not-an-address", "imap_security": "bogus"})
     assert response.status_code == 400 and {"address", "imap_security"} <= set(response.json()["errors"])
     assert api["admin"].post("mailboxes", "{not json").status_code == 400
+    for half in ("@H\u00e2", "support@"):  # an "@" but no address: refused under `address`, not a 500
+        response = api["admin"].post("mailboxes", {**BODY, "address": half})
+        assert response.status_code == 400 and "address" in response.json()["errors"]
     assert Mailbox.objects.count() == 0
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import AuditAction, User
 from guanxi.core.records import clean_fields, creation_changes, diff, fail, int_or_none, snapshot, write_audit
-from guanxi.quality.normalize import normalize_email
+from guanxi.quality.normalize import NormalizationError, normalize_email
 from guanxi.service.models import QuestionGroup, Queue
 
 from .email_imap import SyncResult, sync
@@ -37,11 +37,15 @@ def require_admin(user: User) -> None:
 def _clean(data: dict[str, Any], mailbox: Mailbox | None) -> dict[str, Any]:
     partial = mailbox is not None
     data = dict(data)
+    unusable = False
     if isinstance(data.get("address"), str):
-        data["address"] = normalize_email(data["address"]) if "@" in data["address"] else data["address"].strip()
+        try:
+            data["address"] = normalize_email(data["address"]) if "@" in data["address"] else data["address"].strip()
+        except NormalizationError:  # "@x", "a@": a 400 under `address`, never a 500
+            data["address"], unusable = data["address"].strip(), True
     cleaned, errors = clean_fields(Mailbox, data, FIELDS, partial=partial)
     address = cleaned.get("address")
-    if address and "@" not in address:
+    if unusable or (address and "@" not in address):
         errors["address"] = [_("Enter an email address.")]
     elif address and Mailbox.objects.filter(address=address).exclude(pk=getattr(mailbox, "pk", None)).exists():
         errors["address"] = [_("Another mailbox has this address.")]
