@@ -168,6 +168,7 @@ def test_offline_message_becomes_a_ticket(site, agent):
     assert done["type"] == "ticket"
     ticket = Ticket.objects.get(number=done["number"])
     assert ticket.description.startswith("发票开错了 <b>urgent</b>") and ticket.contact.email == "wang.fang@example.cn"
+    assert ticket.channel == "chat"
     assert ticket.contact.name == "王芳" and Visitor.objects.get(contact=ticket.contact)
 
 

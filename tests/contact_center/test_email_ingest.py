@@ -56,6 +56,7 @@ def test_new_mail_opens_a_ticket_for_the_sender_and_acknowledges_it(mailbox, dov
     ticket = Ticket.objects.get()
     assert (ticket.subject, ticket.contact, ticket.account) == ("打印机坏了", contact, account)
     assert ticket.question_group == mailbox.question_group and ticket.queue == mailbox.question_group.queue
+    assert ticket.channel == "email"
     first = ticket.messages.get()
     assert first.kind == MessageKind.REPLY and first.author is None
     assert "你好，打印机不能用了。" in first.body and "li@xingchen.cn" in first.body

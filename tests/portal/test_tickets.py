@@ -33,7 +33,7 @@ def test_a_customer_submits_a_ticket_with_a_file_and_it_is_routed_for_their_comp
     assert response.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.account == orgs["account_a"] and ticket.contact == orgs["contact_a"]
-    assert ticket.number and ticket.queue == desk["general"]
+    assert ticket.number and ticket.queue == desk["general"] and ticket.channel == "portal"
     assert {"created", "routed"} <= set(ticket.events.values_list("kind", flat=True)) or \
         {"created", "unrouted"} <= set(ticket.events.values_list("kind", flat=True))  # routing ran (hours permitting)
     assert ticket.first_response_due_at is not None

@@ -29,7 +29,11 @@ def test_create_get_patch_reply_status(api, desk, account):
     body = r.json()
     tid = body["id"]
     assert body["assignee"]["id"] == desk["wang"].pk and body["queue"]["id"] == desk["general"].pk
-    assert body["sla"]["first_response_due_at"] and body["status"] == "new"
+    assert body["sla"]["first_response_due_at"] and body["status"] == "new" and body["channel"] == "api"
+    phoned = api["rep_a"].post("tickets", {"subject": "电话报修", "channel": "phone"})
+    assert phoned.status_code == 201 and phoned.json()["channel"] == "phone"
+    r = api["rep_a"].post("tickets", {"subject": "x", "channel": "pigeon"})
+    assert r.status_code == 400 and "channel" in r.json()["errors"]
     r = api["wang"].patch(f"tickets/{tid}", {"version": 1, "priority": "urgent"})
     assert r.status_code == 200 and r.json()["priority"] == "urgent" and r.json()["version"] == 2
     r = api["wang"].patch(f"tickets/{tid}", {"version": 1, "subject": "x"})

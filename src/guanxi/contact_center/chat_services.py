@@ -25,6 +25,7 @@ from guanxi.customers.models import Contact
 from guanxi.sales import lead_services
 from guanxi.service import services as service_services
 from guanxi.service.models import AgentProfile, Availability
+from guanxi.service.ticket_models import TicketChannel
 
 from . import visitor_services as vs
 from .chat_models import MAX_MESSAGE, ChatConversation, ChatMessage, ChatSite, ChatStatus, Sender, Visitor
@@ -190,7 +191,7 @@ def ticket_from_conversation(agent: User, conversation: ChatConversation, data: 
         contact_id = None
     return service_services.create_ticket(agent, {
         "subject": data.get("subject") or _subject(conversation), "description": transcript(conversation),
-        "contact_id": contact_id, "queue_id": conversation.queue_id})
+        "contact_id": contact_id, "queue_id": conversation.queue_id, "channel": TicketChannel.CHAT})
 
 
 def lead_from_conversation(agent: User, conversation: ChatConversation, data: dict[str, Any] | None = None):
@@ -228,7 +229,8 @@ def offline_message(site: ChatSite, visitor: Visitor, data: dict[str, Any]):
     return service_services.create_ticket(user, {
         "subject": (_("Web message from %(who)s") % {"who": who})[:200],
         "description": f"{body}\n\n{visitor.current_url}".strip(),
-        "contact_id": contact.pk if contact else None, "queue_id": site.queue_id})
+        "contact_id": contact.pk if contact else None, "queue_id": site.queue_id,
+        "channel": TicketChannel.CHAT})
 
 
 # ------------------------------------------------------------------ websites (administrators)

@@ -23,7 +23,7 @@ from guanxi.customers.fileio.textio import human_size
 from guanxi.customers.models import Contact, ContactMethod, ContactMethodKind
 from guanxi.quality.normalize import search_text
 from guanxi.service import services as desk
-from guanxi.service.ticket_models import MessageKind, Ticket, TicketMessage, TicketStatus
+from guanxi.service.ticket_models import MessageKind, Ticket, TicketChannel, TicketMessage, TicketStatus
 
 from . import mail
 from .email_models import EmailAttachment, InboundEmail, InboundStatus, Mailbox, OutboundEmail
@@ -199,7 +199,7 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
         "subject": mail.TOKEN_RE.sub("", parsed.subject).strip()[:200] or _("(no subject)"),
         "description": description, "contact": contact,
         "account": contact.primary_account or contact.accounts.order_by("pk").first(),
-        "question_group": mailbox.question_group, "queue": mailbox.queue,
+        "question_group": mailbox.question_group, "queue": mailbox.queue, "channel": TicketChannel.EMAIL,
     }, now)
     row.status, row.ticket = InboundStatus.TICKET, new
     row.ticket_message = TicketMessage.objects.create(ticket=new, kind=MessageKind.REPLY, body=body)

@@ -35,7 +35,7 @@ from guanxi.core.paging import paginate
 from . import services
 from .filters import TICKET_SORTS, filter_tickets
 from .models import QuestionGroup, Queue
-from .ticket_models import MessageKind, Priority, Ticket, TicketStatus
+from .ticket_models import MessageKind, Priority, Ticket, TicketChannel, TicketStatus
 
 router = Router()
 TAG = ["tickets"]
@@ -52,6 +52,8 @@ class TicketIn(Schema):
     account_id: Id | None = None
     contact_id: Id | None = None
     language: Text = None
+    channel: str = Field("api", description="The door the request came in by.",
+                         json_schema_extra={"enum": list(TicketChannel.values)})
 
 
 class TicketPatch(Schema):
@@ -83,6 +85,7 @@ class TicketOut(Schema):
     description: str
     status: str
     priority: str
+    channel: str
     question_group: Ref | None
     queue: Ref | None
     account: Ref | None
@@ -188,6 +191,7 @@ def ticket_item(t: Ticket) -> dict[str, Any]:
     return {
         "id": t.pk, "version": t.version, "number": t.number or "", "subject": t.subject,
         "description": t.description, "status": t.status, "priority": t.priority,
+        "channel": t.channel,
         "question_group": ref(t.question_group), "queue": ref(t.queue), "account": ref(t.account),
         "contact": ref(t.contact), "assignee": ref(t.owner), "requester": ref(t.requester),
         "merged_into": t.merged_into_id,
@@ -223,7 +227,9 @@ def list_tickets(request: HttpRequest, params: Query[TicketQuery]):
 @router.post("/tickets", response={201: TicketOut, **WRITE}, tags=TAG)
 def create_ticket(request: HttpRequest, payload: TicketIn):
     """A new ticket: SLA due times from the matching policy, routed at once to an agent of its queue."""
-    ticket = services.create_ticket(actor(request), payload.model_dump(exclude_unset=True))
+    data = payload.model_dump(exclude_unset=True)
+    data.setdefault("channel", TicketChannel.API)
+    ticket = services.create_ticket(actor(request), data)
     return Status(201, _item(ticket.pk))
 
 

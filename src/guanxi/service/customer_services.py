@@ -26,7 +26,7 @@ from guanxi.quality.normalize import clean_text
 from .csat_models import TicketAttachment
 from .models import QuestionGroup
 from .services import customer_replied, file_ticket
-from .ticket_models import Ticket, TicketMessage
+from .ticket_models import Ticket, TicketChannel, TicketMessage
 
 MAX_FILES = 5
 # The first bytes of the types whose content is easy to check, so a renamed program is not taken for a picture.
@@ -86,7 +86,8 @@ def submit_ticket(contact: Contact, data: dict[str, Any], files: Sequence[Upload
     fail(errors)
     check_files(files)
     account = contact.primary_account or contact.accounts.order_by("pk").first()
-    ticket = file_ticket(Ticket(contact=contact, account=account, question_group=group, **cleaned), None, now)
+    ticket = file_ticket(Ticket(contact=contact, account=account, question_group=group,
+                                channel=TicketChannel.PORTAL, **cleaned), None, now)
     _store(ticket, None, files)
     return ticket
 

@@ -97,7 +97,8 @@ def _pick_related(model, actor: User, value: Any, errors: dict, field: str):
 def _clean(actor: User, data: dict[str, Any], ticket: Ticket | None) -> dict[str, Any]:
     partial = ticket is not None
     data = {k: clean_text(v) if k == "subject" and isinstance(v, str) else v for k, v in data.items()}
-    cleaned, errors = clean_fields(Ticket, data, TICKET_FIELDS, partial=partial)
+    # The channel is set when a ticket is made (an integrator may log a phone call's ticket), never changed.
+    cleaned, errors = clean_fields(Ticket, data, TICKET_FIELDS + ([] if partial else ["channel"]), partial=partial)
     for key, model in (("account_id", Account), ("contact_id", Contact)):
         if data.get(key) not in (None, ""):
             cleaned[key[:-3]] = _pick_related(model, actor, data[key], errors, key)

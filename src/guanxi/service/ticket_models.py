@@ -52,6 +52,18 @@ class Priority(models.TextChoices):
         return order[min(order.index(value) + 1, len(order) - 1)]
 
 
+class TicketChannel(models.TextChoices):
+    """The door a ticket came in by: the unified inbox filters and the KPIs split by it."""
+
+    STAFF = "staff", _("Entered by staff")
+    EMAIL = "email", pgettext_lazy("channel", "Email")
+    PORTAL = "portal", _("Customer portal")
+    CHAT = "chat", _("Web chat")
+    WEB_FORM = "web_form", _("Web form")
+    PHONE = "phone", pgettext_lazy("channel", "Phone")
+    API = "api", _("API")
+
+
 class TicketQuerySet(VisibleQuerySet):
     def visibility_rule(self, user: User) -> Q:
         """Who sees a ticket, beyond administrators (all):
@@ -89,6 +101,8 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
     queue = models.ForeignKey("service.Queue", verbose_name=_("queue"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="tickets")
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    channel = models.CharField(_("channel"), max_length=10, choices=TicketChannel.choices,
+                               default=TicketChannel.STAFF)
     status = models.CharField(_("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
     account = models.ForeignKey("customers.Account", verbose_name=_("account"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="tickets")
@@ -130,6 +144,7 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
             models.Index(fields=["queue", "status", "updated_at", "id"]),
             models.Index(fields=["account", "updated_at", "id"]),
             models.Index(fields=["status", "priority", "id"]),
+            models.Index(fields=["channel", "status", "updated_at", "id"]),
             # The sweep: due times of tickets still being worked on.
             models.Index(fields=["status", "first_response_due_at"]),
             models.Index(fields=["status", "resolution_due_at"]),
