@@ -138,7 +138,7 @@ class InboundEmail(models.Model):
     references = models.TextField(blank=True, default="")
     body = models.TextField(_("message"), blank=True, default="")
     sent_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    received_at = models.DateTimeField(pgettext_lazy("email", "received"), auto_now_add=True)
     ticket = models.ForeignKey("service.Ticket", null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="inbound_emails")
     ticket_message = models.ForeignKey("service.TicketMessage", null=True, blank=True, on_delete=models.SET_NULL,

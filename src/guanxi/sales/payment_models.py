@@ -111,7 +111,7 @@ class PaymentMethod(models.TextChoices):
 
 class Payment(models.Model):
     plan = models.ForeignKey(PaymentPlan, on_delete=models.CASCADE, related_name="payments")
-    received_on = models.DateField(_("received"))
+    received_on = models.DateField(pgettext_lazy("payment", "received"))
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices,
                               default=PaymentMethod.TRANSFER)
