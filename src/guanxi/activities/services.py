@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.access import require_editor
 from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
 from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
@@ -46,17 +47,12 @@ TASK_AUDITED = (
 )
 
 
-def _require_editor(actor: User) -> None:
-    if not actor.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
-
-
 # ------------------------------------------------------------------ notes (the first issue)
 
 
 @transaction.atomic
 def add_note(actor: User, subject: Account | Contact, body: str) -> Note:
-    _require_editor(actor)
+    require_editor(actor)
     body = (body or "").strip() if isinstance(body, str) else ""
     if not body:
         raise ValidationError({"body": [_("Write the note first.")]})
@@ -142,7 +138,7 @@ def _clean_document(upload: UploadedFile | None, errors: dict) -> None:
 @transaction.atomic
 def log_activity(actor: User, data: dict[str, Any], upload: UploadedFile | None = None) -> Activity:
     """Record a call, visit, email, document sent … on an account, contact and/or opportunity."""
-    _require_editor(actor)
+    require_editor(actor)
     cleaned, errors = clean_fields(Activity, data, ACTIVITY_FIELDS, partial=False)
     if not data.get("kind"):
         errors["kind"] = [_("This field is required.")]
@@ -225,7 +221,7 @@ def _set_task(task: Task, cleaned: dict) -> None:
 
 
 def _editable_task(actor: User, task: Task) -> Task:
-    _require_editor(actor)
+    require_editor(actor)
     current = Task.objects.editable_by(actor).select_for_update().filter(pk=task.pk).first()
     if current is None:
         raise PermissionDenied(_("You may not change this task."))
@@ -244,7 +240,7 @@ def _save_task(actor: User, task: Task, before: dict, action: str = AuditAction.
 @transaction.atomic
 def create_task(actor: User, data: dict[str, Any]) -> Task:
     """A task (due at) or an appointment (start to end) for the actor or a colleague they can see."""
-    _require_editor(actor)
+    require_editor(actor)
     cleaned = _clean_task(actor, data, None)
     task = Task(created_by=actor)
     _set_task(task, cleaned)
@@ -382,7 +378,7 @@ def hand_over(
     """Move accounts (the ones given, or all of `from_user`'s) to `to_user` with the open tasks and open
     opportunities the previous owner had on them, and write a hand-over note on each account's timeline —
     all or nothing, audited. Bypasses owner-change approvals: it is a manager's or administrator's act."""
-    _require_editor(actor)
+    require_editor(actor)
     errors: dict[str, list[str]] = {}
     target = _user(to_user)
     if target is None or not target.is_active:

@@ -9,11 +9,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
     from .models import User
+
+
+def require_editor(user: User | None, message: str | None = None) -> None:
+    """Read-only roles (and anonymous callers) may look but not change: a 403 with `message`."""
+    if not getattr(user, "can_edit", False):
+        raise PermissionDenied(message or _("Your role may not change records."))
+
+
+def require_admin(user: User | None, message: str | None = None) -> None:
+    """Settings that only an administrator may change: a 403 with `message`."""
+    if not getattr(user, "is_administrator", False):
+        raise PermissionDenied(message or _("Only an administrator may do this."))
 
 
 class VisibleQuerySet(models.QuerySet):

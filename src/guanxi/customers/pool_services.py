@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from guanxi.core.access import require_editor
 from guanxi.core.models import MANAGER_ROLES, AuditAction, Role, User
 from guanxi.core.notifications import notify
 from guanxi.core.records import fail, write_audit
@@ -161,11 +162,6 @@ def record_follow_up(account_ids: Iterable[int], when: dt.datetime | None = None
 # ---------------------------------------------------------------- claim, release, assign
 
 
-def _require_editor(actor: User) -> None:
-    if not actor.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
-
-
 def _ids(values: Any) -> list[int]:
     if isinstance(values, int | str):
         values = [values]
@@ -205,7 +201,7 @@ def _take(
 def claim(actor: User, account_ids: Any, now: dt.datetime | None = None) -> ClaimResult:
     """Take accounts from the pool. Refused as a whole past the actor's claim limit or while one of them is in
     the actor's cool-down; accounts someone else claimed first are skipped (all of them: ClaimTaken)."""
-    _require_editor(actor)
+    require_editor(actor)
     now = now or timezone.now()
     ids = _ids(account_ids)
     # One claim at a time per rep, so two concurrent requests cannot both pass the limit.
@@ -251,7 +247,7 @@ def claim(actor: User, account_ids: Any, now: dt.datetime | None = None) -> Clai
 @transaction.atomic
 def assign_from_pool(actor: User, account_ids: Any, owner_id: Any, now: dt.datetime | None = None) -> ClaimResult:
     """A manager (or administrator) hands pool accounts to someone in their teams; no claim limit applies."""
-    _require_editor(actor)
+    require_editor(actor)
     if not (actor.is_administrator or actor.role in MANAGER_ROLES):
         raise PermissionDenied(_("Only managers and administrators assign accounts from the pool."))
     now = now or timezone.now()
@@ -283,7 +279,7 @@ def may_release(user: User, account: Account) -> bool:
 @transaction.atomic
 def release(actor: User, account: Account, reason: Any, now: dt.datetime | None = None) -> Account:
     """Put an account back in the pool, saying why; its releaser may not re-claim it during the cool-down."""
-    _require_editor(actor)
+    require_editor(actor)
     now = now or timezone.now()
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from guanxi.activities.services import add_note
 from guanxi.analytics.queries import account_insights
 from guanxi.analytics.score_models import REASON_LABELS
+from guanxi.core.access import require_editor
 from guanxi.core.models import CustomField, Team
 from guanxi.core.people_services import shares_of
 from guanxi.core.records import EditConflict, audit_trail
@@ -35,11 +36,6 @@ from .views import KINDS, Kind
 def _get_visible(request: HttpRequest, k: Kind, pk: int) -> models.Model:
     """The record if the user may see it; anything else is a 404 (not a 403: existence is not revealed)."""
     return get_object_or_404(k.model.objects.visible_to(request.user), pk=pk)
-
-
-def _require_editor(request: HttpRequest) -> None:
-    if not request.user.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
 
 
 def _timeline_context(obj: models.Model, user: Any) -> dict[str, Any]:
@@ -118,7 +114,7 @@ def record_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
     over a newer version shows both versions and lets the user re-apply theirs on top."""
     k = KINDS[kind]
     user = request.user
-    _require_editor(request)
+    require_editor(request.user)
     instance = _get_visible(request, k, pk) if pk else None
     if request.method == "POST":
         form = k.form_class(request.POST, actor=user, instance=instance)
@@ -168,7 +164,7 @@ def _conflict(request: HttpRequest, k: Kind, form: Any, current: models.Model) -
 @login_required
 def record_delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     k = KINDS[kind]
-    _require_editor(request)
+    require_editor(request.user)
     obj = _get_visible(request, k, pk)
     if request.method == "POST":
         name = str(obj)

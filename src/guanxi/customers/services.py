@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from guanxi.core.access import require_editor
 from guanxi.core.models import AuditAction, User
 from guanxi.core.records import (
     check_version,
@@ -57,11 +58,6 @@ CONTACT_FIELDS = ["name", "title", "department", "birthday", "preferred_channel"
 ACCOUNT_AUDITED = ACCOUNT_FIELDS + ["phone", "email", "parent_id", "owner_id", "custom"]
 CONTACT_AUDITED = CONTACT_FIELDS + ["phone", "email", "owner_id", "custom"]
 ADDRESS_FIELDS = ["kind", "country", "province", "city", "district", "street", "postcode"]
-
-
-def _require_editor(actor: User) -> None:
-    if not actor.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
 
 
 def _clean_owner(actor: User, data: dict, errors: dict) -> tuple[bool, User | None]:
@@ -253,8 +249,6 @@ def _clean_account(actor: User, data: dict, account: Account | None) -> dict[str
     return cleaned
 
 
-
-
 def _would_cycle(account: Account, parent: Account) -> bool:
     node, seen = parent, set()
     while node is not None and node.pk not in seen:
@@ -281,7 +275,7 @@ def _account_search_text(account: Account) -> str:
 
 @transaction.atomic
 def create_account(actor: User, data: dict[str, Any]) -> Account:
-    _require_editor(actor)
+    require_editor(actor)
     cleaned = _clean_account(actor, data, None)
     account = Account()
     _apply(account, cleaned)
@@ -300,7 +294,7 @@ def create_account(actor: User, data: dict[str, Any]) -> Account:
 def update_account(actor: User, account: Account, data: dict[str, Any], version: Any) -> Account:
     """Save the fields given; changes to sensitive fields by someone who may not make them wait for
     approval (the account returned carries `change_request`)."""
-    _require_editor(actor)
+    require_editor(actor)
     return guarded_update(actor, "account", account, data, version, change_account)
 
 
@@ -334,7 +328,7 @@ def change_account(actor: User, account: Account, data: dict[str, Any], version:
 
 @transaction.atomic
 def delete_account(actor: User, account: Account) -> None:
-    _require_editor(actor)
+    require_editor(actor)
     write_audit(account, actor, AuditAction.DELETE, {"name": [account.name, None]})
     account.delete()
 
@@ -416,7 +410,7 @@ def _methods_snapshot(contact: Contact) -> dict[str, list[str]]:
 
 @transaction.atomic
 def create_contact(actor: User, data: dict[str, Any]) -> Contact:
-    _require_editor(actor)
+    require_editor(actor)
     cleaned = _clean_contact(actor, data, None)
     contact = Contact()
     _apply(contact, cleaned)
@@ -440,7 +434,7 @@ def create_contact(actor: User, data: dict[str, Any]) -> Contact:
 @transaction.atomic
 def update_contact(actor: User, contact: Contact, data: dict[str, Any], version: Any) -> Contact:
     """Save the fields given; see update_account for sensitive fields."""
-    _require_editor(actor)
+    require_editor(actor)
     return guarded_update(actor, "contact", contact, data, version, change_contact)
 
 
@@ -481,7 +475,7 @@ def change_contact(actor: User, contact: Contact, data: dict[str, Any], version:
 
 @transaction.atomic
 def delete_contact(actor: User, contact: Contact) -> None:
-    _require_editor(actor)
+    require_editor(actor)
     write_audit(contact, actor, AuditAction.DELETE, {"name": [contact.name, None]})
     contact.delete()
 
@@ -495,7 +489,7 @@ MODELS = {"account": Account, "contact": Contact}
 def bulk_assign(actor: User, model_key: str, ids: list[int], owner_id: Any) -> int:
     """Give the selected records (those the actor may edit) a new owner; returns how many moved (when the
     owner is a sensitive field and the actor may not change it, each move becomes a change request)."""
-    _require_editor(actor)
+    require_editor(actor)
     errors: dict[str, list[str]] = {}
     _given, owner = _clean_owner(actor, {"owner_id": owner_id}, errors)
     if owner is None and not errors:
@@ -526,7 +520,7 @@ def bulk_assign(actor: User, model_key: str, ids: list[int], owner_id: Any) -> i
 @transaction.atomic
 def bulk_tag(actor: User, model_key: str, ids: list[int], names: Any) -> int:
     """Add tags to the selected records the actor may edit; returns how many were tagged."""
-    _require_editor(actor)
+    require_editor(actor)
     tags, errs = resolve_tags(names)
     if errs or not tags:
         raise ValidationError({"tags": errs or [_("Enter at least one tag.")]})

@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.access import require_editor
 from guanxi.core.models import AuditAction, User
 from guanxi.core.records import check_version, diff, snapshot, write_audit
 from guanxi.core.search import matching
@@ -56,11 +57,6 @@ IDENTICAL_WHEN = {
 }
 ENTRY_LIMIT = 5
 ENTRY_KEEP = 0.75  # an on-entry match this strong goes to the review queue when the new record is saved
-
-
-def _require_editor(actor: User) -> None:
-    if not actor.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
 
 
 def model_for(kind: str) -> type[models.Model]:
@@ -368,7 +364,7 @@ def visible_pair(user: User, pk: int) -> DuplicatePair:
 @transaction.atomic
 def dismiss_pair(actor: User, pair: DuplicatePair) -> DuplicatePair:
     """Not duplicates: the pair stays dismissed, also when a later scan finds it again."""
-    _require_editor(actor)
+    require_editor(actor)
     pair = DuplicatePair.objects.select_for_update().get(pk=pair.pk)
     model = model_for(pair.kind)
     if model.objects.editable_by(actor).filter(pk__in=[pair.record_1, pair.record_2]).count() != 2:
@@ -462,7 +458,7 @@ def merge_records(actor: User, kind: str, survivor_id: Any, merged_id: Any, *, c
                   survivor_version: Any = None, merged_version: Any = None) -> Merge:
     """Merge `merged_id` into `survivor_id`: chosen values on the survivor, every reference relinked, the
     merged record deleted, the pair marked merged, both audited; returns the Merge (see undo_merge)."""
-    _require_editor(actor)
+    require_editor(actor)
     model = model_for(kind)
     survivor, merged = _locked_pair_records(actor, model, survivor_id, merged_id)
     check_version(survivor, survivor_version)
@@ -601,7 +597,7 @@ def undo_merge(actor: User, merge: Merge) -> models.Model:
 
     Refused when the survivor was edited after the merge (its version moved on): undoing would silently
     throw those edits away. Rows added to the survivor since the merge stay with it."""
-    _require_editor(actor)
+    require_editor(actor)
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     model = model_for(merge.kind)
     if merge.undone_at is not None:

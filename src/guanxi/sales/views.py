@@ -8,12 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from guanxi.core.access import require_editor
 from guanxi.core.paging import Page, paginate
 from guanxi.core.records import EditConflict, audit_trail
 from guanxi.core.search import matching
@@ -32,11 +33,6 @@ LIST_RELATED = ("account", "owner", "stage", "pipeline")
 
 def _visible(request: HttpRequest, pk: int) -> Opportunity:
     return get_object_or_404(Opportunity.objects.visible_to(request.user), pk=pk)
-
-
-def _require_editor(request: HttpRequest) -> None:
-    if not request.user.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
 
 
 @login_required
@@ -85,7 +81,7 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def opportunity_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create (no pk) or edit. Errors go next to their inputs; a stale version is refused with the news."""
     user = request.user
-    _require_editor(request)
+    require_editor(request.user)
     instance = _visible(request, pk) if pk else None
     if request.method == "POST":
         form = OpportunityForm(request.POST, actor=user, instance=instance)
@@ -120,7 +116,7 @@ def opportunity_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
 
 @login_required
 def opportunity_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_editor(request)
+    require_editor(request.user)
     opp = _visible(request, pk)
     if request.method == "POST":
         name = str(opp)
@@ -133,7 +129,7 @@ def opportunity_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def opportunity_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_editor(request)
+    require_editor(request.user)
     opp = _visible(request, pk)
     try:
         services.reopen(request.user, opp, request.POST.get("version"), request.POST.get("stage_id"))
