@@ -5,6 +5,13 @@ from guanxi.core.services import create_user
 from guanxi.customers import services
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is slow on purpose (a second a hash on a busy machine) and most tests make six users: tests hash
+    with MD5. Hashes made before (Argon2) still verify; production's hasher is checked in core/test_settings."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture
 def teams(db):
     """Two sales teams under one company team, as in most small firms."""

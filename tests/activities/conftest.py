@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from guanxi.activities import services
 from guanxi.sales import services as sales_services
-from tests.api.conftest import api, fast_password_hashing  # noqa: F401 (fixtures; MD5: users by the dozen)
+from tests.api.conftest import api  # noqa: F401 (the API client per test user)
 from tests.sales.conftest import account_b, pipeline, stages  # noqa: F401 (fixtures)
 
 

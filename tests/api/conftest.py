@@ -42,8 +42,3 @@ def api(users):
     """api["rep_a"].get("accounts") — a client per test user, each with its own token."""
     return {name: ApiClient(issue_token(user)) for name, user in users.items()}
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 is slow on purpose; tests here create users by the dozen."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

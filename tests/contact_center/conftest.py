@@ -14,7 +14,6 @@ from guanxi.contact_center.chat_models import ChatSite
 from guanxi.core.models import Role
 from guanxi.core.services import create_user
 from guanxi.service.models import AgentProfile, Availability, QuestionGroup, Queue
-from tests.api.conftest import fast_password_hashing  # noqa: F401 (autouse)
 from tests.contact_center.mailservers import dovecot_binary, free_port, running_dovecot
 from tests.sales.quotes.test_quote_views import Inbox
 

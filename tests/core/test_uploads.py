@@ -10,7 +10,6 @@ from django.test import Client
 
 from guanxi.core.services import issue_token
 from guanxi.customers.import_models import Import
-from tests.api.conftest import fast_password_hashing  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

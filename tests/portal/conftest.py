@@ -4,7 +4,6 @@ from django.urls import reverse
 from guanxi.customers import services as customers
 from guanxi.portal.models import PortalUser
 from guanxi.service import services as desk_services
-from tests.api.conftest import fast_password_hashing  # noqa: F401 (autouse)
 from tests.sales.quotes.test_quote_views import smtp  # noqa: F401 (a real SMTP server, aiosmtpd)
 from tests.service.conftest import TUESDAY_10, desk  # noqa: F401
 

@@ -3,7 +3,7 @@ import random
 import pytest
 
 from guanxi.customers import services
-from tests.api.conftest import api, fast_password_hashing  # noqa: F401  (the API client per test user)
+from tests.api.conftest import api  # noqa: F401  (the API client per test user)
 
 SURNAMES = "李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛超兰霞平刚桂华建国"

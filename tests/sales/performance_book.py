@@ -64,8 +64,3 @@ def book(users, teams, make_opp):
         {"team_id": teams["company"].pk, "kind": "month", "start": "2031-03-01", "amount": "60000", "currency": "CNY"},
     )
 
-
-@pytest.fixture(autouse=True)
-def fast_hashing(settings):
-    """Argon2 is slow on purpose; these tests make users, not logins."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -19,12 +19,7 @@ from guanxi.sales.quota_math import parse_period
 from tests.sales import performance_book
 
 pytestmark = pytest.mark.django_db
-at, book, make_opp, fast_hashing = (
-    performance_book.at,
-    performance_book.book,
-    performance_book.make_opp,
-    performance_book.fast_hashing,
-)  # shared fixtures
+at, book, make_opp = performance_book.at, performance_book.book, performance_book.make_opp  # shared fixtures
 MARCH = parse_period("2031-03")
 
 

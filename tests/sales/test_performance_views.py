@@ -9,7 +9,7 @@ from guanxi.sales.models import Quota
 from tests.sales import performance_book
 
 pytestmark = pytest.mark.django_db
-book, make_opp, fast_hashing = performance_book.book, performance_book.make_opp, performance_book.fast_hashing
+book, make_opp = performance_book.book, performance_book.make_opp
 
 
 def test_performance_page(client, book, users, django_assert_max_num_queries):

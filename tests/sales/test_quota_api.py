@@ -9,7 +9,6 @@ from tests.sales import performance_book
 pytestmark = pytest.mark.django_db
 book = performance_book.book
 make_opp = performance_book.make_opp
-fast_hashing = performance_book.fast_hashing
 
 
 @pytest.fixture

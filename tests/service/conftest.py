@@ -5,7 +5,6 @@ import pytest
 from guanxi.core.models import Role, Team
 from guanxi.core.services import create_user
 from guanxi.service.models import AgentProfile, QuestionGroup, Queue
-from tests.api.conftest import fast_password_hashing  # noqa: F401 (autouse: the desk makes ten users per test)
 
 # A Tuesday morning in Shanghai (2026-03-10 10:00 +08:00): inside the default calendar's working hours.
 MONDAY_10 = dt.datetime(2026, 3, 9, 2, 0, tzinfo=dt.UTC)

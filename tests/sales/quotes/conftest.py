@@ -4,12 +4,6 @@ from guanxi.sales import catalog_services, quote_services
 from guanxi.sales.quote_models import CompanyProfile
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 is slow on purpose; every test here makes six users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def catalog(users):
     """Made by a sales manager: a server (13 % VAT, cheaper from 10 on), an installation service (6 %), a CNY
