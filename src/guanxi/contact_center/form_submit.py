@@ -227,8 +227,8 @@ def _acknowledge(form: WebForm, submission: FormSubmission, values: dict, now: d
     number = ticket.number if ticket else f"L{submission.lead_id}"
     names = {"name": values[record].get("name", ""), "email": to, "number": number, "form": form.name}
     subject = _fill(form.ack_subject, names)
-    if ticket is not None:
-        subject = mail.reply_subject(subject, ticket.number)
+    if ticket is not None and mail.token_for(ticket.number) not in subject:  # a reply finds its ticket
+        subject = f"{subject} {mail.token_for(ticket.number)}"
     body = _fill(form.ack_body, names)
     submission.ack_email = email_outbound.queue_mail(mailbox, ticket, OutboundKind.ACK, to, subject, body, "", [])
 
