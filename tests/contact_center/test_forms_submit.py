@@ -95,6 +95,9 @@ def test_bad_answers_are_400_naming_the_fields_and_keep_what_was_typed(client, t
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {keys["Name"], keys["Email"], keys["Message"], keys["Budget"], keys["Urgency"]}
+    broken = post_json(client, ticket_form, answers(ticket_form, Name="王\x00芳", Email="wf@x.cn", Subject="\ud800",
+                                                    Message="m"))
+    assert broken.status_code == 400 and len(broken.json()["errors"]) == 2  # PostgreSQL would refuse them
     page = post(client, ticket_form, answers(ticket_form, Name="<b>王芳</b>", Email="not-an-email", Subject="打不开",
                                              Message="屏幕黑了"))
     assert page.status_code == 400

@@ -74,8 +74,8 @@ def _clean_field(item: Any, i: int, allowed: dict[str, str], used: dict[str, int
         errors[where] = [_("Expected an object.")]
         return None
     own: dict[str, list[str]] = {}
-    label_zh = clean_text(vs._text(item, "label_zh", 100, own))
-    label_en = clean_text(vs._text(item, "label_en", 100, own))
+    label_zh = vs._text(item, "label_zh", 100, own)  # as written: full-width punctuation stays
+    label_en = vs._text(item, "label_en", 100, own)
     if not (label_zh or label_en) and not own:
         own["label_zh"] = [_("Give the field a label (in Chinese, English or both).")]
     kind = item.get("type")
@@ -87,7 +87,7 @@ def _clean_field(item: Any, i: int, allowed: dict[str, str], used: dict[str, int
     if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
         own["choices"] = [_("Expected a list of choices.")]
         choices = []
-    choices = list(dict.fromkeys(clean_text(c)[:100] for c in choices if c.strip()))
+    choices = list(dict.fromkeys(c.strip()[:100] for c in choices if c.strip()))
     if kind == FieldKind.CHOICE and not choices:
         own["choices"] = [_("A choice field needs its choices, one per line.")]
     elif len(choices) > MAX_CHOICES:
@@ -170,7 +170,7 @@ def save_form(actor: User, form: WebForm | None, data: dict[str, Any]) -> WebFor
     form.kind = kind if kind in FormKind.values else FormKind.TICKET
     for name, limit in (("title_zh", 200), ("title_en", 200), ("consent_text_zh", 500), ("consent_text_en", 500),
                         ("success_message", 500), ("ack_subject", 200)):
-        setattr(form, name, clean_text(vs._text(data, name, limit, errors)))
+        setattr(form, name, vs._text(data, name, limit, errors))
     form.ack_body = vs._text(data, "ack_body", 5000, errors)
     form.fields, form.last_key = clean_fields_list(form.kind, data.get("fields"), errors, form.last_key)
     form.consent_enabled = _flag(data, "consent_enabled", False)

@@ -92,6 +92,8 @@ def _answer(field: dict, value: Any) -> Any:
     if not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError(_("Expected text."))
     text = str(value).strip()
+    if "\x00" in text or text.encode("utf-8", "replace").decode() != text:  # PostgreSQL refuses both
+        raise ValueError(_("Text may not contain NUL characters or broken Unicode."))
     if len(text) > LIMITS.get(kind, TEXT_LIMIT):
         raise ValueError(_("At most %(max)s characters.") % {"max": LIMITS.get(kind, TEXT_LIMIT)})
     try:
@@ -102,8 +104,10 @@ def _answer(field: dict, value: Any) -> Any:
     except NormalizationError:
         raise ValueError(_("Enter a valid email address.") if kind == FieldKind.EMAIL
                          else _("Enter a valid phone number."))
-    if kind == FieldKind.CHOICE and text not in field["choices"]:
-        raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(field["choices"])})
+    if kind == FieldKind.CHOICE:
+        if text not in field["choices"]:
+            raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(field["choices"])})
+        return text
     if kind == FieldKind.NUMBER:
         try:
             number = Decimal(text.replace(",", ""))
