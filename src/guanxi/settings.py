@@ -231,3 +231,8 @@ CHANNEL_LAYERS = (
 # The chat widget's limits per visitor: page views tracked and chat messages sent per minute.
 CC_TRACK_PER_MINUTE = int(env("CC_TRACK_PER_MINUTE", "60"))
 CC_MESSAGES_PER_MINUTE = int(env("CC_MESSAGES_PER_MINUTE", "30"))
+# Web forms: submissions per minute from one IP address (per form) and to one form, and the fewest seconds a
+# person takes to fill one in (a faster submission is a robot's).
+CC_FORM_PER_IP_PER_MINUTE = int(env("CC_FORM_PER_IP_PER_MINUTE", "5"))
+CC_FORM_PER_MINUTE = int(env("CC_FORM_PER_MINUTE", "120"))
+CC_FORM_MIN_SECONDS = int(env("CC_FORM_MIN_SECONDS", "3"))

@@ -92,3 +92,67 @@ def site(users):
 @pytest.fixture(autouse=True)
 def _english(english):
     """The contact centre's tests read messages, pages and mails in English."""
+
+
+# Web forms
+@pytest.fixture
+def custom_fields(db):
+    from guanxi.core.models import CustomField
+
+    return {"contact": CustomField.objects.create(model="contact", key="budget", label_zh="预算", label_en="Budget",
+                                                  field_type="number"),
+            "lead": CustomField.objects.create(model="lead", key="beds", label_zh="床位数", label_en="Beds",
+                                               field_type="number")}
+
+
+TICKET_FIELDS = [
+    {"label_zh": "姓名", "label_en": "Name", "type": "text", "required": True, "target": "contact.name"},
+    {"label_zh": "邮箱", "label_en": "Email", "type": "email", "target": "contact.email"},
+    {"label_zh": "手机", "label_en": "Mobile", "type": "phone", "target": "contact.phone"},
+    {"label_zh": "主题", "label_en": "Subject", "type": "text", "required": True, "target": "ticket.subject"},
+    {"label_zh": "问题描述", "label_en": "Message", "type": "textarea", "required": True,
+     "target": "ticket.description"},
+    {"label_zh": "预算", "label_en": "Budget", "type": "number", "target": "contact.custom.budget"},
+    {"label_zh": "紧急程度", "label_en": "Urgency", "type": "choice", "choices": ["一般", "紧急"]},
+]
+LEAD_FIELDS = [
+    {"label_zh": "姓名", "label_en": "Name", "type": "text", "required": True, "target": "lead.name"},
+    {"label_zh": "公司", "label_en": "Company", "type": "text", "target": "lead.company"},
+    {"label_zh": "邮箱", "label_en": "Email", "type": "email", "target": "lead.email"},
+    {"label_zh": "手机", "label_en": "Mobile", "type": "phone", "target": "lead.phone"},
+    {"label_zh": "床位数", "label_en": "Beds", "type": "number", "target": "lead.custom.beds"},
+    {"label_zh": "需求", "label_en": "Needs", "type": "textarea", "target": "lead.description"},
+    {"label_zh": "想要演示", "label_en": "Wants a demo", "type": "yes_no"},
+]
+
+
+@pytest.fixture
+def ticket_form(users, support_queue, custom_fields):
+    from guanxi.contact_center import form_services
+
+    queue, group = support_queue
+    return form_services.save_form(users["admin"], None, {
+        "name": "售后表单", "kind": "ticket", "fields": TICKET_FIELDS, "allowed_origins": [ORIGIN],
+        "queue_id": queue.pk, "question_group_id": group.pk, "actor_id": users["admin"].pk,
+        "consent_enabled": True, "consent_text_zh": "我同意接收产品资讯", "consent_text_en": "Send me product news"})
+
+
+@pytest.fixture
+def lead_form(users, custom_fields):
+    from guanxi.contact_center import form_services
+
+    return form_services.save_form(users["admin"], None, {
+        "name": "试用申请", "kind": "lead", "fields": LEAD_FIELDS, "allowed_origins": [ORIGIN],
+        "actor_id": users["admin"].pk, "lead_owner_id": users["rep_a"].pk})
+
+
+def answers(form, **values):
+    """Form-encoded answers by label (English), with a token issued a minute ago."""
+    import time
+
+    from guanxi.contact_center.form_submit import token
+
+    keys = {f["label_en"]: f["key"] for f in form.fields}
+    data = {keys.get(label, label): value for label, value in values.items()}
+    data["_token"] = token(form, time.time() - 60)
+    return data

@@ -10,7 +10,7 @@ class ContactCenterConfig(AppConfig):
     def ready(self) -> None:
         from guanxi.service.signals import reply_added
 
-        from . import chat_timeline  # noqa: F401  (registers chats and page views on the 360° timeline)
+        from . import chat_timeline, form_timeline  # noqa: F401  (chats, page views, web forms on the timeline)
         from .email_outbound import on_reply_added
 
         reply_added.connect(on_reply_added, dispatch_uid="contact_center.email_reply")

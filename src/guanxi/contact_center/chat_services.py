@@ -9,7 +9,6 @@ the event dicts that chat_realtime broadcasts; the caller has checked that an ag
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.conf import settings
@@ -235,8 +234,6 @@ def offline_message(site: ChatSite, visitor: Visitor, data: dict[str, Any]):
 
 # ------------------------------------------------------------------ websites (administrators)
 
-ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
-
 
 @transaction.atomic
 def save_site(actor: User, site: ChatSite | None, data: dict[str, Any]) -> ChatSite:
@@ -250,18 +247,7 @@ def save_site(actor: User, site: ChatSite | None, data: dict[str, Any]) -> ChatS
     errors: dict[str, list[str]] = {}
     site = site or ChatSite()
     site.name = vs._text(data, "name", 100, errors, required=True)
-    origins = data.get("allowed_origins") or []
-    if isinstance(origins, str):
-        origins = origins.split()
-    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
-        errors["allowed_origins"] = [_("Expected a list of origins.")]
-        origins = []
-    origins = [o.strip().rstrip("/") for o in origins if o.strip()]
-    bad = [o for o in origins if not ORIGIN_RE.fullmatch(o)]
-    if bad or len(origins) > 50:
-        errors["allowed_origins"] = [_("Enter origins like https://www.example.cn (no path): %(bad)s")
-                                     % {"bad": ", ".join(bad[:3])}]
-    site.allowed_origins = list(dict.fromkeys(origins))
+    site.allowed_origins = vs.clean_origins(data.get("allowed_origins"), errors)
     for field, model in (("queue_id", Queue), ("service_user_id", User)):
         value = data.get(field)
         if value in (None, ""):

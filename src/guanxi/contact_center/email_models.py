@@ -178,7 +178,8 @@ class OutboundEmail(models.Model):
     """A mail we send: created in the transaction of its cause, sent after commit (and retried by the sweep)."""
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="outbound")
-    ticket = models.ForeignKey("service.Ticket", on_delete=models.CASCADE, related_name="outbound_emails")
+    ticket = models.ForeignKey("service.Ticket", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="outbound_emails")  # None: a web form's acknowledgement of a lead
     ticket_message = models.ForeignKey("service.TicketMessage", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
     kind = models.CharField(max_length=5, choices=OutboundKind.choices)

@@ -106,7 +106,7 @@ def _thread_of(ticket: Ticket) -> tuple[InboundEmail | None, str, list[str]]:
     return latest, (inbound[-1][0] if inbound else ""), chain[-20:]
 
 
-def _outbound(mailbox: Mailbox, ticket: Ticket, kind: str, to: str, subject: str, body: str,
+def queue_mail(mailbox: Mailbox, ticket: Ticket | None, kind: str, to: str, subject: str, body: str,
               in_reply_to: str, references: list[str], message: TicketMessage | None = None,
               cc: list[str] | None = None) -> OutboundEmail:
     out = OutboundEmail.objects.create(
@@ -117,22 +117,28 @@ def _outbound(mailbox: Mailbox, ticket: Ticket, kind: str, to: str, subject: str
     return out
 
 
+def may_acknowledge(mailbox: Mailbox, to: str, now: dt.datetime) -> bool:
+    """An acknowledgement may go to this address: not our own, not bounced before, and not too many this hour
+    (no mail loops, and no mail bomb through a form filled in with someone else's address)."""
+    if not to or to == mailbox.address.lower():
+        return False
+    recent = OutboundEmail.objects.filter(to=to, kind=OutboundKind.ACK,
+                                          created_at__gte=now - dt.timedelta(hours=1)).count()
+    return recent < settings.EMAIL_ACK_PER_HOUR and not ContactMethod.objects.filter(
+        kind=ContactMethodKind.EMAIL, normalized=to, invalid_since__isnull=False).exists()
+
+
 def queue_acknowledgement(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, now: dt.datetime) -> None:
     """Tell the sender their ticket's number — unless we told them too often this hour (no mail loops)."""
     sender = row.from_address
-    if not sender or sender == mailbox.address.lower():
+    if not may_acknowledge(mailbox, sender, now):
         return
-    recent = OutboundEmail.objects.filter(to=sender, kind=OutboundKind.ACK,
-                                          created_at__gte=now - dt.timedelta(hours=1)).count()
-    if recent >= settings.EMAIL_ACK_PER_HOUR or ContactMethod.objects.filter(
-            kind=ContactMethodKind.EMAIL, normalized=sender, invalid_since__isnull=False).exists():
-        return  # capped, or the address bounced before
     with translation.override(settings.LANGUAGE_CODE):
         body = _("We received your message and opened ticket %(number)s. Reply to this email to add to it; "
                  "keep %(token)s in the subject.") % {"number": ticket.number, "token": mail.token_for(ticket.number)}
         subject = mail.reply_subject(row.subject, ticket.number)
     refs = [*row.references.split(), row.message_id][-20:]
-    _outbound(mailbox, ticket, OutboundKind.ACK, sender, subject, body, row.message_id, refs)
+    queue_mail(mailbox, ticket, OutboundKind.ACK, sender, subject, body, row.message_id, refs)
 
 
 def on_reply_added(sender, ticket: Ticket, message: TicketMessage, actor, **kwargs) -> None:
@@ -145,6 +151,6 @@ def on_reply_added(sender, ticket: Ticket, message: TicketMessage, actor, **kwar
         return
     first_subject = (InboundEmail.objects.filter(ticket=ticket).exclude(subject="").order_by("received_at", "id")
                      .values_list("subject", flat=True).first() or ticket.subject)
-    _outbound(latest.mailbox, ticket, OutboundKind.REPLY, to, mail.reply_subject(first_subject, ticket.number),
+    queue_mail(latest.mailbox, ticket, OutboundKind.REPLY, to, mail.reply_subject(first_subject, ticket.number),
               message.body, answer_to, chain, message=message,
               cc=[a for a in latest.cc if a != latest.mailbox.address.lower()][:20])

@@ -2,3 +2,4 @@
 
 from .chat_models import ChatConversation, ChatMessage, ChatSite, PageView, Visitor  # noqa: F401
 from .email_models import EmailAttachment, InboundEmail, Mailbox, OutboundEmail  # noqa: F401
+from .form_models import FormSubmission, WebForm  # noqa: F401

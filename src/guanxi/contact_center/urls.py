@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import chat_views, email_views, visitor_views
+from . import chat_views, email_views, form_public, form_views, visitor_views
 
 app_name = "contact_center"
 urlpatterns: list = [
@@ -21,6 +21,14 @@ urlpatterns: list = [
     path("settings/mailboxes/<int:pk>/", email_views.mailbox_health, name="mailbox_health"),
     path("settings/mailboxes/<int:pk>/sync/", email_views.mailbox_sync, name="mailbox_sync"),
     path("settings/mailboxes/<int:pk>/reconcile/", email_views.mailbox_reconcile, name="mailbox_reconcile"),
+    path("f/<str:key>/", form_public.public_form, name="webform_public"),
+    path("f/<str:key>/token", form_public.public_token, name="webform_token"),
+    path("settings/web-forms/", form_views.form_list, name="webform_list"),
+    path("settings/web-forms/new/", form_views.form_edit, name="webform_create"),
+    path("settings/web-forms/<int:pk>/", form_views.form_detail, name="webform_detail"),
+    path("settings/web-forms/<int:pk>/edit/", form_views.form_edit, name="webform_edit"),
+    path("settings/web-forms/<int:pk>/delete/", form_views.form_delete, name="webform_delete"),
+    path("web-forms/<int:pk>/submissions/", form_views.form_submissions, name="webform_submissions"),
     path("tickets/<int:ticket_id>/email/", email_views.ticket_email_panel, name="ticket_email"),
     path("email/attachments/<int:pk>/", email_views.attachment_download, name="email_attachment"),
 ]

@@ -26,6 +26,8 @@ from .chat_models import MAX_TITLE, MAX_URL, ChatConversation, ChatSite, PageVie
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s-]{6,18}\d")
+ORIGIN_RE = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?")
+MAX_ORIGINS = 50
 
 
 class RateLimited(Exception):
@@ -73,6 +75,22 @@ def clean_url(value: Any, name: str, errors: dict, *, required: bool) -> str:
     if url and name not in errors and not re.match(r"https?://", url, re.I):
         errors[name] = [_("Enter a web address starting with http:// or https://.")]
     return url
+
+
+def clean_origins(value: Any, errors: dict, field: str = "allowed_origins") -> list[str]:
+    """Web origins (scheme://host[:port], no path) from a list or one per line, without duplicates."""
+    origins = value or []
+    if isinstance(origins, str):
+        origins = origins.split()
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        errors[field] = [_("Expected a list of origins.")]
+        return []
+    origins = [o.strip().rstrip("/") for o in origins if o.strip()]
+    bad = [o for o in origins if not ORIGIN_RE.fullmatch(o)]
+    if bad or len(origins) > MAX_ORIGINS:
+        errors[field] = [_("Enter origins like https://www.example.cn (no path): %(bad)s")
+                         % {"bad": ", ".join(bad[:3])}]
+    return list(dict.fromkeys(origins))
 
 
 def visitor_for(site: ChatSite, key: Any, *, user_agent: str = "", ip: str | None = None,

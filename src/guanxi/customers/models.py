@@ -59,6 +59,7 @@ class Source(models.TextChoices):
     ADVERTISING = "advertising", _("Advertising")
     PARTNER = "partner", _("Partner")
     SOCIAL = "social", _("Social media (WeChat, Weibo …)")
+    WEB_FORM = "web_form", _("Web form")
     OTHER = "other", _("Other")
 
 
