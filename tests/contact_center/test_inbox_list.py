@@ -15,25 +15,12 @@ from guanxi.contact_center.chat_models import ChatConversation
 from guanxi.core.services import issue_token
 from guanxi.service import customer_services
 from guanxi.service import services as desk
-from guanxi.service.models import AgentProfile
 from guanxi.service.ticket_models import Ticket
 from tests.api.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 HTML = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def desk_setup(agent, support_queue, settings):
-    """The agent belongs to the General queue and is off (routing leaves tickets unassigned)."""
-    settings.CC_MESSAGES_PER_MINUTE = 1000
-    queue, _group = support_queue
-    profile = AgentProfile.objects.get(user=agent)
-    profile.queues.add(queue)
-    profile.availability = "off"
-    profile.save()
-    return queue
 
 
 def staff_ticket(user, subject, at, **data):

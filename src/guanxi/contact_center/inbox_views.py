@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.ui import is_htmx
 from guanxi.customers.models import Account, Contact
-from guanxi.customers.record_views import _timeline_context
 from guanxi.customers.services import validation_messages
+from guanxi.customers.timeline import timeline_for
 from guanxi.service import services as desk
 from guanxi.service.ticket_models import Ticket, TicketChannel
 
@@ -33,6 +33,7 @@ from . import inbox_services as ibs
 from .chat_models import ChatConversation
 
 PAGE_SIZE = 50
+TIMELINE_ITEMS = 20
 
 
 def _filters(request: HttpRequest) -> tuple[inbox.InboxFilters, list[str]]:
@@ -70,37 +71,38 @@ def list_context(request: HttpRequest) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ panes, one per source
 
-def _customer(user, contact_id: int | None, account_id: int | None) -> dict[str, Any]:
-    """The customer card and the first page of their 360° timeline (the contact's, else the account's)."""
-    contact = Contact.objects.visible_to(user).select_related("primary_account").filter(pk=contact_id).first() \
-        if contact_id else None
-    account = Account.objects.visible_to(user).filter(pk=account_id).first() if account_id else None
-    if contact is not None and account is None:
-        account = contact.primary_account
+def _customer(user, contact: Contact | None, account: Account | None) -> dict[str, Any]:
+    """The customer card and the first page of their 360° timeline (the contact's, else the account's). As on the
+    ticket page, the customer of a conversation the user may see is shown; their record pages link only when the
+    user may open them, and each timeline source keeps to what the user may see."""
+    account = account or (contact.primary_account if contact is not None else None)
     subject = contact or account
     if subject is None:
         return {"contact": None, "account": None}
     return {"contact": contact, "account": account, "subject": subject,
-            "subject_kind": {"key": "account"} if contact is None else None, **_timeline_context(subject, user)}
+            "contact_link": contact is not None and Contact.objects.visible_to(user).filter(pk=contact.pk).exists(),
+            "account_link": account is not None and Account.objects.visible_to(user).filter(pk=account.pk).exists(),
+            "timeline": timeline_for(subject, user, limit=TIMELINE_ITEMS)}
 
 
 def _ticket_pane(request: HttpRequest, pk: int) -> dict[str, Any]:
     user = request.user
     ticket = get_object_or_404(Ticket.objects.visible_to(user).select_related(
-        "contact", "account", "owner", "queue", "requester"), pk=pk)
+        "contact__primary_account", "account", "owner", "queue", "requester"), pk=pk)
     desk.pick_up(user, ticket)
     return {"template": "contact_center/_inbox_ticket.html", "ticket": ticket,
             "icon": inbox.ICONS.get(ticket.channel, "inbox"), "emailed": ticket.channel == TicketChannel.EMAIL,
             "conversation": ticket.messages.select_related("author").order_by("created_at", "id"),
-            **_customer(user, ticket.contact_id, ticket.account_id)}
+            **_customer(user, ticket.contact, ticket.account)}
 
 
 def _chat_pane(request: HttpRequest, pk: int) -> dict[str, Any]:
     user = request.user
-    chat = get_object_or_404(ChatConversation.objects.visible_to(user).select_related("visitor", "contact", "owner"),
+    chat = get_object_or_404(ChatConversation.objects.visible_to(user).select_related(
+        "visitor", "contact__primary_account", "owner"),
                              pk=pk)
     return {"template": "contact_center/_inbox_chat.html", "chat": chat, "history": cs.history(chat),
-            **_customer(user, chat.contact_id, None)}
+            **_customer(user, chat.contact, None)}
 
 
 PANES: dict[str, Callable[[HttpRequest, int], dict[str, Any]]] = {"ticket": _ticket_pane, "chat": _chat_pane}
