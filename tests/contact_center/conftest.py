@@ -85,6 +85,18 @@ def agent(users):
 
 
 @pytest.fixture
+def desk_setup(agent, support_queue, settings):
+    """The inbox's agent belongs to the General queue and is off (routing leaves tickets unassigned)."""
+    settings.CC_MESSAGES_PER_MINUTE = 1000
+    queue, _group = support_queue
+    profile = AgentProfile.objects.get(user=agent)
+    profile.queues.add(queue)
+    profile.availability = Availability.OFF
+    profile.save()
+    return queue
+
+
+@pytest.fixture
 def site(users):
     return ChatSite.objects.create(name="星辰商城", allowed_origins=[ORIGIN], service_user=users["admin"])
 

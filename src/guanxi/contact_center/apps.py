@@ -8,9 +8,12 @@ class ContactCenterConfig(AppConfig):
     verbose_name = _("Contact centre")
 
     def ready(self) -> None:
-        from guanxi.service.signals import reply_added
+        from guanxi.service.signals import reply_added, ticket_activity
 
         from . import chat_timeline, form_timeline  # noqa: F401  (chats, page views, web forms on the timeline)
         from .email_outbound import on_reply_added
+        from .inbox_live import on_ticket_activity
 
         reply_added.connect(on_reply_added, dispatch_uid="contact_center.email_reply")
+        ticket_activity.connect(on_ticket_activity, dispatch_uid="contact_center.inbox")
+        reply_added.connect(on_ticket_activity, dispatch_uid="contact_center.inbox_reply")

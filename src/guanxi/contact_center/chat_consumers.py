@@ -4,7 +4,8 @@ console (/ws/cc/agent/, signed in through the session). Messages are JSON object
 visitor → server: message {body} · identify {name, email, phone} · offline {name, email, phone, body}
 server → visitor: state {visitor, online, messages} · message {...} · ticket {number} · error {errors}
 agent → server: reply {conversation, body} · invite {visitor, body} · link {conversation, url} · close {conversation}
-server → agent: message {...} · visitor {visitor, url, title, pages} · error {errors}
+server → agent: message {...} · visitor {visitor, url, title, pages} · inbox {source, id, channel, queue, owner}
+                · error {errors}
 """
 
 from __future__ import annotations
@@ -161,7 +162,18 @@ class AgentConsumer(JsonConsumer):
     def _may_see(self, conversation_id: int) -> bool:
         return ChatConversation.objects.visible_to(self.user).filter(pk=conversation_id).exists()
 
+    @database_sync_to_async
+    def _may_see_ticket(self, ticket_id: int) -> bool:
+        from guanxi.service.ticket_models import Ticket
+
+        return Ticket.objects.visible_to(self.user).filter(pk=ticket_id).exists()
+
     async def sees(self, event: dict) -> bool:
+        if event.get("type") == "inbox":  # a ticket filed or written on: ids only, still for those who see it
+            if self.admin or event.get("owner") == self.user.pk or (self.service and event.get("queue") in
+                                                                      self.queue_ids):
+                return True
+            return await self._may_see_ticket(event.get("id"))
         if "conversation" not in event:  # visitor activity: for the service desk
             return self.admin or self.service
         owner = event.get("owner")

@@ -2,12 +2,20 @@
 
 from django.urls import path
 
-from . import chat_views, email_views, form_public, form_views, visitor_views
+from . import chat_views, email_views, form_public, form_views, inbox_views, visitor_views
 
 app_name = "contact_center"
 urlpatterns: list = [
     path("cc/widget.js", visitor_views.widget_js, name="widget_js"),
     path("cc/track", visitor_views.track, name="track"),
+    path("cc/inbox/", inbox_views.inbox_home, name="inbox"),
+    path("cc/inbox/list/", inbox_views.inbox_list, name="inbox_list"),
+    path("cc/inbox/<slug:source>/<int:pk>/", inbox_views.inbox_open, name="inbox_open"),
+    path("cc/inbox/ticket/<int:pk>/reply/", inbox_views.ticket_reply, name="inbox_ticket_reply"),
+    path("cc/inbox/chat/<int:pk>/reply/", inbox_views.chat_reply, name="inbox_chat_reply"),
+    path("cc/inbox/chat/<int:pk>/ticket/", inbox_views.chat_ticket, name="inbox_chat_ticket"),
+    path("cc/inbox/chat/<int:pk>/lead/", inbox_views.chat_lead, name="inbox_chat_lead"),
+    path("cc/inbox/chat/<int:pk>/link/", inbox_views.chat_link, name="inbox_chat_link"),
     path("cc/console/", chat_views.console, name="console"),
     path("cc/console/<int:pk>/", chat_views.conversation_pane, name="conversation"),
     path("cc/console/<int:pk>/ticket/", chat_views.make_ticket, name="conversation_ticket"),

@@ -38,7 +38,7 @@ from guanxi.quality.normalize import clean_text
 from . import dispatch
 from .csat_services import survey_on_commit
 from .models import AgentProfile, Availability, QuestionGroup, Queue
-from .signals import reply_added
+from .signals import reply_added, ticket_activity
 from .ticket_models import (
     PAUSED,
     TRANSITIONS,
@@ -153,6 +153,7 @@ def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
     ticket.save()
     write_audit(ticket, actor, AuditAction.CREATE,
                 creation_changes(ticket, AUDITED))
+    ticket_activity.send(sender=Ticket, ticket=ticket, created=True)
     return ticket
 
 
@@ -249,6 +250,9 @@ def customer_replied(ticket: Ticket, body: str, now: dt.datetime | None = None, 
         dispatch.resume_sla(current, now, warning_window())
         _event(current, EventKind.STATUS, None, old=old, new=TicketStatus.OPEN, by_customer=True)
         _save(current, None, before)
+    else:  # the inbox orders by the last activity
+        Ticket.objects.filter(pk=current.pk).update(updated_at=now)
+    ticket_activity.send(sender=Ticket, ticket=current, created=False)
     if current.owner is not None:
         with translation.override(current.owner.language or settings.LANGUAGE_CODE):
             notify(current.owner, _("The customer wrote on ticket %(number)s.") % {"number": current.number},

@@ -1,10 +1,11 @@
-"""Tickets on their account's 360° timeline: each ticket the user may see, when it was opened."""
+"""Tickets on their account's and their contact's 360° timeline: each ticket the user may see, when it was opened
+(so every conversation the inbox shows, whatever its channel, lands on the customer's timeline)."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from guanxi.customers.models import Account
+from guanxi.customers.models import Account, Contact
 from guanxi.customers.timeline import TimelineItem, register
 
 from .models import Ticket
@@ -12,9 +13,13 @@ from .models import Ticket
 
 @register
 def ticket_source(subject, user, limit, before):
-    if not isinstance(subject, Account):
+    if isinstance(subject, Account):
+        tickets = Ticket.objects.visible_to(user).filter(account=subject)
+    elif isinstance(subject, Contact):
+        tickets = Ticket.objects.visible_to(user).filter(contact=subject)
+    else:
         return []
-    tickets = Ticket.objects.visible_to(user).filter(account=subject).select_related("requester")
+    tickets = tickets.select_related("requester")
     if before is not None:
         tickets = tickets.filter(created_at__lt=before)
     return [
