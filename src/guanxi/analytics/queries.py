@@ -140,8 +140,8 @@ def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: in
     out["orders_total"] = frame["orders_total"].astype(np.int64)
     out["orders_recent"] = frame["orders_recent"].astype(np.int64)
     out["orders_trend"] = out["orders_recent"] - frame["orders_before"].astype(np.int64)
-    out["spend_recent"] = frame["spend_recent"].fillna(0).astype(np.float64)
-    out["spend_trend"] = out["spend_recent"] - frame["spend_before"].fillna(0).astype(np.float64)
+    out["spend_recent"] = frame["spend_recent"].astype(np.float64).fillna(0)
+    out["spend_trend"] = out["spend_recent"] - frame["spend_before"].astype(np.float64).fillna(0)
     out["tickets_recent"] = out.index.map(lambda a: tickets.get(a, 0)).astype(np.int64)
     if until is not None:
         out["churned"] = np.where(frame["future"].to_numpy() > 0, "no", "yes")
