@@ -180,6 +180,7 @@ api.add_router("/", "guanxi.sales.payment_api.router")
 api.add_router("/", "guanxi.contact_center.chat_api.router")
 api.add_router("/", "guanxi.contact_center.email_api.router")
 api.add_router("/", "guanxi.analytics.score_api.router")
+api.add_router("/", "guanxi.analytics.kpi_api.router")
 
 # Last: any other path under /api/v1/ is a JSON 404 too, not the HTML page of the web UI.
 fallback = Router()
