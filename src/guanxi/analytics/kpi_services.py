@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
-from guanxi.sales.performance import period_param
 from guanxi.sales.quota_math import Period, change
+from guanxi.service.kpis import parse_request
 
 from .kpi_models import KpiTarget
 from .kpi_registry import GROUPS, REGISTRY, UP, KpiDef, values
@@ -73,20 +73,9 @@ def default_baseline(period: Period) -> Period:
 
 def parse_periods(period: str | None, baseline: str | None) -> tuple[Period, Period]:
     """The period (default: this month) and the baseline (default: the same period last year); one
-    ValidationError naming every bad field."""
-    errors: dict[str, list[str]] = {}
-    current = base = None
-    try:
-        current = period_param(period)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        base = period_param(baseline, "baseline") if baseline else None
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-    return current, base or default_baseline(current)
+    ValidationError naming every bad field (as the service KPIs parse theirs)."""
+    current, base, _grouping = parse_request(period, baseline, "desk")
+    return current, base if baseline else default_baseline(current)
 
 
 def dashboard(user: User, period: Period, baseline: Period) -> list[KpiRow]:

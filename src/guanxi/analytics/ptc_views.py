@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -41,36 +43,39 @@ def _back(product: Product, top: int) -> str:
     return reverse("analytics:ptc", args=[product.pk]) + f"?top={top}"
 
 
+def _act(request: HttpRequest, pk: int, run: Callable[[Product, int], str]) -> HttpResponse:
+    """Run an action on the product's top list (the `top` of the form) and say what it did."""
+    product = get_object_or_404(Product, pk=pk)
+    try:
+        top = targets.clean_top(request.POST.get("top"))
+        messages.success(request, run(product, top))
+    except ValidationError as exc:
+        flash_errors(request, exc)
+        top = targets.TOP
+    return redirect(_back(product, top))
+
+
 @login_required
 @require_POST
 def ptc_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     """"Make a call list": a task for the owner of each listed account."""
-    product = get_object_or_404(Product, pk=pk)
-    try:
-        top = targets.clean_top(request.POST.get("top"))
+    def run(product: Product, top: int) -> str:
         tasks, skipped = targets.make_call_list(request.user, product, top)
-    except ValidationError as exc:
-        flash_errors(request, exc)
-        return redirect(_back(product, targets.TOP))
-    messages.success(request, _("%(n)d tasks created for the account owners (%(skipped)d accounts skipped: no "
-                                "owner, not yours to change, or the task is already open).")
-                     % {"n": len(tasks), "skipped": skipped})
-    return redirect(_back(product, top))
+        return _("%(n)d tasks created for the account owners (%(skipped)d accounts skipped: no owner, not yours "
+                 "to change, or the task is already open).") % {"n": len(tasks), "skipped": skipped}
+
+    return _act(request, pk, run)
 
 
 @login_required
 @require_POST
 def ptc_tag(request: HttpRequest, pk: int) -> HttpResponse:
     """"Save as segment": the listed accounts get a tag the account list filters by."""
-    product = get_object_or_404(Product, pk=pk)
-    try:
-        top = targets.clean_top(request.POST.get("top"))
+    def run(product: Product, top: int) -> str:
         n = targets.save_segment(request.user, product, request.POST.get("tag", ""), top)
-    except ValidationError as exc:
-        flash_errors(request, exc)
-        return redirect(_back(product, targets.TOP))
-    messages.success(request, _("%(n)d accounts tagged.") % {"n": n})
-    return redirect(_back(product, top))
+        return _("%(n)d accounts tagged.") % {"n": n}
+
+    return _act(request, pk, run)
 
 
 @login_required
