@@ -185,6 +185,26 @@ def test_registering_a_source_and_phone_data(users, book):
     assert kpi_sources.phone(users["admin"], [MARCH]) == {"queue_seconds": [None], "abandonment": [None]}
 
 
+def test_phone_figures_agree_with_the_contact_centre_once_calls_are_recorded(users):
+    """Runs once the contact centre records calls (the phone channel's Call model is merged)."""
+    call_models = pytest.importorskip("guanxi.contact_center.call_models")
+    metrics = pytest.importorskip("guanxi.contact_center.call_metrics")
+    from guanxi.sales.performance import bounds
+
+    pbx = call_models.PbxConnection.objects.create(name="总机")
+    rep = users["rep_a"]
+    for i, (outcome, wait, queued) in enumerate((("answered", 20, True), ("answered", 40, True),
+                                                 ("abandoned", 90, True), ("missed", None, False))):
+        call_models.Call.objects.create(source=pbx, call_id=f"c{i}", direction="in", outcome=outcome, owner=rep,
+                                        team=rep.team, started_at=at(2026, 3, 2 + i, 10), wait_seconds=wait,
+                                        queued_at=at(2026, 3, 2 + i, 10) if queued else None)
+    rows = _figures(users["admin"])
+    assert (rows["queue_seconds"].value, rows["abandonment"].value) == (Decimal("50.00"), Decimal("33.3"))
+    desk = metrics.call_queue_metrics(users["admin"], *bounds(MARCH))[None]
+    assert (desk["average_wait_seconds"], desk["abandonment_rate"]) == (rows["queue_seconds"].value,
+                                                                        rows["abandonment"].value)
+
+
 def test_page_renders_each_kpi_with_its_chart_and_targets_form_for_admins(client, book, users, english,
                                                                          django_assert_max_num_queries):
     client.force_login(users["rep_a"])
