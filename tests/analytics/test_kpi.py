@@ -174,7 +174,7 @@ def test_queries_do_not_grow_with_the_data(book, users):
         _order(users["rep_a"], dt.date(2026, 3, day), "10", [(book, 1, "10")])
         _ticket(users["rep_a"], at(2026, 3, day, 9), 1, 2, 3, at(2026, 3, day, 12))
     assert {name: count(users[name]) for name in ("admin", "rep_a")} == before
-    assert before["rep_a"] <= 14
+    assert before["rep_a"] <= 20  # about two per source, whatever the periods and records
 
 
 def test_registering_a_source_and_phone_data(users, book):
