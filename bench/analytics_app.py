@@ -2,8 +2,10 @@
 
 Loads seeded orders from the BG/NBD process (guanxi.analytics.simulate, ~10 orders per customer, one order
 line each) into a fresh database (SQLite in a temporary GUANXI_HOME, or PostgreSQL at --pg-url), then runs
-`score_customers` (SQL aggregation → RFM, BG/NBD + Gamma-Gamma, churn windows, bulk writes, affinity) and
-reports its steps, next to the in-memory path of bench.analytics_clv (RFM and the summary from a DataFrame)
+`score_customers` (SQL aggregation → RFM, BG/NBD + Gamma-Gamma, churn windows, bulk writes, affinity, lifecycle
+stages) and reports its steps, then target customers for one product (analytics.ptc_services, top 50, as an
+administrator and as a rep who owns a tenth of the accounts) and the KPI dashboard for a quarter,
+next to the in-memory path of bench.analytics_clv (RFM and the summary from a DataFrame)
 on the same transactions. Prints a Markdown report with the load average; run it under
 `flock /tmp/guanxi-bench.lock`.
 """
@@ -106,6 +108,41 @@ def load(n_customers: int, seed: int) -> tuple[object, dict[str, float]]:
     return tx, took
 
 
+def _ptc_and_kpis(quarter: dt.date) -> dict[str, float]:
+    """Seconds of target customers for the most bought product (an administrator; a rep owning every tenth
+    account) and of the KPI dashboard for a quarter against the year before."""
+    from django.db.models import Count
+
+    from guanxi.analytics import kpi_services
+    from guanxi.analytics.ptc_services import target_customers
+    from guanxi.core.models import Role, User
+    from guanxi.customers.models import Account
+    from guanxi.sales.catalog_models import Product
+    from guanxi.sales.quota_math import Period
+    from guanxi.sales.quote_models import OrderLine
+
+    admin = User.objects.create(username="bench-admin", role=Role.ADMIN)
+    rep = User.objects.create(username="bench-rep", role=Role.SALES_REP)
+    Account.objects.update(owner=User.objects.create(username="bench-other", role=Role.SALES_REP))  # no pool
+    ids = list(Account.objects.order_by("pk").values_list("pk", flat=True)[::10])
+    for start in range(0, len(ids), 10_000):
+        Account.objects.filter(pk__in=ids[start:start + 10_000]).update(owner=rep)
+    top = (OrderLine.objects.order_by().values("product").annotate(n=Count("id")).order_by("-n")
+           .values_list("product", flat=True).first())
+    product = Product.objects.get(pk=top)
+    took: dict[str, float] = {}
+    for label, user in (("administrator", admin), ("rep (a tenth of the accounts)", rep)):
+        started = time.perf_counter()
+        found = target_customers(user, product, 50)
+        took[f"PTC: target customers, one product, top 50, {label} ({found.method})"] = time.perf_counter() - started
+    period = Period("quarter", quarter)
+    for label, user in (("administrator", admin), ("rep", rep)):
+        started = time.perf_counter()
+        kpi_services.dashboard(user, period, kpi_services.default_baseline(period))
+        took[f"KPI dashboard, a quarter and its 6-quarter trend, {label}"] = time.perf_counter() - started
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -135,6 +172,7 @@ def main() -> None:
         started = time.perf_counter()
         run = score_customers(as_of)
         job = time.perf_counter() - started
+        ptc = _ptc_and_kpis(dt.date(2025, 10, 1))
         with_index = None
         if args.try_index:  # what a covering index on the orders would save (it belongs to sales.Order)
             with connection.cursor() as c:
@@ -159,6 +197,8 @@ def main() -> None:
     for name, seconds in run.details.get("timings", {}).items():
         print(f"| job: {name} | {seconds:.2f} |")
     print(f"| **job total** | **{job:.2f}** |")
+    for name, seconds in ptc.items():
+        print(f"| {name} | {seconds:.2f} |")
     for name, seconds in memory.items():
         print(f"| in memory: {name} | {seconds:.2f} |")
     print(f"\nSQL aggregation {sql_aggregate:.2f} s against the in-memory RFM + summary "

@@ -182,6 +182,7 @@ api.add_router("/", "guanxi.contact_center.email_api.router")
 api.add_router("/", "guanxi.contact_center.form_api.router")
 api.add_router("/", "guanxi.contact_center.inbox_api.router")
 api.add_router("/", "guanxi.analytics.score_api.router")
+api.add_router("/", "guanxi.analytics.kpi_api.router")
 
 # Last: any other path under /api/v1/ is a JSON 404 too, not the HTML page of the web UI.
 fallback = Router()

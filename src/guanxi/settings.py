@@ -137,6 +137,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Login throttling: failed attempts per (username, address) within the window.
 # The hour (local time) of the nightly customer scoring (guanxi.analytics); -1 turns it off.
 ANALYTICS_SCORE_HOUR = int(env("ANALYTICS_SCORE_HOUR", "2"))
+# The lifecycle-stage thresholds (guanxi.analytics.lifecycle.Thresholds) to change, as "name=value,…",
+# e.g. "lost_days=540,acquisition_days=60".
+ANALYTICS_LIFECYCLE = {k.strip(): float(v) for k, v in (item.split("=", 1) for item in env(
+    "ANALYTICS_LIFECYCLE", "").split(",") if "=" in item)}
 
 LOGIN_MAX_FAILURES = int(env("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(env("LOGIN_LOCKOUT_SECONDS", "900"))

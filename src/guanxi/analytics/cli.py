@@ -10,10 +10,11 @@ import argparse
 import sys
 from types import ModuleType
 
-from guanxi.analytics import affinity_cli, churn_cli, clv_cli, rfm_cli
+from guanxi.analytics import affinity_cli, churn_cli, clv_cli, ptc_cli, rfm_cli
 from guanxi.analytics.errors import AnalyticsInputError, ConvergenceError
 
-COMMANDS: dict[str, ModuleType] = {"rfm": rfm_cli, "clv": clv_cli, "affinity": affinity_cli, "churn": churn_cli}
+COMMANDS: dict[str, ModuleType] = {"rfm": rfm_cli, "clv": clv_cli, "affinity": affinity_cli, "churn": churn_cli,
+                                  "ptc": ptc_cli}
 
 
 def _runner(name: str, module: ModuleType):
@@ -33,7 +34,7 @@ def _runner(name: str, module: ModuleType):
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add `analytics` with one subcommand per entry of COMMANDS (file-only: no Django set-up)."""
     parser = subparsers.add_parser(
-        "analytics", help="RFM, lifetime value, churn risk and product affinity on a CSV file"
+        "analytics", help="RFM, lifetime value, churn risk, product affinity and target customers on a CSV file"
     )
     sub = parser.add_subparsers(dest="analysis", required=True)
     for name, module in COMMANDS.items():

@@ -3,8 +3,9 @@
 The algorithms are plain modules beside this one (rfm, clv, churn, affinity) that never import Django.
 """
 
+from .kpi_models import KpiTarget
 from .playbook_models import Playbook, PlaybookAction, PlaybookActionKind
 from .score_models import AffinityRule, Band, CustomerScore, ScoringRun, ScoringStatus
 
-__all__ = ["AffinityRule", "Band", "CustomerScore", "Playbook", "PlaybookAction", "PlaybookActionKind",
+__all__ = ["AffinityRule", "Band", "CustomerScore", "KpiTarget", "Playbook", "PlaybookAction", "PlaybookActionKind",
            "ScoringRun", "ScoringStatus"]

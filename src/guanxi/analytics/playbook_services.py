@@ -205,21 +205,33 @@ def run_playbook(actor: User, playbook: Playbook) -> RunResult:
         return result
     busy = set(PlaybookAction.objects.filter(playbook=playbook, account__in=[a.pk for a in accounts],
                                              task__status=TaskStatus.OPEN).values_list("account_id", flat=True))
-    due = timezone.now() + dt.timedelta(hours=playbook.due_hours)
+    tasks, result.skipped = owner_tasks(actor, [a for a in accounts if a.pk not in busy], playbook.title,
+                                        playbook.description, playbook.due_hours)
+    result.skipped += len(busy & {a.pk for a in accounts})
+    PlaybookAction.objects.bulk_create([PlaybookAction(playbook=playbook, account_id=t.account_id, task=t,
+                                                       created_by=actor) for t in tasks])
+    result.tasks = tasks
+    return result
+
+
+def owner_tasks(actor: User, accounts: list[Account], title: str, description: str, due_hours: int,
+                priority: str = "high") -> tuple[list[Task], int]:
+    """A task for each account's owner (activities' create_task: audited, the owner notified), due in
+    `due_hours`; returns the tasks and how many accounts were skipped (no owner, or an owner the actor may
+    not give tasks to)."""
+    due = timezone.now() + dt.timedelta(hours=due_hours)
+    tasks, skipped = [], 0
     for account in accounts:
-        if account.pk in busy or account.owner_id is None:
-            result.skipped += 1
+        if account.owner_id is None:
+            skipped += 1
             continue
         try:
-            task = create_task(actor, {"title": playbook.title, "description": playbook.description,
-                                       "due_at": due, "priority": "high", "account_id": account.pk,
-                                       "owner_id": account.owner_id})
+            tasks.append(create_task(actor, {"title": title, "description": description, "due_at": due,
+                                             "priority": priority, "account_id": account.pk,
+                                             "owner_id": account.owner_id}))
         except ValidationError:  # an owner the actor may not give tasks to (a share from another team)
-            result.skipped += 1
-            continue
-        PlaybookAction.objects.create(playbook=playbook, account=account, task=task, created_by=actor)
-        result.tasks.append(task)
-    return result
+            skipped += 1
+    return tasks, skipped
 
 
 def _tag(actor: User, playbook: Playbook, accounts: list[Account], result: RunResult) -> None:

@@ -140,22 +140,32 @@ def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: in
     out["orders_total"] = frame["orders_total"].astype(np.int64)
     out["orders_recent"] = frame["orders_recent"].astype(np.int64)
     out["orders_trend"] = out["orders_recent"] - frame["orders_before"].astype(np.int64)
-    out["spend_recent"] = frame["spend_recent"].fillna(0).astype(np.float64)
-    out["spend_trend"] = out["spend_recent"] - frame["spend_before"].fillna(0).astype(np.float64)
+    out["spend_recent"] = frame["spend_recent"].astype(np.float64).fillna(0)
+    out["spend_trend"] = out["spend_recent"] - frame["spend_before"].astype(np.float64).fillna(0)
     out["tickets_recent"] = out.index.map(lambda a: tickets.get(a, 0)).astype(np.int64)
     if until is not None:
         out["churned"] = np.where(frame["future"].to_numpy() > 0, "no", "yes")
     return out
 
 
-def order_baskets() -> tuple[np.ndarray, np.ndarray]:
-    """(order id, product id) of every product line of a counted order, for the affinity rules."""
+def _line_pairs(key: str) -> tuple[np.ndarray, np.ndarray]:
+    """(`key`, product id) of the product lines of counted orders, each pair once."""
     rows = list(OrderLine.objects.filter(product__isnull=False).exclude(order__status=OrderStatus.CANCELLED)
-                .order_by().values_list("order_id", "product_id").distinct())
+                .order_by().values_list(key, "product_id").distinct())
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    orders, products = zip(*rows, strict=True)
-    return np.asarray(orders, dtype=np.int64), np.asarray(products, dtype=np.int64)
+    keys, products = zip(*rows, strict=True)
+    return np.asarray(keys, dtype=np.int64), np.asarray(products, dtype=np.int64)
+
+
+def order_baskets() -> tuple[np.ndarray, np.ndarray]:
+    """(order id, product id) of every product line of a counted order, for the affinity rules."""
+    return _line_pairs("order_id")
+
+
+def account_products() -> tuple[np.ndarray, np.ndarray]:
+    """(account id, product id) of every product an account has ordered (counted orders), once each."""
+    return _line_pairs("order__account_id")
 
 
 # ------------------------------------------------------------------ the account card and cross-selling

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from guanxi.analytics import affinity, churn, clv, rfm
 from guanxi.analytics.errors import AnalyticsInputError, ConvergenceError
 
-from . import queries
+from . import lifecycle_services, queries
 from .score_models import AffinityRule, Band, CustomerScore, ScoringRun, ScoringStatus
 
 HORIZON_MONTHS = 12
@@ -30,7 +30,7 @@ HIGH_RISK = 0.5  # a churn risk at or above this is "high risk"
 AFFINITY_MIN_ORDERS = 2  # a pair must be seen in at least this many orders (and 0.1 % of them)
 AFFINITY_MIN_CONFIDENCE = 0.1
 BATCH = 5000
-STEPS = 6
+STEPS = 7
 
 Report = Callable[[int, str], None]
 
@@ -173,7 +173,9 @@ def score_customers(as_of: dt.date | None = None, report: Report = _quiet) -> Sc
         lap("aggregate")
         if len(summary) == 0:
             CustomerScore.objects.all().delete()
-            return _finish(run, ScoringStatus.DONE, _("No orders yet: nothing to score."), 0, {"timings": timings})
+            stages = lifecycle_services.update_stages(as_of)
+            return _finish(run, ScoringStatus.DONE, _("No orders yet: nothing to score."), 0,
+                           {"timings": timings, "lifecycle_changes": stages})
         table = rfm.rfm_from_summary(summary.account_ids, summary.as_of - summary.last_day, summary.orders,
                                      summary.total).set_index("customer")
         lap("rfm")
@@ -200,6 +202,9 @@ def score_customers(as_of: dt.date | None = None, report: Report = _quiet) -> Sc
         report(5, _("Mining the products bought together…"))
         n_rules = mine_affinity()
         lap("affinity")
+        report(6, _("Updating the lifecycle stages…"))
+        stages = lifecycle_services.update_stages(as_of, risk, lifetime["p_alive"])
+        lap("lifecycle")
     except ScoringFailed as exc:
         return _finish(run, ScoringStatus.FAILED, str(exc), 0, {"timings": timings})
     if churn_details["method"] == "model":
@@ -208,7 +213,8 @@ def score_customers(as_of: dt.date | None = None, report: Report = _quiet) -> Sc
         method = _("1 − P(alive), because the churn model could not be used: %(reason)s") % {
             "reason": churn_details["reason"]}
     message = _("%(n)d customers scored; churn risk from %(method)s.") % {"n": len(rows), "method": method}
-    details = {**fits, "churn": churn_details, "affinity_rules": n_rules, "timings": timings}
+    details = {**fits, "churn": churn_details, "affinity_rules": n_rules, "lifecycle_changes": stages,
+               "timings": timings}
     return _finish(run, ScoringStatus.DONE, message, len(rows), details)
 
 

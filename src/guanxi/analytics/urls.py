@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import chart_views, score_views
+from . import chart_views, kpi_views, ptc_views, score_views
 
 app_name = "analytics"
 
@@ -14,4 +14,10 @@ urlpatterns = [
     path("analytics/score/", score_views.score_start, name="score_start"),
     path("analytics/quotes/<int:pk>/cross-sell/", score_views.quote_cross_sell, name="quote_cross_sell"),
     path("analytics/charts/<str:name>/", chart_views.chart_page, name="chart"),
+    path("analytics/kpis/", kpi_views.dashboard_page, name="kpis"),
+    path("analytics/kpis/<str:key>/target/", kpi_views.target_set, name="kpi_target"),
+    path("analytics/products/<int:pk>/targets/", ptc_views.ptc_page, name="ptc"),
+    path("analytics/products/<int:pk>/targets/tasks/", ptc_views.ptc_tasks, name="ptc_tasks"),
+    path("analytics/products/<int:pk>/targets/tag/", ptc_views.ptc_tag, name="ptc_tag"),
+    path("analytics/products/<int:pk>/targets.csv", ptc_views.ptc_csv, name="ptc_csv"),
 ]
