@@ -1,6 +1,6 @@
 """Answers from the knowledge base for email tickets.
 
-Each new email ticket gets the articles that best match its question (knowledge.queries.suggestions: jieba
+Each new email ticket gets the articles that best match its question (knowledge.services.suggest_articles: jieba
 keywords, 3 points per keyword in an article's title, 1 per keyword only in its body), kept on the ticket for
 the agent to insert into a reply. Where an administrator allows it for the ticket's question group, a public
 article scoring at least the group's minimum is mailed to the customer at once — never to our own addresses, an
@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from guanxi.knowledge.models import Article, ArticleStatus, Visibility
-from guanxi.knowledge.queries import suggestions
+from guanxi.knowledge.services import suggest_articles
 from guanxi.service import services as desk
 from guanxi.service.ticket_models import Ticket
 
@@ -41,7 +41,7 @@ def public_link(article: Article) -> str:
 
 def suggest(ticket: Ticket, row: InboundEmail | None, text: str) -> list[KnowledgeSuggestion]:
     """Store the best articles for the ticket's question (published ones, internal too: agents read them)."""
-    found = [a for a in suggestions(text, public_only=False, limit=SUGGESTED) if a.score > 0]
+    found = [a for a in suggest_articles(text, public_only=False, limit=SUGGESTED) if a.score > 0]
     return KnowledgeSuggestion.objects.bulk_create(
         [KnowledgeSuggestion(ticket=ticket, inbound=row, article=a, score=a.score) for a in found],
         ignore_conflicts=True)
@@ -69,7 +69,7 @@ def answer_from_knowledge_base(mailbox: Mailbox, row: InboundEmail, ticket: Tick
                if ticket.question_group_id else None)
     if setting is None:
         return False
-    articles = [a for a in suggestions(text, public_only=True, limit=setting.max_articles)
+    articles = [a for a in suggest_articles(text, public_only=True, limit=setting.max_articles, count=False)
                 if a.score >= setting.min_score]
     if not articles or not may_answer_automatically(mailbox, row.from_address, now):
         return False

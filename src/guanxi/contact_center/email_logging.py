@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.files.base import ContentFile
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +40,8 @@ def _contacts(addresses: list[str]) -> tuple[list[Contact], list[str]]:
     """The contacts with any of `addresses` (every one of them, when two share an address), and the addresses
     that are nobody's. Our own mailboxes and Guanxi users are not customers: left out of both."""
     ours = set(Mailbox.objects.filter(address__in=addresses).values_list("address", flat=True))
-    ours |= {e.lower() for e in User.objects.filter(email__in=addresses).values_list("email", flat=True)}
+    ours |= set(User.objects.annotate(address=Lower("email")).filter(address__in=addresses)
+                .values_list("address", flat=True))
     wanted = [a for a in addresses if a not in ours]
     methods = list(ContactMethod.objects.filter(kind=ContactMethodKind.EMAIL, normalized__in=wanted)
                    .values_list("normalized", "contact_id"))

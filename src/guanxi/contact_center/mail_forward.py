@@ -71,16 +71,15 @@ def parse_date(value: str) -> datetime | None:
             return datetime(int(year), int(month), int(day), hour, int(minute))
         except ValueError:
             return None
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in EN_FORMATS:
+    for fmt in EN_FORMATS:  # before the RFC 5322 parser, which would read "3:05 PM" as 03:05
         try:
             return datetime.strptime(value, fmt)
         except ValueError:
             continue
-    return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _sender(value: str) -> tuple[str, str]:
