@@ -146,3 +146,16 @@ def test_only_administrators_set_automatic_answers_on_the_page(client, users, su
     assert ok.status_code == 302
     setting = EmailAutoResponse.objects.get(question_group=group)
     assert (setting.enabled, setting.min_score, setting.max_articles, setting.template) == (True, 4, 2, "工单 {ticket}")
+
+
+def test_bulk_and_automatic_mail_is_never_answered(users, mailbox, dovecot, smtp, articles,
+                                                   django_capture_on_commit_callbacks):
+    allow(users, mailbox.question_group)
+    dovecot.append(mailbox.imap_folder,
+                   make_mail(subject="重置密码", body="重置密码", message_id="<bulk@mx>", Precedence="bulk"),
+                   make_mail(subject="自动回复：重置密码", body="重置密码", message_id="<ooo@mx>",
+                             Auto_Submitted="auto-replied"),
+                   make_mail(subject="重置密码", body="重置密码", message_id="<self@mx>",
+                             sender="support@guanxi.test"))
+    poll(mailbox, django_capture_on_commit_callbacks)
+    assert not OutboundEmail.objects.exists() and smtp.messages == [] and not Ticket.objects.exists()
