@@ -4,6 +4,9 @@ The InboundEmail row is inserted first, under the unique (mailbox, message_id) c
 transaction as everything the message causes (a ticket, a message on a ticket, a bounce flag, an
 acknowledgement). A second delivery of the same message fails that insert and changes nothing, so it can
 never make a second ticket, even from two pollers at once.
+
+A new ticket gets its knowledge-base suggestions and, where allowed, an automatic answer (email_kb); a mailbox
+used as a logging address logs users' mail on contacts' timelines instead of opening tickets (email_logging).
 """
 
 from __future__ import annotations
