@@ -13,7 +13,7 @@ import pytest
 from guanxi.contact_center.email_idle import IdleWatcher
 from guanxi.contact_center.email_models import IdleState, InboundEmail, Mailbox
 from guanxi.service.ticket_models import Ticket
-from tests.contact_center.mailservers import free_port
+from tests.contact_center.mailservers import dovecot_binary, free_port, running_dovecot
 from tests.contact_center.test_email_ingest import make_mail
 
 DEADLINE = 60  # generous: the machine is shared; the test waits on conditions, it measures nothing
@@ -78,3 +78,17 @@ def test_an_unreachable_server_is_shown_on_the_mailbox_and_retried(mailbox, dove
     wait(watcher, lambda w: w.created == 1, "mail flows again")
     watch.stop(watcher)
     assert not Mailbox.objects.get(pk=mailbox.pk).failing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_server_without_idle_is_polled(mailbox, watch):
+    no_idle = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+\n"
+    with running_dovecot(dovecot_binary(), no_idle) as server:
+        folder = server.new_folder()
+        Mailbox.objects.filter(pk=mailbox.pk).update(imap_port=server.port, imap_folder=folder)
+        watcher = watch(mailbox, poll=0.3)
+        wait(watcher, lambda w: w.state == IdleState.POLLING, "the watcher falls back to polling")
+        server.append(folder, make_mail(message_id="<polled@mx>"))
+        wait(watcher, lambda w: w.created == 1, "the poll reads the new mail")
+        watch.stop(watcher)
+    assert InboundEmail.objects.get().message_id == "polled@mx"

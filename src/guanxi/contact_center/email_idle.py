@@ -38,6 +38,12 @@ def _state(mailbox_id: int, state: str, error: str = "") -> None:
     Mailbox.objects.filter(pk=mailbox_id).update(**fields)
 
 
+def _capabilities(conn: imaplib.IMAP4) -> set[str]:
+    """What the server offers once logged in (some announce IDLE only then; the greeting's list may differ)."""
+    status, data = conn.capability()
+    return set((data[-1] or b"").decode(errors="replace").upper().split()) if status == "OK" else set()
+
+
 class IdleWatcher(threading.Thread):
     """Watches one mailbox until `stop` is set (or the mailbox is made inactive or deleted)."""
 
@@ -91,7 +97,7 @@ class IdleWatcher(threading.Thread):
                 pause = self._failed(exc, pause)
                 continue
             try:
-                if "IDLE" not in conn.capabilities:
+                if "IDLE" not in _capabilities(conn):
                     _state(self.mailbox_id, IdleState.POLLING)
                     self._report(IdleState.POLLING)
                     self.stop.wait(self.poll)
