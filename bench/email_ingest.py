@@ -6,6 +6,10 @@
 2. Through IMAP (when Dovecot is installed): the messages are APPENDed to a private Dovecot (not timed), then
    `email_imap.sync` fetches and ingests them into a second mailbox.
 
+Each new ticket also gets its knowledge-base suggestions (ARTICLES published articles are made first, titled
+after the bench's subjects), so their cost is in the figures. Token-only replies come from random senders: under
+the hijack rule those not at the ticket contact's company domain open a ticket of their own.
+
 Wall seconds and this process's CPU seconds are both reported (the database's own work is in the wall time
 only — for SQLite it runs in this process, so it is in both). The database is the environment's (GUANXI_HOME
 for SQLite, GUANXI_DATABASE_URL for PostgreSQL), migrated here. Acknowledgements are off (no SMTP server).
@@ -37,10 +41,14 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
 from guanxi.contact_center import email_imap, email_ingest  # noqa: E402
+from guanxi.contact_center.email_kb_models import KnowledgeSuggestion  # noqa: E402
 from guanxi.contact_center.email_models import InboundEmail, Mailbox  # noqa: E402
+from guanxi.knowledge.models import Article  # noqa: E402
+from guanxi.knowledge.services import article_search_text  # noqa: E402
 from guanxi.service.models import QuestionGroup, Queue  # noqa: E402
 
 N = int(os.environ.get("BENCH_EMAILS", "10000"))
+ARTICLES = 200
 SENDERS = 2000
 DOMAINS = ["xingchen.cn", "example.com.cn", "163.com", "qq.com", "huaxia-tech.cn"]
 SUBJECTS = ["打印机无法连接", "发票开错了", "账号登录不了", "Order 4411 not delivered", "合同续签咨询", "退款进度"]
@@ -87,6 +95,19 @@ def generate(run: str) -> list[bytes]:
     return raws
 
 
+def articles() -> None:
+    """ARTICLES published articles (once per database): a few per bench subject, the rest on other topics."""
+    have = Article.objects.filter(title__startswith="[bench] ").count()
+    topics = SUBJECTS + ["密码重置", "发货时间", "保修政策", "开票信息", "会员积分", "Data export", "API token"]
+    rows = []
+    for i in range(have, ARTICLES):
+        title = f"[bench] {topics[i % len(topics)]} 第{i}篇"
+        body = f"关于{topics[i % len(topics)]}的说明：请按以下步骤处理。第 {i} 条。"
+        rows.append(Article(title=title, body=body, status="published", visibility="public",
+                            search_text=article_search_text(title, body, [])))
+    Article.objects.bulk_create(rows)
+
+
 def mailbox(run: str, **imap) -> Mailbox:
     queue, _ = Queue.objects.get_or_create(name="email-bench")
     group, _ = QuestionGroup.objects.get_or_create(name="email-bench", defaults={"queue": queue})
@@ -112,7 +133,9 @@ def from_bytes(raws: list[bytes], run: str) -> dict:
         n=Count("id")).values_list("status", "n"))
     return {"messages": len(raws), "seconds": round(first, 1), "cpu_seconds": round(first_cpu, 1),
             "per_second": round(len(raws) / first),
-            "again_seconds": round(again, 1), "statuses": counts}
+            "again_seconds": round(again, 1), "statuses": counts,
+            "tickets_with_suggestions": KnowledgeSuggestion.objects.filter(inbound__mailbox=box)
+            .values("ticket").distinct().count()}
 
 
 def through_imap(raws: list[bytes], run: str) -> dict:
@@ -139,6 +162,7 @@ def through_imap(raws: list[bytes], run: str) -> dict:
 def main() -> None:
     settings.HOME.mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0)
+    articles()
     run = uuid.uuid4().hex[:8]
     raws = generate(run)
     out = {"database": connection.vendor, "bytes_mean": round(sum(map(len, raws)) / len(raws)),

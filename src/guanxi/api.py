@@ -181,6 +181,7 @@ api.add_router("/", "guanxi.contact_center.chat_api.router")
 api.add_router("/", "guanxi.contact_center.email_api.router")
 api.add_router("/", "guanxi.contact_center.form_api.router")
 api.add_router("/", "guanxi.contact_center.inbox_api.router")
+api.add_router("/", "guanxi.contact_center.email_kb_api.router")
 api.add_router("/", "guanxi.analytics.score_api.router")
 api.add_router("/", "guanxi.analytics.kpi_api.router")
 

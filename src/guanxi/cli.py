@@ -54,6 +54,20 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_idle(args: argparse.Namespace) -> int:
+    """Hold an IMAP IDLE connection per active mailbox until Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from guanxi.contact_center import email_idle
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    email_idle.run(stop, rescan=args.rescan)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="guanxi", description="Guanxi (关系) e-CRM")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_manage)
+
+    p = sub.add_parser("mail-idle", help="push for email: an IMAP IDLE connection per active mailbox")
+    p.add_argument("--rescan", type=float, default=60.0, help="seconds between looks for new mailboxes; default 60")
+    p.set_defaults(func=cmd_mail_idle)
 
     from guanxi import cli_run
 

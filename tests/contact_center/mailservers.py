@@ -110,8 +110,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_dovecot(binary: str) -> Iterator[Dovecot]:
-    """Start Dovecot in the foreground (`dovecot -F -c <tmp>/dovecot.conf`) and stop it on leaving."""
+def running_dovecot(binary: str, extra_conf: str = "") -> Iterator[Dovecot]:
+    """Start Dovecot in the foreground (`dovecot -F -c <tmp>/dovecot.conf`) and stop it on leaving. `extra_conf`
+    is added to the configuration (e.g. `imap_capability = …` to play a server without IDLE)."""
     root = tempfile.mkdtemp(prefix="guanxi-dovecot-")
     os.chmod(root, 0o755)
     if os.geteuid() == 0:  # Dovecot will not hand mail to uid 0: its own users own the mail
@@ -127,7 +128,7 @@ def running_dovecot(binary: str) -> Iterator[Dovecot]:
     with open(f"{root}/dovecot.conf", "w") as f:
         f.write(DOVECOT_CONF.format(root=root, port=port, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
                                     login_user=login_user, internal_user=internal_user,
-                                    internal_group=grp.getgrgid(mail_user.pw_gid).gr_name))
+                                    internal_group=grp.getgrgid(mail_user.pw_gid).gr_name) + extra_conf)
     with open(f"{root}/passwd", "w") as f:
         f.write("support:{PLAIN}imap-secret-9\n")
     proc = subprocess.Popen([binary, "-F", "-c", f"{root}/dovecot.conf"], stdout=subprocess.DEVNULL,

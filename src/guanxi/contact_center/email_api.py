@@ -14,12 +14,15 @@ from guanxi.core.api import WRITE, WRITE_ONE, Id, actor
 
 from . import email_services
 from .email_imap import SyncResult
-from .email_models import InboundStatus, Mailbox, Security
+from .email_models import InboundStatus, Mailbox, MailboxMode, Security
 
 router = Router()
 TAG = ["mailboxes"]
 Text = str | None
 SECURITY = {"enum": list(Security.values)}
+MODE = Field("tickets", json_schema_extra={"enum": list(MailboxMode.values)},
+             description="tickets: each new mail opens a ticket; logging: users' BCC'd and forwarded mail is logged "
+                         "on the contacts' timelines.")
 PASSWORD = Field(None, max_length=500, description="Write-only: never returned. Omit or leave empty to keep it.",
                  json_schema_extra={"writeOnly": True})
 
@@ -42,6 +45,7 @@ class MailboxIn(Schema):
     question_group_id: Id | None = None
     queue_id: Id | None = None
     auto_acknowledge: bool = True
+    mode: str = MODE
 
 
 class MailboxPatch(Schema):
@@ -62,6 +66,7 @@ class MailboxPatch(Schema):
     question_group_id: Id | None = None
     queue_id: Id | None = None
     auto_acknowledge: bool | None = None
+    mode: str | None = Field(None, json_schema_extra={"enum": list(MailboxMode.values)})
 
 
 class MailboxOut(Schema):
@@ -83,6 +88,9 @@ class MailboxOut(Schema):
     question_group_id: int | None
     queue_id: int | None
     auto_acknowledge: bool
+    mode: str
+    idle_state: str = Field(..., description="How `guanxi mail-idle` watches it: idle, polling, retrying; empty: "
+                                             "not watched (read every minute).")
     last_success_at: dt.datetime | None
     last_error: str
     last_error_at: dt.datetime | None
@@ -104,6 +112,15 @@ class QuarantinedOut(Schema):
     received_at: dt.datetime
 
 
+class UnmatchedOut(Schema):
+    id: int
+    message_id: str
+    from_address: str
+    subject: str
+    unmatched: str = Field(..., description="The addresses (comma-separated) that match no contact.")
+    received_at: dt.datetime
+
+
 class MailboxHealthOut(Schema):
     mailbox: MailboxOut
     counts: dict[str, int] = Field(..., description=f"By status: {', '.join(InboundStatus.values)}.")
@@ -112,6 +129,8 @@ class MailboxHealthOut(Schema):
     unsent: int
     last_send_error: str
     quarantined: list[QuarantinedOut]
+    unmatched: list[UnmatchedOut] = Field(..., description="Logging address: mail logged on no contact for some of "
+                                                         "its addresses.")
 
 
 def _out(m: Mailbox) -> dict[str, Any]:

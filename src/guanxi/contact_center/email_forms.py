@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.sales.quote_forms import DataForm
 from guanxi.service.models import QuestionGroup, Queue
 
-from .email_models import Mailbox, Security
+from .email_models import Mailbox, MailboxMode, Security
 
 KEEP_BLANK_HELP = _("Leave blank to keep the stored password.")
 
@@ -35,6 +35,9 @@ class MailboxForm(DataForm):
     question_group_id = forms.ChoiceField(label=_("Default question group"), required=False)
     queue_id = forms.ChoiceField(label=_("Default queue"), required=False)
     auto_acknowledge = forms.BooleanField(label=_("Acknowledge new tickets by email"), required=False, initial=True)
+    mode = forms.ChoiceField(label=_("Use"), choices=MailboxMode.choices, initial=MailboxMode.TICKETS, required=False,
+                             help_text=_("A logging address takes mail only from Guanxi users (BCC or forward) and "
+                                         "puts it on the contacts' timelines."))
     KEEP_EMPTY = ("active", "auto_acknowledge", "question_group_id", "queue_id", "smtp_host", "smtp_user")
 
     def __init__(self, *args: Any, mailbox: Mailbox | None = None, **kwargs: Any) -> None:
@@ -52,3 +55,15 @@ class MailboxForm(DataForm):
 
 class ReconcileForm(forms.Form):
     days = forms.IntegerField(label=_("Days"), min_value=1, max_value=90, initial=7)
+
+
+class AutoAnswerForm(DataForm):
+    enabled = forms.BooleanField(label=_("Answer new email tickets of this group automatically"), required=False)
+    min_score = forms.CharField(label=_("Minimum score"), required=False, initial="6",
+                                help_text=_("3 points per keyword in an article's title, 1 per keyword only in its "
+                                            "text."))
+    max_articles = forms.CharField(label=_("Articles at most"), required=False, initial="3")
+    template = forms.CharField(label=_("Message"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                               help_text=_("Empty: the standard message. Placeholders: {ticket}, {token}, {subject}, "
+                                           "{customer}, {articles}."))
+    KEEP_EMPTY = ("enabled", "template")

@@ -4,6 +4,9 @@ The InboundEmail row is inserted first, under the unique (mailbox, message_id) c
 transaction as everything the message causes (a ticket, a message on a ticket, a bounce flag, an
 acknowledgement). A second delivery of the same message fails that insert and changes nothing, so it can
 never make a second ticket, even from two pollers at once.
+
+A new ticket gets its knowledge-base suggestions and, where allowed, an automatic answer (email_kb); a mailbox
+used as a logging address logs users' mail on contacts' timelines instead of opening tickets (email_logging).
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from guanxi.service import services as desk
 from guanxi.service.ticket_models import MessageKind, Ticket, TicketChannel, TicketMessage, TicketStatus
 
 from . import mail
-from .email_models import EmailAttachment, InboundEmail, InboundStatus, Mailbox, OutboundEmail
+from .email_kb import answer_from_knowledge_base
+from .email_logging import log_mail
+from .email_models import EmailAttachment, InboundEmail, InboundStatus, Mailbox, MailboxMode, OutboundEmail
 from .email_outbound import queue_acknowledgement
 
 logger = logging.getLogger(__name__)
@@ -53,7 +58,7 @@ def ingest(mailbox: Mailbox, raw: bytes, uid: int | None = None,
                     return existing, False
                 existing.delete()  # quarantined before (too large, a failure) and readable now: ingest it for real
                 row = _claim(mailbox, parsed, uid)
-            _act(mailbox, row, parsed, now)
+            _act(mailbox, row, parsed, now, raw)
             return row, True
     except Exception as exc:  # a bug or a database refusal on this one message: keep it, poll on
         logger.exception("could not ingest %s into mailbox %s", parsed.message_id, mailbox.pk)
@@ -93,8 +98,9 @@ def quarantine(mailbox: Mailbox, raw: bytes, uid: int | None, reason: str,
         return row, True
 
 
-def _thread(mailbox: Mailbox, parsed: mail.ParsedMail) -> Ticket | None:
-    """The ticket this message continues: a message id we stored or sent, else the subject's token."""
+def _thread(mailbox: Mailbox, parsed: mail.ParsedMail) -> tuple[Ticket | None, str]:
+    """The ticket this message continues — a message id we stored or sent, else the subject's token when the sender
+    may use it (mail.may_use_token) — and the token refused ("" when none was)."""
     ids = parsed.thread_ids
     ticket_id = None
     if ids:
@@ -103,13 +109,31 @@ def _thread(mailbox: Mailbox, parsed: mail.ParsedMail) -> Ticket | None:
                      .values_list("message_id", "ticket_id") if m not in known})
         ticket_id = next((known[m] for m in ids if m in known), None)
     ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+    refused = ""
     if ticket is None and parsed.token:
         ticket = Ticket.objects.filter(number=parsed.token).first()
+        if ticket is not None and not _may_use_token(ticket, parsed.from_address):
+            ticket, refused = None, parsed.token
     seen = set()
     while ticket is not None and ticket.merged_into_id and ticket.pk not in seen:  # follow merges
         seen.add(ticket.pk)
         ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first() or ticket
-    return ticket
+    return ticket, refused
+
+
+def _may_use_token(ticket: Ticket, sender: str) -> bool:
+    contact = set()
+    if ticket.contact_id:
+        contact = set(ContactMethod.objects.filter(contact_id=ticket.contact_id, kind=ContactMethodKind.EMAIL)
+                      .values_list("normalized", flat=True))
+        emails = Contact.objects.filter(pk=ticket.contact_id).values_list("email", flat=True)
+        contact |= {e.lower() for e in emails if e}
+    seen: set[str] = set()
+    for sender_, to, cc in InboundEmail.objects.filter(ticket=ticket).values_list("from_address", "to", "cc"):
+        seen.update([sender_, *(to or []), *(cc or [])])
+    for to, cc in OutboundEmail.objects.filter(ticket=ticket).values_list("to", "cc"):
+        seen.update([to, *(cc or [])])
+    return mail.may_use_token(sender, contact, seen)
 
 
 def _contact_for(parsed: mail.ParsedMail) -> Contact:
@@ -161,8 +185,10 @@ def _ours(address: str) -> bool:
     return Mailbox.objects.filter(address=address).exists()
 
 
-def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.datetime) -> None:
-    ticket = _thread(mailbox, parsed)
+def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.datetime, raw: bytes) -> None:
+    if mailbox.mode == MailboxMode.LOGGING:
+        return log_mail(mailbox, row, parsed, raw, now)
+    ticket, refused_token = _thread(mailbox, parsed)
     if parsed.kind == mail.BOUNCE:
         row.status = InboundStatus.BOUNCE
         reason = (parsed.subject or _("delivery failed"))[:200]
@@ -195,6 +221,9 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
                                                                           "mailbox": mailbox.address}
     if ticket is not None:  # a reply to a closed ticket opens a new one, linked
         description += "\n" + _("Follow-up to closed ticket %(number)s.") % {"number": ticket.number}
+    if refused_token:
+        description += "\n" + _("The subject names ticket %(number)s, but the sender is not on that ticket: "
+                                "opened a new ticket instead.") % {"number": refused_token}
     new = desk.open_ticket(None, {
         "subject": mail.TOKEN_RE.sub("", parsed.subject).strip()[:200] or _("(no subject)"),
         "description": description, "contact": contact,
@@ -204,5 +233,7 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
     row.status, row.ticket = InboundStatus.TICKET, new
     row.ticket_message = TicketMessage.objects.create(ticket=new, kind=MessageKind.REPLY, body=body)
     row.save(update_fields=["status", "ticket", "ticket_message"])
+    if answer_from_knowledge_base(mailbox, row, new, parsed.text, now):
+        return  # the automatic answer carries the ticket number: no acknowledgement besides
     if mailbox.auto_acknowledge:
         queue_acknowledgement(mailbox, row, new, now)

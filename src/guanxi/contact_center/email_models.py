@@ -44,6 +44,17 @@ def decrypt(token: str) -> str:
         return ""
 
 
+class MailboxMode(models.TextChoices):
+    TICKETS = "tickets", _("Tickets: each new email opens a ticket")
+    LOGGING = "logging", _("Logging address: users' BCC'd and forwarded mail goes on the contacts' timelines")
+
+
+class IdleState(models.TextChoices):
+    IDLE = "idle", _("Push (IMAP IDLE)")
+    POLLING = "polling", _("Polling: the server offers no IDLE")
+    RETRYING = "retrying", _("Connection lost: polling and retrying")
+
+
 class MailboxQuerySet(models.QuerySet):
     def visible_to(self, user) -> MailboxQuerySet:
         """Mailboxes are settings: administrators see them all, nobody else any."""
@@ -72,12 +83,16 @@ class Mailbox(models.Model):
     queue = models.ForeignKey("service.Queue", verbose_name=_("default queue"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
     auto_acknowledge = models.BooleanField(_("acknowledge new tickets"), default=True)
+    mode = models.CharField(_("use"), max_length=8, choices=MailboxMode.choices, default=MailboxMode.TICKETS)
     # Sync state.
     last_success_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True, default="")
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     last_uid = models.BigIntegerField(default=0)
+    # Set by `guanxi mail-idle`: how it watches this mailbox now (empty: not watched, the minute poll only).
+    idle_state = models.CharField(_("push state"), max_length=8, choices=IdleState.choices, blank=True, default="")
+    idle_state_at = models.DateTimeField(_("push state since"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MailboxQuerySet.as_manager()
@@ -122,6 +137,8 @@ class InboundStatus(models.TextChoices):
     BOUNCE = "bounce", _("Bounce")
     AUTO_REPLY = "auto_reply", _("Auto-reply")
     QUARANTINED = "quarantined", _("Quarantined")
+    LOGGED = "logged", _("Logged on contacts")
+    NO_CONTACT = "no_contact", _("No matching contact")
 
 
 class InboundEmail(models.Model):
@@ -144,6 +161,7 @@ class InboundEmail(models.Model):
     ticket_message = models.ForeignKey("service.TicketMessage", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
     reason = models.TextField(_("reason"), blank=True, default="")  # why quarantined
+    unmatched = models.TextField(_("no matching contact"), blank=True, default="")  # logging address: ", "-joined
     raw = models.FileField(upload_to="email/raw/%Y/%m/", blank=True, default="")  # kept for quarantined mail
 
     class Meta:
@@ -172,6 +190,7 @@ class EmailAttachment(models.Model):
 class OutboundKind(models.TextChoices):
     ACK = "ack", _("Acknowledgement")
     REPLY = "reply", _("Reply")
+    AUTO = "auto", _("Automatic answer")
 
 
 class OutboundEmail(models.Model):

@@ -58,7 +58,7 @@ def build_message(out: OutboundEmail) -> EmailMessage:
         msg["In-Reply-To"] = f"<{out.in_reply_to}>"
     if out.references:
         msg["References"] = " ".join(f"<{m}>" for m in out.references.split())
-    if out.kind == OutboundKind.ACK:  # RFC 3834: other robots must not answer this
+    if out.kind in (OutboundKind.ACK, OutboundKind.AUTO):  # RFC 3834: other robots must not answer this
         msg["Auto-Submitted"] = "auto-replied"
     msg.set_content(out.body)
     return msg
@@ -117,28 +117,38 @@ def queue_mail(mailbox: Mailbox, ticket: Ticket | None, kind: str, to: str, subj
     return out
 
 
-def may_acknowledge(mailbox: Mailbox, to: str, now: dt.datetime) -> bool:
-    """An acknowledgement may go to this address: not our own, not bounced before, and not too many this hour
-    (no mail loops, and no mail bomb through a form filled in with someone else's address)."""
-    if not to or to == mailbox.address.lower():
+def may_answer_automatically(mailbox: Mailbox, sender: str, now: dt.datetime) -> bool:
+    """Whether a robot of ours may mail `sender`: not our own address, not an address that bounced, and not more
+    often than EMAIL_ACK_PER_HOUR (acknowledgements and automatic answers together) — no mail loops."""
+    if not sender or sender == mailbox.address.lower() or Mailbox.objects.filter(address=sender).exists():
         return False
-    recent = OutboundEmail.objects.filter(to=to, kind=OutboundKind.ACK,
+    recent = OutboundEmail.objects.filter(to=sender, kind__in=(OutboundKind.ACK, OutboundKind.AUTO),
                                           created_at__gte=now - dt.timedelta(hours=1)).count()
     return recent < settings.EMAIL_ACK_PER_HOUR and not ContactMethod.objects.filter(
-        kind=ContactMethodKind.EMAIL, normalized=to, invalid_since__isnull=False).exists()
+        kind=ContactMethodKind.EMAIL, normalized=sender, invalid_since__isnull=False).exists()
+
+
+def _answer(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, kind: str, body: str) -> OutboundEmail:
+    refs = [*row.references.split(), row.message_id][-20:]
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = mail.reply_subject(row.subject, ticket.number)
+    return queue_mail(mailbox, ticket, kind, row.from_address, subject, body, row.message_id, refs)
 
 
 def queue_acknowledgement(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, now: dt.datetime) -> None:
     """Tell the sender their ticket's number — unless we told them too often this hour (no mail loops)."""
     sender = row.from_address
-    if not may_acknowledge(mailbox, sender, now):
+    if not may_answer_automatically(mailbox, sender, now):
         return
     with translation.override(settings.LANGUAGE_CODE):
         body = _("We received your message and opened ticket %(number)s. Reply to this email to add to it; "
                  "keep %(token)s in the subject.") % {"number": ticket.number, "token": mail.token_for(ticket.number)}
-        subject = mail.reply_subject(row.subject, ticket.number)
-    refs = [*row.references.split(), row.message_id][-20:]
-    queue_mail(mailbox, ticket, OutboundKind.ACK, sender, subject, body, row.message_id, refs)
+    _answer(mailbox, row, ticket, OutboundKind.ACK, body)
+
+
+def queue_automatic_answer(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, body: str) -> OutboundEmail:
+    """The knowledge base's answer (email_kb decided it may go): in the thread, marked Auto-Submitted."""
+    return _answer(mailbox, row, ticket, OutboundKind.AUTO, body)
 
 
 def on_reply_added(sender, ticket: Ticket, message: TicketMessage, actor, **kwargs) -> None:

@@ -20,13 +20,15 @@ from guanxi.quality.normalize import NormalizationError, normalize_email
 from guanxi.service.models import QuestionGroup, Queue
 
 from .email_imap import SyncResult, sync
+from .email_kb_models import EmailAutoResponse
 from .email_models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 
 FIELDS = ["name", "address", "active", "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder",
-          "smtp_host", "smtp_port", "smtp_security", "smtp_user", "auto_acknowledge"]
+          "smtp_host", "smtp_port", "smtp_security", "smtp_user", "auto_acknowledge", "mode"]
 AUDITED = FIELDS + ["question_group_id", "queue_id"]
 SECRETS = ("imap_password", "smtp_password")
 MAX_RECONCILE_DAYS = 90
+AUTO_FIELDS = ["enabled", "min_score", "max_articles", "template"]
 
 
 def require_admin(user: User) -> None:
@@ -141,4 +143,34 @@ def health(mailbox: Mailbox, now: dt.datetime | None = None) -> dict[str, Any]:
         "last_send_error": unsent.exclude(error="").order_by("-pk").values_list("error", flat=True).first() or "",
         "quarantined": list(InboundEmail.objects.filter(mailbox=mailbox, status=InboundStatus.QUARANTINED)
                             .order_by("-id").only("id", "message_id", "uid", "reason", "received_at", "raw")[:50]),
+        # A logging address: mail whose people (or some of them) match no contact, so it is on no timeline.
+        "unmatched": list(InboundEmail.objects.filter(mailbox=mailbox).exclude(unmatched="").order_by("-id")
+                          .only("id", "message_id", "from_address", "subject", "unmatched", "received_at")[:50]),
     }
+
+
+# ------------------------------------------------------------------ the setting, per question group
+
+
+def auto_response(group: QuestionGroup) -> EmailAutoResponse:
+    """The group's setting (not saved when the group has none yet: off, with the defaults)."""
+    return EmailAutoResponse.objects.filter(question_group=group).first() or EmailAutoResponse(question_group=group)
+
+
+@transaction.atomic
+def set_auto_response(actor: User, group: QuestionGroup, data: dict[str, Any]) -> EmailAutoResponse:
+    require_admin(actor)
+    current = (EmailAutoResponse.objects.select_for_update().filter(question_group=group).first()
+               or EmailAutoResponse(question_group=group))
+    cleaned, errors = clean_fields(EmailAutoResponse, data, AUTO_FIELDS, partial=True)
+    if len(cleaned.get("template") or "") > 5000:
+        errors["template"] = [_("At most %(max)s characters.") % {"max": 5000}]
+    fail(errors)
+    before = snapshot(current, AUTO_FIELDS) if current.pk else {k: None for k in AUTO_FIELDS}
+    for key, value in cleaned.items():
+        setattr(current, key, value)
+    current.save()
+    changes = diff(before, snapshot(current, AUTO_FIELDS))
+    if changes:
+        write_audit(group, actor, AuditAction.UPDATE, {f"email_auto_response.{k}": v for k, v in changes.items()})
+    return current

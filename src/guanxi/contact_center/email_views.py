@@ -12,11 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanxi.customers.services import validation_messages
+from guanxi.knowledge.models import Article
 from guanxi.service.ticket_models import Ticket
 
 from . import email_services
 from .email_forms import MailboxForm, ReconcileForm
 from .email_imap import SyncResult
+from .email_kb_models import KnowledgeSuggestion
 from .email_models import EmailAttachment, InboundEmail, Mailbox, OutboundEmail
 
 
@@ -90,12 +92,15 @@ def mailbox_reconcile(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def ticket_email_panel(request: HttpRequest, ticket_id: int) -> HttpResponse:
-    """The ticket page's email panel (loaded by htmx): the mails in and out, attachments to download."""
+    """The ticket page's email panel (loaded by htmx): the articles suggested for its question, the mails in and
+    out, attachments to download."""
     ticket = get_object_or_404(Ticket.objects.visible_to(request.user), pk=ticket_id)
     inbound = list(InboundEmail.objects.filter(ticket=ticket).prefetch_related("attachments").order_by("id"))
     outbound = list(OutboundEmail.objects.filter(ticket=ticket).order_by("id"))
+    suggestions = list(KnowledgeSuggestion.objects.filter(
+        ticket=ticket, article__in=Article.objects.visible_to(request.user)).select_related("article"))
     return render(request, "contact_center/_ticket_email.html", {"ticket": ticket, "inbound": inbound,
-                                                                  "outbound": outbound})
+                                                                  "outbound": outbound, "suggestions": suggestions})
 
 
 @login_required

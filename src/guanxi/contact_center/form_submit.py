@@ -225,7 +225,7 @@ def _acknowledge(form: WebForm, submission: FormSubmission, values: dict, now: d
     record = "lead" if form.kind == FormKind.LEAD else "contact"
     to = values[record].get("email", "")
     mailbox = form.ack_mailbox
-    if mailbox is None or not mailbox.active or not email_outbound.may_acknowledge(mailbox, to, now):
+    if mailbox is None or not mailbox.active or not email_outbound.may_answer_automatically(mailbox, to, now):
         return
     ticket = submission.ticket
     number = ticket.number if ticket else f"L{submission.lead_id}"

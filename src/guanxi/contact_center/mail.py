@@ -26,6 +26,11 @@ FATAL_DEFECTS = ("StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefe
 TOKEN_RE = re.compile(r"\[#\s*T-?(\d{1,12})\s*\]", re.IGNORECASE)
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
 MAX_ID = 250
+# Anyone can have an address at these: sharing one with a ticket's contact says nothing about the sender.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    "qq.com foxmail.com 163.com 126.com yeah.net sina.com sina.cn sohu.com 139.com 189.cn aliyun.com gmail.com "
+    "googlemail.com outlook.com hotmail.com live.com msn.com yahoo.com icloud.com me.com proton.me protonmail.com "
+    "gmx.com gmx.de mail.ru yandex.ru".split())
 
 
 class MalformedMail(ValueError):
@@ -108,6 +113,18 @@ def ticket_token(subject: str) -> str | None:
     """The ticket number a subject carries, as "[#T000123]" (or "[#T-000123]") → "T000123"."""
     match = TOKEN_RE.search(subject or "")
     return f"T{int(match.group(1)):06d}" if match else None
+
+
+def may_use_token(sender: str, contact_addresses: set[str], seen: set[str]) -> bool:
+    """Whether a mail from `sender` may join a ticket by its subject token alone: the sender is the ticket's
+    contact, an address already on the ticket's mail, or at the contact's own (not a public mail) domain. A token
+    is easy to copy, so anyone else gets a ticket of their own."""
+    if not sender:
+        return False
+    if sender in contact_addresses or sender in seen:
+        return True
+    domain = sender.rsplit("@", 1)[-1]
+    return domain not in PUBLIC_MAIL_DOMAINS and any(a.rsplit("@", 1)[-1] == domain for a in contact_addresses)
 
 
 def token_for(number: str) -> str:

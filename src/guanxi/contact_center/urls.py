@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import chat_views, email_views, form_public, form_views, inbox_views, visitor_views
+from . import chat_views, email_kb_views, email_views, form_public, form_views, inbox_views, visitor_views
 
 app_name = "contact_center"
 urlpatterns: list = [
@@ -24,6 +24,7 @@ urlpatterns: list = [
     path("cc/sites/new/", chat_views.site_edit, name="site_create"),
     path("cc/sites/<int:pk>/", chat_views.site_edit, name="site_edit"),
     path("settings/mailboxes/", email_views.mailbox_list, name="mailbox_list"),
+    path("settings/mailboxes/auto-answers/", email_kb_views.auto_answers, name="auto_answers"),
     path("settings/mailboxes/new/", email_views.mailbox_edit, name="mailbox_create"),
     path("settings/mailboxes/<int:pk>/edit/", email_views.mailbox_edit, name="mailbox_edit"),
     path("settings/mailboxes/<int:pk>/", email_views.mailbox_health, name="mailbox_health"),
@@ -38,5 +39,6 @@ urlpatterns: list = [
     path("settings/web-forms/<int:pk>/delete/", form_views.form_delete, name="webform_delete"),
     path("web-forms/<int:pk>/submissions/", form_views.form_submissions, name="webform_submissions"),
     path("tickets/<int:ticket_id>/email/", email_views.ticket_email_panel, name="ticket_email"),
+    path("tickets/<int:ticket_id>/email/suggestion/", email_kb_views.suggestion_text, name="suggestion_text"),
     path("email/attachments/<int:pk>/", email_views.attachment_download, name="email_attachment"),
 ]

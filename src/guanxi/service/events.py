@@ -50,8 +50,9 @@ def describe_event(event: TicketEvent) -> str:
             return _("First response missed: given to another agent.")
         return _("Nobody picked it up in time: re-routed.")
     if kind == EventKind.STATUS:
-        return _("Status: %(old)s → %(new)s.") % {"old": _label(TicketStatus, d.get("old")),
+        text = _("Status: %(old)s → %(new)s.") % {"old": _label(TicketStatus, d.get("old")),
                                                    "new": _label(TicketStatus, d.get("new"))}
+        return text + (" " + _("Answered automatically from the knowledge base.") if d.get("automatic") else "")
     if kind == EventKind.WARNED:
         return _("SLA warning: the first response is due soon.") if d.get("clock") == "response" else \
             _("SLA warning: the resolution is due soon.")

@@ -261,6 +261,22 @@ def customer_replied(ticket: Ticket, body: str, now: dt.datetime | None = None, 
 
 
 @transaction.atomic
+def answered_automatically(ticket: Ticket, note: str, now: dt.datetime | None = None) -> TicketMessage:
+    """A channel answered the customer by itself (email from the knowledge base): an internal note says what was
+    sent, and a new or open ticket waits on the customer (SLA paused) until they write again."""
+    now = now or timezone.now()
+    current = _locked(ticket)
+    message = TicketMessage.objects.create(ticket=current, kind=MessageKind.NOTE, author=None, body=note)
+    if current.status in (TicketStatus.NEW, TicketStatus.OPEN):
+        before, old = snapshot(current, AUDITED), current.status
+        current.status = TicketStatus.WAITING
+        dispatch.pause_sla(current, now)
+        _event(current, EventKind.STATUS, None, old=old, new=TicketStatus.WAITING, automatic=True)
+        _save(current, None, before)
+    return message
+
+
+@transaction.atomic
 def change_status(actor: User, ticket: Ticket, status: Any, version: Any,
                   now: dt.datetime | None = None) -> Ticket:
     """Move along the workflow (see TRANSITIONS). Waiting on the customer or resolved pauses the SLA clock;
