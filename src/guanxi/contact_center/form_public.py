@@ -75,8 +75,7 @@ def _framed(response: HttpResponse, form: WebForm) -> HttpResponse:
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.content_type == "application/json" or (
-        request.method == "GET" and "application/json" in request.headers.get("Accept", ""))
+    return request.content_type == "application/json"
 
 
 def _json_error(detail: str, errors: dict[str, list[str]], status: int) -> JsonResponse:
