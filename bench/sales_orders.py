@@ -110,23 +110,50 @@ def generate(deals: int, seed: int) -> dict:
     return {"admin": admin, "manager": manager, "rep": reps[PER_TEAM + 3], "seconds": round(took, 1)}
 
 
+def _setup_kept(home: Path) -> None:
+    os.environ["GUANXI_HOME"] = str(home)
+    os.environ.setdefault("GUANXI_SECRET_KEY", "bench-only-secret")
+    os.environ.pop("GUANXI_DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "guanxi.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def users() -> dict:
+    from guanxi.core.models import User
+
+    found = {u.username: u for u in User.objects.filter(username__startswith="bench-")}
+    return {"admin": found["bench-admin"], "manager": found["bench-manager"], "rep": found["bench-rep-1-3"],
+            "seconds": 0}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/guanxi_bench_sales")
+    parser.add_argument("--keep", metavar="HOME", help="SQLite only: generate into this GUANXI_HOME once and keep it "
+                                                       "(later runs measure again without generating)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="guanxi-bench-sales-") as home:
         from bench.analytics_app import _setup
 
-        _setup(args.database, args.pg_url, Path(home))
+        kept = bool(args.keep) and args.database == "sqlite" and (Path(args.keep) / "guanxi.sqlite3").exists()
+        if kept:
+            _setup_kept(Path(args.keep))
+        else:
+            _setup(args.database, args.pg_url, Path(args.keep or home))
         from django.db import connection
         from django.test import Client
 
         from bench.kanban import measure
 
-        made = generate(args.deals, args.seed)
+        made = users() if kept else generate(args.deals, args.seed)
         result = {"database": connection.vendor, "deals": args.deals, "generated_s": made["seconds"],
                   "load_before": [round(x, 1) for x in os.getloadavg()]}
         for who in ("admin", "manager", "rep"):
