@@ -30,8 +30,8 @@ from .lead_models import Lead, LeadStatus
 from .models import Opportunity, StageKind
 from .quota_math import Period, attainment, average, cents, change, parse_period, percent, win_rate
 from .quota_models import Quota
-from .receivables import sum_in
 from .quote_models import Order, OrderStatus
+from .receivables import sum_in
 
 
 def period_param(value: str | None, field: str = "period", default: Period | None = None) -> Period:
