@@ -14,7 +14,8 @@ file readers and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value
 1M customers), the email ingest (bench.email_ingest, BENCH_EMAILS messages from bytes and through a private Dovecot,
 SQLite) and the scoring job on the database (bench.analytics_app, BENCH_SIZE / 10 customers on each of
 BENCH_DATABASES); their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket
-load, bench.chat).
+load, bench.chat; "sales_orders", not in the default either, the forecast and quota attainment over BENCH_SIZE
+deals, bench.sales_orders).
 """
 
 from __future__ import annotations
@@ -151,6 +152,10 @@ def side_suites() -> None:
               ("chat", "chat", []),  # 1,000 visitor WebSockets on one granian process (BENCH_VISITORS)
               *(("analytics_app", "analytics_app", ["--customers", str(SIZE // 10), "--database", db,
                                                     "--pg-url", PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_analytics"])
+                for db in DATABASES),
+              # the forecast and attainment views over BENCH_SIZE deals (bench.sales_orders), on each database
+              *(("sales_orders", "sales_orders", ["--deals", str(SIZE), "--database", db,
+                                                  "--pg-url", PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_sales"])
                 for db in DATABASES))
     for suite, module, argv in suites:
         if suite in SUITES:

@@ -80,4 +80,12 @@ def test_check_mapping():
 
 def test_unknown_target():
     with pytest.raises(ValueError):
-        guess_mapping(["x"], "lead")
+        guess_mapping(["x"], "opportunity")
+
+
+def test_lead_headers_in_chinese_and_english():
+    assert guess_mapping(["姓名", "公司", "手机", "邮箱", "来源", "省份", "评级", "地址", "标签"], "lead") == {
+        "姓名": "name", "公司": "company", "手机": "phone", "邮箱": "email", "来源": "source", "省份": "province",
+        "评级": "rating", "地址": None, "标签": None}  # a lead has no address line or tags
+    assert guess_mapping(["Full Name", "Company Name", "Mobile", "E-mail", "Lead Source"], "lead") == {
+        "Full Name": "name", "Company Name": "company", "Mobile": "phone", "E-mail": "email", "Lead Source": "source"}

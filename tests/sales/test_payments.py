@@ -231,3 +231,50 @@ def test_demo_collection_makes_contracts_deliveries_and_plans_that_add_up(users,
         assert 0 <= line.delivered_quantity <= line.quantity
         assert line.delivered_quantity == sum(d.quantity for d in line.delivery_lines.all())
     assert aging(users["admin"], today)["total"] == sum(i.outstanding for i in plan.instalments.all())
+
+
+def test_instalments_edited_by_hand_on_the_page(client, users, order):
+    from django.contrib.contenttypes.models import ContentType
+
+    from guanxi.core.models import AuditEntry
+
+    client.force_login(users["rep_a"])
+    page = client.get(f"/sales/orders/{order.pk}/").content.decode()
+    assert 'id="enter-instalments"' in page
+    ps.set_plan(users["rep_a"], order, {"count": 2, "first_due": "2026-01-31", "interval_months": 1})
+    page = client.get(f"/sales/orders/{order.pk}/").content.decode()
+    assert 'id="edit-instalments"' in page
+    url = f"/sales/orders/{order.pk}/plan/edit/"
+    page = client.get(url).content.decode()
+    assert 'name="due-0" value="2026-01-31"' in page and 'name="amount-1" value="8035.00"' in page
+    assert 'name="rows" value="4"' in page  # the two instalments and two blank rows
+    # Not adding up: the error names the instalments and both sums; a bad cell is shown beside its row.
+    response = client.post(url, {"rows": "4", "due-0": "2026-01-15", "amount-0": "10000", "due-1": "2026-03-01",
+                                 "amount-1": "6000", "due-2": "", "amount-2": "", "due-3": "", "amount-3": ""})
+    text = response.content.decode()
+    assert response.status_code == 400 and 'id="instalments-error"' in text
+    assert "add up to 16000" in text and "the total is 16070.00" in text and 'value="2026-03-01"' in text  # kept
+    response = client.post(url, {"rows": "4", "due-0": "2026-01-15", "amount-0": "10000", "due-3": "31/02/2026",
+                                 "amount-3": "-5"})
+    text = response.content.decode()
+    assert response.status_code == 400 and 'id="due-3-error"' in text and 'id="amount-3-error"' in text
+    assert [a for _d, a, _p in _amounts(order.payment_plan)] == [D("8035.00"), D("8035.00")]  # nothing saved
+    response = client.post(url, {"rows": "4", "due-0": "2026-01-15", "amount-0": "10000", "due-1": "2026-03-01",
+                                 "amount-1": "6000", "due-2": "2026-04-01", "amount-2": "70.00"})
+    assert response.status_code == 302 and response.url == f"/sales/orders/{order.pk}/"
+    assert _amounts(order.payment_plan) == [(dt.date(2026, 1, 15), D("10000.00"), 0), (dt.date(2026, 3, 1),
+                                            D("6000.00"), 0), (dt.date(2026, 4, 1), D("70.00"), 0)]
+    audit = AuditEntry.objects.filter(content_type=ContentType.objects.get_for_model(order), object_id=order.pk,
+                                      changes__has_key="instalments").first()
+    assert audit.changes["instalments"] == ["2026-01-31: 8035.00, 2026-02-28: 8035.00",
+                                            "2026-01-15: 10000.00, 2026-03-01: 6000.00, 2026-04-01: 70.00"]
+    assert audit.actor == users["rep_a"]
+    client.force_login(users["viewer"])  # may look at the order, may not change its plan
+    assert client.get(url).status_code in (403, 404)
+    client.force_login(users["rep_b"])
+    assert client.get(url).status_code == 404
+    ps.record_payment(users["rep_a"], order.payment_plan, {"amount": "100", "received_on": "2026-01-10"})
+    client.force_login(users["rep_a"])
+    assert 'id="edit-instalments"' not in client.get(f"/sales/orders/{order.pk}/").content.decode()
+    response = client.post(url, {"rows": "1", "due-0": "2026-01-15", "amount-0": "16070"})
+    assert response.status_code == 400 and "can no longer change" in response.content.decode()

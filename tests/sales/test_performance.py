@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from guanxi.core.models import AuditEntry, Role
 from guanxi.core.services import create_user
 from guanxi.customers import services as customer_services
-from guanxi.sales import lead_services, quota_services, services
+from guanxi.sales import lead_services, payment_services, quota_services, services
 from guanxi.sales.models import Lead, Quota
 from guanxi.sales.performance import funnel, leaderboard, year_over_year
 from guanxi.sales.quota_math import parse_period
@@ -52,6 +52,27 @@ def test_leaderboard_matches_the_hand_computation(book, users):
     assert quarter["won_amount"] == Decimal("15000.00") and quarter["quota"] is None
 
 
+def test_attainment_converts_other_currencies_at_the_stored_rates(book, users):
+    """Exact cents: each currency's sum converted once, through the base currency (CNY), half up."""
+    board = leaderboard(users["admin"], MARCH)
+    a = _rows(board)["rep_a"]  # no USD rate yet: the 2,000 USD is shown as not counted, never taken 1:1
+    assert (a["quota_won"], a["attainment"]) == (Decimal("15000.00"), Decimal("50.0"))
+    assert a["unconverted"] == [{"currency": "USD", "amount": Decimal("2000.00")}]
+    assert _rows(board)["rep_b"]["unconverted"] == [{"currency": "CNY", "amount": Decimal("8000.00")}]
+    admin = users["admin"]
+    payment_services.set_rate(admin, {"currency": "USD", "rate": "7.12345678", "valid_from": "2025-01-01"})
+    payment_services.set_rate(admin, {"currency": "USD", "rate": "9", "valid_from": "2031-04-01"})  # after March
+    board = leaderboard(users["admin"], MARCH)
+    a = _rows(board)["rep_a"]  # 15,000 + 2,000 × 7.12345678 = 15,000 + 14,246.91
+    assert (a["quota_won"], a["attainment"], a["unconverted"]) == (Decimal("29246.91"), Decimal("97.5"), [])
+    assert a["won_amount"] == Decimal("15000.00")  # the ranking stays in the board's currency
+    b = _rows(board)["rep_b"]  # a USD quota: 1,000 + 8,000 / 7.12345678 = 1,000 + 1,123.05
+    assert (b["quota_won"], b["attainment"]) == (Decimal("2123.05"), Decimal("53.1"))
+    teams = {t["name"]: t for t in board["teams"]}  # 43,000 CNY + 3,000 USD × 7.12345678 = 43,000 + 21,370.37
+    assert teams["公司"]["won_amount"] == Decimal("64370.37") and teams["公司"]["unconverted"] == []
+    assert teams["公司"]["other_currencies"] == [{"currency": "USD", "amount": Decimal("3000.00")}]
+
+
 def test_a_rep_sees_only_their_row_and_a_manager_their_teams(book, users):
     rep = leaderboard(users["rep_a"], MARCH)
     assert [r["name"] for r in rep["rows"]] == ["rep_a"] and rep["teams"] == []
@@ -67,6 +88,7 @@ def test_leaderboard_queries_do_not_grow_with_reps_or_deals(book, users, teams, 
             leaderboard(users["manager_a"], MARCH)
         return len(ctx.captured_queries)
 
+    count()  # the first one also makes the company profile (the base currency)
     before = count()
     for i in range(3):
         rep = create_user(
@@ -75,7 +97,7 @@ def test_leaderboard_queries_do_not_grow_with_reps_or_deals(book, users, teams, 
         make_opp(rep, "100.00", "won", at(2031, 3, 9))
         make_opp(rep, "50.00", "lost", at(2031, 3, 9))
     assert len(leaderboard(users["manager_a"], MARCH)["rows"]) == 5
-    assert count() == before <= 9  # subtree and shares look-ups, then one query per figure
+    assert count() == before <= 11  # subtree and shares look-ups, one query per figure, base currency and rates
 
 
 def test_quota_rules(users, teams):

@@ -14,12 +14,14 @@ book, make_opp = performance_book.book, performance_book.make_opp
 
 def test_performance_page(client, book, users, django_assert_max_num_queries):
     client.force_login(users["manager_a"])
-    # A constant number (no query per row): leaderboard, teams, funnel and three year-on-year measures.
-    with django_assert_max_num_queries(30):
+    # A constant number (no query per row): leaderboard, teams, funnel, three year-on-year measures, and the base
+    # currency (made on first use) and exchange rates for the amounts in other currencies.
+    with django_assert_max_num_queries(34):
         page = client.get("/sales/performance/", {"period": "2031-03"}).content.decode()
     assert 'id="nav-performance"' in page and "rep_a2" in page and "rep_b" not in page
     assert "133.3 %" in page and "华北销售" in page and "公司" not in page.split('id="team-attainment"')[1][:2000]
     assert 'id="yoy-CNY"' in page and 'id="quota-settings-link"' in page
+    assert 'data-unconverted="USD"' in page  # rep_a's USD deal: no rate, shown as not counted
     client.force_login(users["rep_b"])
     page = client.get("/sales/performance/", {"period": "2031-Q1"}).content.decode()
     assert "rep_b" in page and "rep_a2" not in page and 'id="team-attainment"' not in page

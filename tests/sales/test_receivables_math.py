@@ -120,3 +120,18 @@ def test_rates_and_conversion():
         convert_all({"CNY": Decimal(1), "USD": Decimal(2), "EUR": Decimal(3)}, "CNY", {"USD": Decimal(7)})
     assert err.value.currency == "EUR"
     assert convert_all({"CNY": Decimal(1), "USD": Decimal(2)}, "CNY", {"USD": Decimal(7)}) == Decimal(15)
+
+
+def test_convert_between_goes_through_the_base_and_rounds_once():
+    from guanxi.sales.receivables import convert_between, sum_in
+
+    rates = {"USD": Decimal("7.12345678"), "EUR": Decimal("7.8")}
+    assert convert_between(Decimal("100.00"), "EUR", "USD", "CNY", rates) == Decimal("109.50")  # 780 / 7.12345678
+    assert convert_between(Decimal("8000.00"), "CNY", "USD", "CNY", rates) == Decimal("1123.05")
+    assert convert_between(Decimal("5.00"), "USD", "USD", "CNY", {}) == Decimal("5.00")
+    with pytest.raises(ReceivablesError) as exc:
+        convert_between(Decimal("1.00"), "JPY", "CNY", "CNY", rates)
+    assert exc.value.currency == "JPY"
+    total, missing = sum_in({"CNY": Decimal("10.00"), "USD": Decimal("1.00"), "JPY": Decimal("500")}, "CNY", "CNY",
+                            rates)
+    assert (total, missing) == (Decimal("17.12"), {"JPY": Decimal("500")})  # never 1:1

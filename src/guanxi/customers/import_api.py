@@ -25,7 +25,7 @@ from .import_models import Import, ImportTemplate
 
 router = Router(tags=["imports"])
 
-Target = Literal["contact", "account"]
+Target = Literal["contact", "account", "lead"]
 _SORTS = ["-id", "id"]
 
 
@@ -99,7 +99,8 @@ class MappingIn(Schema):
         None, description="Every column header → a field or null; headers left out are not imported. Absent: keep "
                           "the current mapping (the guess, or the template's).")
     template_id: Id | None = Field(None, description="Start from this saved template, fitted to this file's headers.")
-    match_key: str = Field("", max_length=60)
+    match_key: str | None = Field(None, max_length=60, description="Absent: keep the current one (a lead import "
+                                                                  "starts with email, or phone, when mapped).")
     template_name: str = Field("", max_length=1000, description="Also save the mapping as a template of this name.")
 
 
@@ -163,8 +164,7 @@ def _item(imp: Import) -> dict[str, Any]:
 
 def _detail(imp: Import) -> dict[str, Any]:
     customs = [f"custom.{key}" for key in imports.custom_labels(imp.target)]
-    return {**_item(imp), "fields": [*FIELDS[imp.target], *customs],
-            "match_keys": [*imports.MATCH_KEYS, *customs]}
+    return {**_item(imp), "fields": [*FIELDS[imp.target], *customs], "match_keys": imports.match_keys(imp.target)}
 
 
 def _started(imp: Import, job: JobProgress) -> Status:
@@ -176,7 +176,7 @@ def _started(imp: Import, job: JobProgress) -> Status:
 
 @router.post("/imports", response={201: ImportDetailOut, **WRITE})
 def create_import(request: HttpRequest, file: File[UploadedFile], target: Form[Target]):
-    """Upload a CSV (UTF-8 or GBK/GB18030), XLSX or vCard file of contacts or accounts as multipart/form-data.
+    """Upload a CSV (UTF-8 or GBK/GB18030), XLSX or vCard file of contacts, accounts or leads as multipart/form-data.
     The answer holds the detected format and encoding, the headers and the guessed mapping. A file that cannot be
     read, an empty one or one over the size limit (GUANXI_IMPORT_MAX_BYTES) is a 400 naming `file`, and nothing
     is kept."""
@@ -215,7 +215,8 @@ def set_import_mapping(request: HttpRequest, id: Id, payload: MappingIn):
     unknown = [header for header in mapping if header not in imp.headers]
     if unknown:  # the service keeps the file's headers only; a misspelt header must not vanish silently
         raise ValidationError({"mapping": [_("Unknown column: %(columns)s.") % {"columns": ", ".join(unknown)}]})
-    imp = imports.set_mapping(user, imp, mapping, payload.match_key, payload.template_name)
+    match_key = imp.match_key if payload.match_key is None else payload.match_key
+    imp = imports.set_mapping(user, imp, mapping, match_key, payload.template_name)
     return _detail(imp)
 
 

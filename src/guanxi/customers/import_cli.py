@@ -1,4 +1,4 @@
-"""`guanxi import FILE --type contact|account`: the same import as the UI, run in this process."""
+"""`guanxi import FILE --type contact|account|lead`: the same import as the UI, run in this process."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sys
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="CSV (UTF-8 or GBK/GB18030), .xlsx or vCard file")
-    p.add_argument("--type", choices=("contact", "account"), default="contact", dest="target")
+    p.add_argument("--type", choices=("contact", "account", "lead", "contacts", "accounts", "leads"),
+                   default="contact", dest="target", help="what the rows are (leads: the assignment rules give "
+                                                          "them owners; matched by email by default)")
     p.add_argument("--mapping", help="JSON file: {column header: field or null}; unknown headers are guessed")
     p.add_argument("--match", default="", help="update records with the same email, phone, external_id or "
                                                "custom.<key> instead of creating them")
@@ -25,6 +27,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from . import import_services as imports
     from .fileio import apply_template
 
+    args.target = args.target.rstrip("s")  # --type leads
     user = User.objects.filter(username=args.user, is_active=True).first()
     if user is None:
         print(f"no active user named {args.user!r}", file=sys.stderr)
@@ -40,7 +43,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print("the mapping file must hold a JSON object {header: field}", file=sys.stderr)
                 return 2
             mapping = apply_template(imp.headers, template, args.target, imports.custom_labels(args.target))
-        imports.set_mapping(user, imp, mapping, args.match)
+        imports.set_mapping(user, imp, mapping, args.match or imp.match_key)
         if args.dry_run:
             counts = imports.dry_run(user, imp)
             print(f"{counts['rows']} rows: {counts['new']} new, {counts['update']} updates, {counts['reject']} "

@@ -22,6 +22,7 @@ from guanxi.core.records import write_audit
 
 from .fileio import FileFormatError, Row
 from .import_files import CHUNK, chunks, file_error, scan
+from .import_kinds import kind_of
 from .import_models import ExternalKey, Import, ImportBatch, ImportStatus
 from .import_plan import decide
 from .import_rows import Context, Item, prepare
@@ -150,6 +151,10 @@ def import_task(job_id: str, import_id: int) -> str:
 
 
 def _undo_batch(imp: Import, batch: ImportBatch, actor: User) -> None:
+    kind = kind_of(imp.target)
+    if kind is not None:
+        kind.undo(imp, batch, actor)
+        return
     contact = imp.target == "contact"
     model = Contact if contact else Account
     link = "contact_id" if contact else "account_id"
@@ -170,7 +175,7 @@ def _undo_batch(imp: Import, batch: ImportBatch, actor: User) -> None:
                 model.tags.through.objects.filter(**{link: pk, "tag_id__in": added["tags"]}).delete()
             if added.get("accounts"):
                 Contact.accounts.through.objects.filter(contact_id=pk, account_id__in=added["accounts"]).delete()
-        _restore(model, batch.updated)
+        restore(model, batch.updated)
         for pk, before, _added in batch.updated:
             audits.append((ct.pk, pk, "", actor.pk, stamp, AuditAction.UPDATE,
                            json.dumps({k: ["", v] for k, v in before.items() if k != "search_text"} |
@@ -192,7 +197,7 @@ def _undo_batch(imp: Import, batch: ImportBatch, actor: User) -> None:
                              "version"), audits)
 
 
-def _restore(model: type, updated: list[list]) -> None:
+def restore(model: type, updated: list[list]) -> None:
     """Put back the columns an import changed, one statement per set of columns (not one per record)."""
     groups: dict[tuple[str, ...], list[tuple]] = {}
     for pk, before, _added in updated:

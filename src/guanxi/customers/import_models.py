@@ -1,4 +1,4 @@
-"""Imports of accounts and contacts: the upload and its settings, saved mappings, and one row per
+"""Imports of accounts, contacts and leads: the upload and its settings, saved mappings, and one row per
 committed chunk that is at once the checkpoint (resume after it), the undo log (ids created, values
 before an update) and the store of rejected and flagged rows. Compact: 1M rows are 500 chunk rows."""
 
@@ -21,6 +21,7 @@ class ImportStatus(models.TextChoices):
 class ImportTarget(models.TextChoices):
     CONTACT = "contact", _("Contacts")
     ACCOUNT = "account", _("Accounts")
+    LEAD = "lead", _("Leads")  # cleaned, decided, written and undone by guanxi.sales.lead_import
 
 
 class Import(models.Model):

@@ -15,6 +15,7 @@ from guanxi.quality.field_rules import rule_fields as rule_fields_of
 
 from . import services
 from .fileio import Row
+from .import_kinds import kind_of
 from .import_models import ExternalKey
 from .import_rows import Context, Item, prepare
 from .models import Account, Contact, ContactMethod
@@ -172,6 +173,9 @@ def plan_chunk(ctx: Context, rows: list[Row]) -> tuple[list[Item], dict[str, int
 
 def decide(ctx: Context, items: list[Item]) -> tuple[list[Item], dict[str, int]]:
     """Match keys, companies and possible duplicates for cleaned items: a fixed number of queries."""
+    kind = kind_of(ctx.target)
+    if kind is not None:
+        return kind.decide(ctx, items), {}
     valid = [it for it in items if it.action != "reject"]
     if ctx.match_key:
         matches = _find_matches(ctx, valid)

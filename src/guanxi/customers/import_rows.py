@@ -28,6 +28,7 @@ from guanxi.quality.normalize import (
 
 from . import services
 from .fileio import Row
+from .import_kinds import kind_of
 from .import_models import Import
 from .models import Account, Contact
 
@@ -90,6 +91,9 @@ class Context:
 
     @classmethod
     def load(cls, actor: User, imp: Import) -> Context:
+        kind = kind_of(imp.target)
+        if kind is not None:
+            return kind.load(actor, imp)
         model = Contact if imp.target == "contact" else Account
         mapping = {h: imp.mapping.get(h) for h in imp.headers}
         owners = {}
@@ -357,6 +361,9 @@ def contact_text(name: str, methods: list[tuple]) -> str:
 def prepare(ctx: Context, rows: list[Row]) -> list[Item]:
     """The part of planning that needs no database: mapping, splitting addresses, cleaning, search text.
     Runs in a worker process for large files."""
+    kind = kind_of(ctx.target)
+    if kind is not None:
+        return kind.prepare(ctx, rows)
     items = [_to_data(ctx, row) for row in rows]
     _split_lines(items)
     for it in items:

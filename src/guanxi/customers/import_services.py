@@ -1,4 +1,5 @@
-"""Importing accounts and contacts: upload → mapping → preview → commit (a job) → undo (a job).
+"""Importing accounts, contacts and leads: upload → mapping → preview → commit (a job) → undo (a job).
+Leads (and any record type registered in import_kinds) bring their own cleaning, deciding and writing.
 
 Rows are cleaned by the same rules as the UI and the API (services' cleaning helpers, clean_fields,
 custom field validation), but a chunk at a time: look-ups (companies, tags, match keys, possible
@@ -32,6 +33,7 @@ from .fileio import apply_template as _apply_template
 from .fileio import rejected_csv_chunks as _rejected_csv_chunks
 from .import_files import CHUNK, chunks, file_error, file_path, import_dir, max_bytes, scan
 from .import_jobs import PARALLEL_FROM, import_task, run_import, run_undo, summary, undo_task
+from .import_kinds import kind_of
 from .import_models import Import, ImportStatus, ImportTemplate
 from .import_plan import MATCH_KEYS, decide, plan_chunk
 from .import_rows import Context, Item, prepare
@@ -64,7 +66,7 @@ def upload(actor: User, target: str, source: IO[bytes], filename: str) -> Import
     a field error on "file" and nothing is kept."""
     _require_editor(actor)
     if target not in FIELDS:
-        raise ValidationError({"target": [_("Choose contacts or accounts.")]})
+        raise ValidationError({"target": [_("Choose contacts, accounts or leads.")]})
     limit = max_bytes()
     stored = f"{uuid.uuid4().hex}{Path(filename).suffix.lower()[:10]}"
     path = import_dir() / stored
@@ -93,9 +95,13 @@ def upload(actor: User, target: str, source: IO[bytes], filename: str) -> Import
         path.unlink(missing_ok=True)
         raise
     mapping = guess_mapping(headers, target, custom_labels(target))
+    kind = kind_of(target)
+    mapped = set(mapping.values())
+    # A kind that matches by default (a lead's email, else its phone) updates instead of duplicating.
+    match_key = next((k for k in kind.match_keys if k in mapped), "") if kind is not None else ""
     return Import.objects.create(user=actor, target=target, file_name=Path(filename).name[:255] or stored,
                                  stored_name=stored, size=size, format=fmt, encoding=encoding,
-                                 headers=headers, mapping=mapping)
+                                 headers=headers, mapping=mapping, match_key=match_key)
 
 
 def _check_editable(actor: User, imp: Import) -> None:
@@ -118,7 +124,8 @@ def mapping_errors(imp: Import, mapping: dict[str, str | None], match_key: str) 
     if not ({"name", "family_name", "given_name"} & fields if imp.target == "contact" else "name" in fields):
         errors.setdefault("mapping", []).append(_("Map a column to the name."))
     if match_key:
-        allowed = set(MATCH_KEYS) | {f"custom.{k}" for k in keys}
+        kind = kind_of(imp.target)
+        allowed = set(kind.match_keys) if kind is not None else set(MATCH_KEYS) | {f"custom.{k}" for k in keys}
         if match_key not in allowed:
             errors["match_key"] = [_("Not a field records can be matched by.")]
         elif not (match_key in fields or (match_key == "phone" and "mobile" in fields)):
@@ -146,6 +153,14 @@ def set_mapping(actor: User, imp: Import, mapping: dict[str, str | None], match_
             ImportTemplate.objects.update_or_create(user=actor, target=imp.target, name=template_name,
                                                     defaults={"mapping": {h: f for h, f in mapping.items() if f}})
     return imp
+
+
+def match_keys(target: str) -> list[str]:
+    """The fields records of `target` can be matched by (custom fields as custom.<key>)."""
+    kind = kind_of(target)
+    if kind is not None:
+        return list(kind.match_keys)
+    return [*MATCH_KEYS, *(f"custom.{key}" for key in custom_labels(target))]
 
 
 def templates_for(actor: User, target: str):
@@ -275,6 +290,7 @@ def remove_file(imp: Import) -> None:
 
 __all__ = ["CHUNK", "MATCH_KEYS", "PARALLEL_FROM", "PREVIEW_PAGE", "Context", "Item", "Preview",
            "apply_template", "chunks", "custom_labels", "decide", "dry_run", "file_path", "import_dir",
-           "import_task", "mapping_errors", "max_bytes", "plan_chunk", "prepare", "preview", "rejected_csv",
+           "import_task", "mapping_errors", "match_keys", "max_bytes", "plan_chunk", "prepare", "preview",
+           "rejected_csv",
            "remove_file", "run_import", "run_undo", "save_rejected", "scan", "set_mapping", "start_import",
            "start_undo", "summary", "templates_for", "undo_task", "upload", "visible_imports", "write_chunk"]

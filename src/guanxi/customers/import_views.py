@@ -38,7 +38,8 @@ FIELD_LABELS = {
     "marketing_consent": _l("Marketing consent"),
     "tags": _l("Tags"), "notes": _l("Notes"), "external_id": _l("External id"), "owner": _l("Owner (user name)"),
     "industry": _l("Industry"), "size": _l("Size"), "classification": _l("Classification"), "source": _l("Source"),
-    "lifecycle_stage": _l("Lifecycle stage"), "website": _l("Website"),
+    "lifecycle_stage": _l("Lifecycle stage"), "website": _l("Website"), "company": _l("Company"),
+    "rating": _l("Rating"),
 }
 
 
@@ -95,8 +96,7 @@ def import_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         pass
     columns = [{"index": i, "header": h, "field": mapping.get(h) or "",
                 "samples": [s.get(h, "") for s in sample]} for i, h in enumerate(imp.headers)]
-    match_choices = [("email", FIELD_LABELS["email"]), ("phone", FIELD_LABELS["phone"]),
-                     ("external_id", FIELD_LABELS["external_id"])] + [(f"custom.{k}", v) for k, v in customs.items()]
+    match_choices = [(k, FIELD_LABELS.get(k) or customs.get(k[7:], k)) for k in imports.match_keys(imp.target)]
     return render(request, "customers/import_mapping.html", {
         "imp": imp, "columns": columns, "choices": choices, "match_key": match_key, "match_choices": match_choices,
         "templates": imports.templates_for(request.user, imp.target), "errors": errors,

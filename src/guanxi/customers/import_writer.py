@@ -20,6 +20,7 @@ from guanxi.core.search import FTS_SUFFIX
 from guanxi.quality.normalize import search_text
 
 from . import services
+from .import_kinds import kind_of
 from .import_models import ExternalKey, Import, ImportBatch
 from .import_rows import Context, Item, contact_text
 from .models import Account, Address, Contact, ContactMethod
@@ -402,15 +403,20 @@ def write_chunk(ctx: Context, imp: Import, number: int, items: list[Item], accou
     """One transaction: the chunk's records, its ImportBatch and the import's checkpoint and counters."""
     with transaction.atomic():
         batch = ImportBatch.objects.create(run=imp, number=number)  # a second run of this chunk fails here
-        writer = _Writer(ctx, imp)
         fresh = [it for it in items if it.action == "new"]
         changes = [it for it in items if it.action == "update"]
-        created_accounts = writer.accounts(fresh + changes, accounts) if ctx.target == "contact" else []
-        tags = writer.tags(fresh + changes)
-        created = writer.create(fresh, accounts, tags)
-        updated = writer.update(changes, accounts, tags) if changes else []
-        writer.audits.extend(getattr(writer, "audits_accounts", []))
-        writer.flush_audits()
+        kind = kind_of(ctx.target)
+        created_accounts: list[int] = []
+        if kind is not None:
+            created, updated = kind.write(ctx, imp, fresh, changes)
+        else:
+            writer = _Writer(ctx, imp)
+            created_accounts = writer.accounts(fresh + changes, accounts) if ctx.target == "contact" else []
+            tags = writer.tags(fresh + changes)
+            created = writer.create(fresh, accounts, tags)
+            updated = writer.update(changes, accounts, tags) if changes else []
+            writer.audits.extend(getattr(writer, "audits_accounts", []))
+            writer.flush_audits()
         batch.created_ids = id_ranges(created)
         batch.created_accounts = id_ranges(created_accounts)
         batch.updated = updated

@@ -8,4 +8,11 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from . import timeline  # noqa: F401  (registers opportunities on the 360° timeline)
+        from guanxi.customers.import_kinds import register
+
+        from . import (
+            lead_import,
+            timeline,  # noqa: F401  (registers opportunities on the 360° timeline)
+        )
+
+        register("lead", lead_import.KIND)  # leads in the customers app's import pipeline

@@ -7,6 +7,7 @@ from . import contract_views, payment_views
 urlpatterns = [
     path("sales/orders/<int:pk>/deliveries/", payment_views.delivery_record, name="delivery_record"),
     path("sales/<str:kind>s/<int:pk>/plan/", payment_views.plan_set, name="plan_set"),
+    path("sales/<str:kind>s/<int:pk>/plan/edit/", payment_views.plan_edit, name="plan_edit"),
     path("sales/<str:kind>s/<int:pk>/payments/", payment_views.payment_record, name="payment_record"),
     path("sales/<str:kind>s/<int:pk>/instalments/<int:instalment_id>/invoice/", payment_views.invoice_set,
          name="invoice_set"),

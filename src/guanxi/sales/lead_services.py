@@ -45,8 +45,9 @@ def _require_editor(actor: User) -> None:
         raise PermissionDenied(_("Your role may not change records."))
 
 
-def _clean_lead(actor: User, data: dict, lead: Lead | None) -> dict[str, Any]:
-    partial = lead is not None
+def clean_lead_values(data: dict, *, partial: bool) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The lead's own fields (text, choices, lengths, phone to E.164, email), with no database: the form, the API
+    and imports clean them alike. `partial`: only the fields given."""
     errors: dict[str, list[str]] = {}
     data = {k: clean_text(v) if isinstance(v, str) and k != "description" else v for k, v in data.items()}
     cleaned, errs = clean_fields(Lead, data, LEAD_FIELDS, partial=partial)
@@ -56,9 +57,19 @@ def _clean_lead(actor: User, data: dict, lead: Lead | None) -> dict[str, Any]:
             lambda v: normalize_phone(v, settings.PHONE_REGION), data["phone"], "phone", errors)
     if "email" in data:
         cleaned["email"] = customer_services.clean_normalized(normalize_email, data["email"], "email", errors)
+    return cleaned, errors
+
+
+def follow_up_error() -> str:
+    return _("Give a phone, an email or a company, so that someone can follow the lead up.")
+
+
+def _clean_lead(actor: User, data: dict, lead: Lead | None) -> dict[str, Any]:
+    partial = lead is not None
+    cleaned, errors = clean_lead_values(data, partial=partial)
     customer_services.clean_owner_and_custom(actor, data, lead, "lead", cleaned, errors)
     if not partial and not errors and not (cleaned.get("phone") or cleaned.get("email") or cleaned.get("company")):
-        errors["phone"] = [_("Give a phone, an email or a company, so that someone can follow the lead up.")]
+        errors["phone"] = [follow_up_error()]
     fail(errors)
     return cleaned
 
@@ -71,7 +82,7 @@ def _apply(lead: Lead, cleaned: dict) -> None:
             setattr(lead, key, value)
 
 
-def _rules() -> list[assignment.Rule]:
+def assignment_rules() -> list[assignment.Rule]:
     members: dict[int, list[int]] = {}
     for m in LeadRuleMember.objects.order_by("rule_id", "position", "id").values("rule_id", "user_id"):
         members.setdefault(m["rule_id"], []).append(m["user_id"])
@@ -88,7 +99,7 @@ def _assign_by_rules(lead: Lead) -> bool:
     created at once go to two different reps. False when no rule applies."""
     LeadAssignmentRule.objects.select_for_update().filter(active=True).exists()  # lock before reading turns
     active = set(User.objects.filter(is_active=True).values_list("pk", flat=True))
-    choice = assignment.pick(_rules(), {"source": lead.source, "industry": lead.industry,
+    choice = assignment.pick(assignment_rules(), {"source": lead.source, "industry": lead.industry,
                                         "province": lead.province}, active)
     if choice is None:
         return False

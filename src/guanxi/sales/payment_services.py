@@ -178,6 +178,7 @@ def set_plan(actor: User, plan_for: Order | Contract, data: dict[str, Any]) -> P
         fail({"instalments": [_("Payments are recorded against this plan already; it can no longer change.")]})
     parts = _instalments_from(data, total, errors)
     fail(errors)
+    before = ", ".join(f"{i.due_date}: {i.amount}" for i in plan.instalments.all()) if plan else None
     if plan is None:
         plan = PaymentPlan(account_id=plan_for.account_id, currency=plan_for.currency, total=total, **source)
         plan.owner_id, plan.team_id = plan_for.owner_id, plan_for.team_id
@@ -189,7 +190,8 @@ def set_plan(actor: User, plan_for: Order | Contract, data: dict[str, Any]) -> P
     Instalment.objects.bulk_create([Instalment(plan=plan, position=i, due_date=d, amount=a)
                                     for i, (d, a) in enumerate(sorted(parts, key=lambda p: p[0]))])
     write_audit(plan_for, actor, AuditAction.UPDATE,
-                {"instalments": [None, ", ".join(f"{d}: {a}" for d, a in parts)[:500]]})
+                {"instalments": [before[:500] if before else None,
+                                 ", ".join(f"{d}: {a:.2f}" for d, a in sorted(parts, key=lambda p: p[0]))[:500]]})
     return plan
 
 

@@ -97,6 +97,60 @@ def plan_set(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 _("Payment plan saved."))
 
 
+EXTRA_ROWS = 2  # blank rows under the instalments, for adding some
+
+
+def _plan_rows(post: Any) -> tuple[list[dict[str, str]], list[int]]:
+    """The posted rows (due-<i>, amount-<i>), and for each row kept (not blank) its row number on the page."""
+    try:
+        count = min(max(int(post.get("rows", "0")), 0), 200)
+    except ValueError:
+        count = 0
+    rows, kept = [], []
+    for i in range(count):
+        due, amount = post.get(f"due-{i}", "").strip(), post.get(f"amount-{i}", "").strip()
+        if due or amount:
+            rows.append({"due_date": due, "amount": amount})
+            kept.append(i)
+    return rows, kept
+
+
+@login_required
+def plan_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The instalments by hand: dates and amounts, which must add up to the order's (or contract's) total.
+    Errors are shown beside the row and field they are about; nothing is saved until they all add up."""
+    source = _plan_source(request, kind, pk)
+    ps.require_plan_editor(request.user, source)  # a 403 for those who may only look
+    plan = PaymentPlan.objects.filter(**{kind: source}).first()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        rows, kept = _plan_rows(request.POST)
+        try:
+            ps.set_plan(request.user, source, {"instalments": rows})
+        except ValidationError as exc:
+            for key, msgs in validation_messages(exc).items():
+                parts = key.split(".")  # instalments.<n>.<field> → the page's row number
+                if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(kept):
+                    key = f"{parts[2]}-{kept[int(parts[1])]}"
+                errors.setdefault(key, []).extend(msgs)
+        else:
+            messages.success(request, _("Payment plan saved."))
+            return _back(source)
+        shown = [{"due": r["due_date"], "amount": r["amount"]} for r in rows]
+    else:
+        shown = [{"due": i.due_date.isoformat(), "amount": f"{i.amount:.2f}"}
+                 for i in (plan.instalments.all() if plan else [])]
+    shown += [{"due": "", "amount": ""} for _n in range(EXTRA_ROWS)]
+    for n, row in enumerate(shown):
+        row.update(n=n, due_errors=errors.get(f"due_date-{n}", []), amount_errors=errors.get(f"amount-{n}", []))
+    total = source.gross_total if isinstance(source, Order) else source.value
+    general = [m for key, ms in errors.items() if not key.startswith(("due_date-", "amount-")) for m in ms]
+    return render(request, "sales/payment_plan_edit.html", {
+        "kind": kind, "source": source, "plan": plan, "rows": shown, "total": total,
+        "currency": source.currency, "errors": general, "paid": bool(plan and plan.payments.exists()),
+    }, status=400 if errors else 200)
+
+
 @login_required
 @require_POST
 def payment_record(request: HttpRequest, kind: str, pk: int) -> HttpResponse:

@@ -31,6 +31,7 @@ from .models import Opportunity, StageKind
 from .quota_math import Period, attainment, average, cents, change, parse_period, percent, win_rate
 from .quota_models import Quota
 from .quote_models import Order, OrderStatus
+from .receivables import sum_in
 
 
 def period_param(value: str | None, field: str = "period", default: Period | None = None) -> Period:
@@ -94,10 +95,13 @@ def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, 
     added), with their quota, attainment, won and lost counts, win rate and average deal; and each team with
     a quota for the period, its attainment over the opportunities of the team and the teams below it.
 
-    Won and lost: closed (closed_at) inside the period. Attainment counts won amounts in the quota's currency.
+    Won and lost: closed (closed_at) inside the period. Attainment counts won amounts in every currency, converted
+    into the quota's currency at the rates in force on the period's last day (or today, for a period not over);
+    a currency without a rate is listed under `unconverted` and not counted.
     """
     scope = Scope(user)
     start, end = bounds(period)
+    money = Converter(period)
     closed = (
         scope.opportunities()
         .filter(status__in=[StageKind.WON, StageKind.LOST], closed_at__gte=start, closed_at__lt=end)
@@ -145,7 +149,7 @@ def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, 
         quota = acc["quota"]
         won = dict(acc["won"])
         in_currency = won.get(currency, cents(0))
-        quota_won = won.get(quota.currency, cents(0)) if quota else cents(0)
+        quota_won, missing = money.sum_in(won, quota.currency) if quota else (cents(0), {})
         rows.append(
             {
                 "user_id": pk,
@@ -162,15 +166,43 @@ def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, 
                 "quota_won": quota_won,
                 "attainment": attainment(quota_won, quota.amount) if quota else None,
                 "other_currencies": [{"currency": c, "amount": a} for c, a in sorted(won.items()) if c != currency],
+                "unconverted": _listed(missing),
             }
         )
     rows.sort(key=lambda r: (-r["won_amount"], -(r["attainment"] or Decimal(-1)), r["name"], r["user_id"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
-    return {"period": period, "currency": currency, "rows": rows, "teams": _team_attainment(scope, closed, team_quotas)}
+    return {"period": period, "currency": currency, "rows": rows,
+            "teams": _team_attainment(scope, closed, team_quotas, money)}
 
 
-def _team_attainment(scope: Scope, closed: QuerySet, quotas: list[Quota]) -> list[dict[str, Any]]:
+class Converter:
+    """Won amounts into a quota's currency through the stored exchange rates (sales.payment_services), read once
+    and only when some amount is in another currency."""
+
+    def __init__(self, period: Period) -> None:
+        today = timezone.localdate(timezone=timezone.get_default_timezone())
+        self.day = min(period.end - dt.timedelta(days=1), today)
+
+    @cached_property
+    def _rates(self) -> tuple[str, dict[str, Decimal]]:
+        from .payment_services import base_currency, rates_on
+
+        return base_currency(), rates_on(self.day)
+
+    def sum_in(self, amounts: dict[str, Decimal], target: str) -> tuple[Decimal, dict[str, Decimal]]:
+        if all(code == target for code in amounts):
+            return amounts.get(target, cents(0)), {}
+        base, rates = self._rates
+        total, missing = sum_in(amounts, target, base, rates)
+        return cents(total), missing
+
+
+def _listed(amounts: dict[str, Decimal]) -> list[dict[str, Any]]:
+    return [{"currency": c, "amount": a} for c, a in sorted(amounts.items())]
+
+
+def _team_attainment(scope: Scope, closed: QuerySet, quotas: list[Quota], money: Converter) -> list[dict[str, Any]]:
     """Each team quota against the won amounts of the team and its sub-teams, in the quota's currency.
     A team is shown only to those who see all of it: administrators and the managers heading it."""
     quotas = [q for q in quotas if scope.all or q.team_id in scope.team_ids]
@@ -187,18 +219,12 @@ def _team_attainment(scope: Scope, closed: QuerySet, quotas: list[Quota]) -> lis
     out = []
     for quota in quotas:
         prefix = quota.team.path
-        total = sum(
-            (
-                amount
-                for (team_id, code), amount in won.items()
-                if code == quota.currency and paths.get(team_id, "").startswith(prefix)
-            ),
-            cents(0),
-        )
-        other = defaultdict(Decimal)
+        in_team: dict[str, Decimal] = defaultdict(Decimal)
         for (team_id, code), amount in won.items():
-            if code != quota.currency and paths.get(team_id, "").startswith(prefix):
-                other[code] += amount
+            if paths.get(team_id, "").startswith(prefix):
+                in_team[code] += amount
+        total, missing = money.sum_in(dict(in_team), quota.currency)
+        other = {code: amount for code, amount in in_team.items() if code != quota.currency}
         out.append(
             {
                 "team_id": quota.team_id,
@@ -208,7 +234,8 @@ def _team_attainment(scope: Scope, closed: QuerySet, quotas: list[Quota]) -> lis
                 "quota_id": quota.pk,
                 "won_amount": total,
                 "attainment": attainment(total, quota.amount),
-                "other_currencies": [{"currency": c, "amount": a} for c, a in sorted(other.items())],
+                "other_currencies": _listed(other),
+                "unconverted": _listed(missing),
             }
         )
     out.sort(key=lambda t: (paths.get(t["team_id"], ""), t["team_id"]))

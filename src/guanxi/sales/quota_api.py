@@ -170,9 +170,12 @@ class LeaderRow(Schema):
     average_deal: Decimal | None
     quota: Decimal | None
     quota_currency: str | None
-    quota_won: Decimal = Field(..., description="Won in the quota's currency.")
+    quota_won: Decimal = Field(..., description="Won in every currency, converted into the quota's currency at the "
+                                                 "exchange rates in force on the period's last day (or today).")
     attainment: Decimal | None = Field(..., description="quota_won / quota, percent.")
     other_currencies: list[MoneyOut]
+    unconverted: list[MoneyOut] = Field(..., description="Won amounts left out of quota_won: no exchange rate for "
+                                                         "their currency (or the quota's).")
 
 
 class TeamRow(Schema):
@@ -180,9 +183,11 @@ class TeamRow(Schema):
     name: str
     quota: Decimal
     currency: str
-    won_amount: Decimal
+    won_amount: Decimal = Field(..., description="Won by the team and the teams below it, in the quota's currency "
+                                                 "(other currencies converted; see unconverted).")
     attainment: Decimal | None
     other_currencies: list[MoneyOut]
+    unconverted: list[MoneyOut]
 
 
 class LeaderboardOut(Schema):

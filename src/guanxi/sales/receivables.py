@@ -142,3 +142,32 @@ def convert_all(amounts: Mapping[str, Decimal], base: str, rates: Mapping[str, D
     if missing:
         raise ReceivablesError("currency", "no rate", currency=", ".join(missing))
     return sum((convert(a, c, base, rates) for c, a in amounts.items()), ZERO)
+
+
+def convert_between(amount: Decimal, currency: str, target: str, base: str, rates: Mapping[str, Decimal]) -> Decimal:
+    """`amount` of `currency` in `target` through the base currency (rates are base units per unit), rounded to
+    the cent once; a currency without a rate (either side) is an error naming it."""
+    if currency == target:
+        return amount
+    ratio = Decimal(1)
+    for code, power in ((currency, 1), (target, -1)):
+        if code == base:
+            continue
+        rate = rates.get(code)
+        if rate is None:
+            raise ReceivablesError("currency", "no rate", currency=code)
+        ratio = ratio * rate if power == 1 else ratio / rate
+    return money(amount * ratio)
+
+
+def sum_in(amounts: Mapping[str, Decimal], target: str, base: str,
+           rates: Mapping[str, Decimal]) -> tuple[Decimal, dict[str, Decimal]]:
+    """Amounts per currency summed in `target` (each currency converted once); those that cannot be converted
+    (no rate) are returned apart, never counted 1:1."""
+    total, missing = ZERO, {}
+    for code, amount in sorted(amounts.items()):
+        try:
+            total += convert_between(amount, code, target, base, rates)
+        except ReceivablesError:
+            missing[code] = amount
+    return total, missing

@@ -15,7 +15,9 @@ CONTACT_FIELDS = ("name", "family_name", "given_name", "title", "department", "p
 ACCOUNT_FIELDS = ("name", "industry", "size", "classification", "source", "lifecycle_stage", "website", "phone",
                   "email", "address", "province", "city", "district", "street", "postcode", "country", "tags",
                   "notes", "external_id", "owner")
-FIELDS = {"contact": CONTACT_FIELDS, "account": ACCOUNT_FIELDS}
+LEAD_FIELDS = ("name", "company", "title", "phone", "email", "source", "industry", "province", "city", "rating",
+               "notes", "owner")
+FIELDS = {"contact": CONTACT_FIELDS, "account": ACCOUNT_FIELDS, "lead": LEAD_FIELDS}
 CUSTOM = "custom."
 
 UNKNOWN_FIELD = gettext_noop("Column \"%(column)s\" is mapped to an unknown field \"%(field)s\".")
@@ -64,6 +66,17 @@ _ACCOUNT = {
     "phone": "手机 手机号 手机号码 mobile",
     "external_id": "客户编号 客户id 公司编号",
 }
+_LEAD = {
+    "name": "姓名 名字 联系人 联系人姓名 客户姓名 线索名称 name fullname contactname contact leadname",
+    "company": "公司 公司名称 公司名 单位 单位名称 工作单位 企业 企业名称 客户名称 所属公司 company companyname "
+               "organization organisation org account accountname",
+    "title": "职位 职务 职称 岗位 头衔 title jobtitle position",
+    "phone": "手机 手机号 手机号码 移动电话 mobile mobilephone mobilenumber cell cellphone",
+    "source": "来源 线索来源 客户来源 获客渠道 source leadsource",
+    "industry": "行业 所属行业 industry sector",
+    "rating": "评级 线索评级 热度 等级 rating",
+}
+_GROUPS = {"contact": _CONTACT, "account": _ACCOUNT, "lead": _LEAD}
 _BRACKETS = re.compile(r"[(\[（【<《].*?[)\]）】>》]")
 _NOISE = re.compile(r"[\s_\-./:：*#'\"、,，;；!?？！]+")
 
@@ -77,8 +90,10 @@ def _key(header: str) -> str:
 
 def _aliases(target: str) -> dict[str, str]:
     table: dict[str, str] = {}
-    for group in (_ACCOUNT if target == "account" else _CONTACT, _COMMON):  # target-specific wins
+    for group in (_GROUPS[target], _COMMON):  # target-specific wins
         for field, words in group.items():
+            if field not in FIELDS[target]:  # a lead has no address lines, tags or external id
+                continue
             for word in words.split():
                 table.setdefault(word, field)
     for field in FIELDS[target]:
