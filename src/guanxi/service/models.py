@@ -173,7 +173,8 @@ class AgentProfile(models.Model):
     def to_routing(self, open_count: int, queue_ids: frozenset[int]) -> routing.Agent:
         return routing.Agent(
             id=self.user_id, queues=queue_ids, skills={k: int(v) for k, v in (self.skills or {}).items()},
-            languages=frozenset(self.languages or ()), capacity=self.capacity, open_count=open_count,
+            languages=frozenset(filter(None, map(routing.primary_language, self.languages or ()))),
+            capacity=self.capacity, open_count=open_count,
             availability=routing.Availability(self.availability),
             working_hours=self.working_hours.to_calendar() if self.working_hours_id else None)
 
