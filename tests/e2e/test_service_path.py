@@ -9,10 +9,11 @@ import pytest
 from guanxi.knowledge import services as kb_services
 from guanxi.service.models import SlaPolicy
 from guanxi.service.ticket_models import Ticket
-from tests.portal.conftest import PASSWORD, customers_in, orgs  # noqa: F401
+from tests.portal.conftest import customers_in, orgs  # noqa: F401
 from tests.service.conftest import desk  # noqa: F401
 
 from .test_browser import expect, log_in
+from .test_portal import portal_log_in
 
 pytestmark = [pytest.mark.e2e]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -39,11 +40,7 @@ def test_portal_ticket_routed_answered_paused_resumed_rated_and_counted(
 
     # The customer writes in the portal; the network group needs the network skill, which only 李 has.
     customer = new_page()
-    customer.goto("/portal/login/")
-    customer.fill("#id_email", "zhang.wei@xingchen.cn")
-    customer.fill("#id_password", PASSWORD)
-    customer.click("#portal-login")
-    customer.wait_for_url(re.compile(r"/portal/$"))
+    portal_log_in(customer, "zhang.wei@xingchen.cn")
     customer.click("#new-ticket")
     customer.fill("#id_subject", "打印机无法连接网络")
     customer.select_option("#id_group", str(desk["network"].pk))
