@@ -15,7 +15,8 @@ file readers and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value
 SQLite) and the scoring job on the database (bench.analytics_app, BENCH_SIZE / 10 customers on each of
 BENCH_DATABASES); their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket
 load, bench.chat; "sales_orders", not in the default either, the forecast and quota attainment over BENCH_SIZE
-deals, bench.sales_orders).
+deals, bench.sales_orders; "service_tickets", not in the default either, the ticket list and search over 1,000,000
+tickets on each of BENCH_DATABASES, bench.service_tickets).
 """
 
 from __future__ import annotations
@@ -161,6 +162,17 @@ def side_suites() -> None:
         if suite in SUITES:
             log(f"{suite}: {SIZE:,} rows" if argv else f"{suite}: default sizes")
             subprocess.run([sys.executable, "-m", f"bench.{module}", *argv], cwd=ROOT, check=True)
+    if "service_tickets" in SUITES:  # 1,000,000 tickets (BENCH_TICKETS) on each database, kept between runs
+        for db in DATABASES:
+            log(f"service_tickets: {db}")
+            env = environment(f"service-tickets-{db}")
+            if db == "postgresql":
+                env["GUANXI_DATABASE_URL"] = PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_tickets"
+                subprocess.run(["psql", PG_URL.rsplit("/", 1)[0] + "/postgres", "-qc",
+                                "CREATE DATABASE guanxi_bench_tickets ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' "
+                                "LC_CTYPE 'C.UTF-8' TEMPLATE template0"], check=False, stderr=subprocess.DEVNULL)
+            (OUT / f"service-tickets-{db}").mkdir(parents=True, exist_ok=True)
+            subprocess.run([sys.executable, "-m", "bench.service_tickets"], cwd=ROOT, check=True, env=env)
     if "email" in SUITES:  # needs a database: its own SQLite under bench/out
         log(f"email: {int(os.environ.get('BENCH_EMAILS', '10000')):,} messages")
         subprocess.run([sys.executable, "-m", "bench.email_ingest"], cwd=ROOT, check=True,

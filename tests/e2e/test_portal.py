@@ -15,14 +15,18 @@ from .test_browser import expect, log_in
 pytestmark = [pytest.mark.e2e]
 
 
+def portal_log_in(page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/portal/login/")
+    page.fill("#id_email", email)
+    page.fill("#id_password", password)
+    page.click("#portal-login")
+    page.wait_for_url(re.compile(r"/portal/$"))
+
+
 def test_customer_ticket_answer_and_rating(new_page, live_server, transactional_db, users, desk,  # noqa: F811
                                            customers_in):  # noqa: F811
     customer = new_page()
-    customer.goto("/portal/login/")
-    customer.fill("#id_email", "zhang.wei@xingchen.cn")
-    customer.fill("#id_password", PASSWORD)
-    customer.click("#portal-login")
-    customer.wait_for_url(re.compile(r"/portal/$"))
+    portal_log_in(customer, "zhang.wei@xingchen.cn")
     customer.click("#new-ticket")
     customer.fill("#id_subject", "打印机无法连接网络")
     customer.select_option("#id_group", str(desk["billing"].pk))

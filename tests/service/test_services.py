@@ -155,3 +155,14 @@ def test_who_sees_which_ticket(desk, users, plain_account):
     assert Ticket.objects.visible_to(desk["li"]).filter(pk=other.pk).exists()
     titles = [item.title for item in timeline_for(plain_account, users["rep_a"])]
     assert any(ticket.number in t for t in titles)
+
+
+def test_a_ticket_in_a_regional_language_code_goes_to_an_agent_speaking_the_language(desk, users):
+    """The portal stores Django's code ("zh-hans"); agents list "zh": the same language for routing."""
+    for language in ("zh-hans", "zh-CN", "ZH"):
+        ticket = services.create_ticket(users["admin"], {"subject": f"无法登录 {language}", "language": language,
+                                                         "question_group_id": desk["billing"].pk}, now=TUESDAY_10)
+        assert ticket.owner is not None, language
+    ticket = services.create_ticket(users["admin"], {"subject": "Bonjour", "language": "fr-FR",
+                                                     "question_group_id": desk["billing"].pk}, now=TUESDAY_10)
+    assert ticket.owner is None and ticket.events.filter(kind="unrouted", data__reason="missing_language").exists()

@@ -7,11 +7,14 @@ Portal visitors have no user: they are `user=None` with a `visitor_key` (the por
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +31,7 @@ from guanxi.core.records import (
 )
 from guanxi.quality.normalize import clean_text
 
-from . import queries
+from . import markup, queries
 from .models import (
     Article,
     ArticleFeedback,
@@ -40,6 +43,7 @@ from .models import (
     Category,
     SearchLog,
     SearchSource,
+    Visibility,
     is_editor,
     is_staff,
 )
@@ -262,6 +266,32 @@ def suggest_articles(text: str, *, public_only: bool, limit: int = 5, count: boo
     if count and articles:
         Article.objects.filter(pk__in=[a.pk for a in articles]).update(suggested_count=F("suggested_count") + 1)
     return articles
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An article proposed for an answer, and what an agent's reply quotes of it: its title and, for a public
+    article, the customer portal's link to it; an internal one is quoted by its text (the customer cannot open it)."""
+
+    article: Article
+    url: str
+    reply_text: str
+
+
+def suggest(text: str, user: User | None, limit: int = 3) -> list[Suggestion]:
+    """The knowledge base's best matches for a question (a ticket's subject and description, an e-mail), among
+    the articles `user` may read that are published, each with the text to put into a reply. Counted as
+    suggested. Shared by the staff ticket page and the e-mail channel."""
+    public_only = user is None or not is_staff(user)  # as Article.visible_to: staff read every published one
+    articles = suggest_articles(text, public_only=public_only, limit=limit) if text.strip() else []
+    out = []
+    for article in articles:
+        if article.visibility == Visibility.PUBLIC:
+            url = settings.SITE_URL + reverse("portal:article", args=[article.pk])
+            out.append(Suggestion(article, url, f"{article.title}: {url}"))
+        else:
+            out.append(Suggestion(article, "", f"{article.title}\n\n{markup.plain(article.body, 2000)}".strip()))
+    return out
 
 
 # ------------------------------------------------------------------ search log (FAQ statistics, deflection)

@@ -18,8 +18,8 @@ from guanxi.customers.fileio.textio import human_size
 from guanxi.customers.import_files import refused_upload_message
 from guanxi.knowledge import services as knowledge
 from guanxi.knowledge.models import SearchLog, SearchSource
-from guanxi.service import customer_services
-from guanxi.service.csat_models import SatisfactionResponse, TicketAttachment
+from guanxi.service import attachments, customer_services
+from guanxi.service.csat_models import SatisfactionResponse
 from guanxi.service.csat_services import survey_token
 from guanxi.service.ticket_models import TicketStatus
 
@@ -146,6 +146,5 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_login_required
 @require_GET
 def attachment(request: HttpRequest, pk: int) -> FileResponse:
-    file = get_object_or_404(TicketAttachment.objects.filter(
-        ticket__in=queries.tickets_for(session.current(request)).values("pk")), pk=pk)
+    file = get_object_or_404(attachments.for_customer(queries.tickets_for(session.current(request))), pk=pk)
     return FileResponse(file.file.open("rb"), as_attachment=True, filename=file.name)

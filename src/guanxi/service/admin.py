@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AgentProfile, BusinessCalendar, QuestionGroup, Queue, SlaPolicy, Ticket
+from .models import AgentProfile, BusinessCalendar, QuestionGroup, Queue, SlaPolicy, SurveyMail, Ticket
 
 
 @admin.register(BusinessCalendar)
@@ -38,3 +38,10 @@ class TicketAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner", "account", "contact", "requester", "merged_into")
     readonly_fields = ("version",)
     show_full_result_count = False
+
+
+@admin.register(SurveyMail)
+class SurveyMailAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "created_at", "sent_at", "attempts", "error")
+    list_filter = ("sent_at",)
+    readonly_fields = ("ticket", "created_at", "sent_at", "attempts", "tried_at", "error")

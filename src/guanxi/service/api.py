@@ -109,6 +109,7 @@ class TicketConflict(Schema):
 
 
 class TicketQuery(Schema):
+    q: str | None = Field(None, max_length=200, description="Search: the ticket number or words of the subject.")
     queue: list[Id] = Field(default_factory=list)
     status: list[str] = Field(default_factory=list, json_schema_extra={"items": {"enum": list(TicketStatus.values)}})
     priority: list[str] = Field(default_factory=list, json_schema_extra={"items": {"enum": list(Priority.values)}})

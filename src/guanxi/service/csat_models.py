@@ -32,6 +32,28 @@ class TicketAttachment(models.Model):
         return self.name
 
 
+class SurveyMail(models.Model):
+    """The satisfaction survey e-mail of a ticket: one per ticket, written when it is first resolved, sent after
+    commit and retried by the sweep until it leaves. A send is claimed by bumping `attempts` from the value read and
+stamping `tried_at`; the sweep leaves a row tried within the last minutes alone, so two senders never both send."""
+
+    ticket = models.OneToOneField("service.Ticket", verbose_name=_("ticket"), on_delete=models.CASCADE,
+                                  related_name="survey_mail")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    tried_at = models.DateTimeField(_("last tried"), null=True, blank=True)
+    error = models.TextField(_("last error"), blank=True, default="")
+
+    class Meta:
+        verbose_name = _("survey e-mail")
+        verbose_name_plural = _("survey e-mails")
+        indexes = [models.Index(fields=["sent_at", "attempts"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.sent_at or self.error or '…'}"
+
+
 class SatisfactionResponse(models.Model):
     """The customer's answer to the survey sent when the ticket was resolved: 1–5 and a comment, once.
     `agent` and `queue` are the ticket's at answer time, so the averages per agent and queue do not move

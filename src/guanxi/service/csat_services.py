@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -22,11 +22,13 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import User
 from guanxi.core.records import fail, int_or_none
 
-from .csat_models import SatisfactionResponse
+from .csat_models import SatisfactionResponse, SurveyMail
 from .ticket_models import Ticket, TicketStatus
 
 logger = logging.getLogger("guanxi.service")
 SALT = "guanxi.service.csat"
+MAX_ATTEMPTS = 8
+RETRY_AFTER = dt.timedelta(minutes=2)  # longer than an SMTP timeout, so a send under way is not tried again
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365, "all": None}
 
 
@@ -52,31 +54,59 @@ def ticket_for_token(token: str) -> Ticket:
     return ticket
 
 
-def send_survey(ticket_id: int) -> bool:
-    """E-mail the survey link to the ticket's contact, in the ticket's language. Not sent (False) without an
-    address, once answered, or when the mail server refuses; resolving the ticket stands either way."""
-    ticket = Ticket.objects.select_related("contact").filter(pk=ticket_id).first()
-    if ticket is None or ticket.contact is None or not ticket.contact.email:
-        return False
-    if SatisfactionResponse.objects.filter(ticket_id=ticket.pk).exists():
-        return False
+def _survey_message(ticket: Ticket) -> tuple[str, str]:
     with translation.override(ticket.language or settings.LANGUAGE_CODE):
         subject = _("How did we do? Ticket %(number)s") % {"number": ticket.number}
         body = _("Hello %(name)s,\n\nyour ticket %(number)s “%(subject)s” has been resolved. "
                  "Please tell us how satisfied you are (1–5), it takes a few seconds:\n\n%(url)s\n\n"
                  "If the problem is not solved, simply reply in the customer portal and the ticket opens again.") % {
             "name": ticket.contact.name, "number": ticket.number, "subject": ticket.subject, "url": survey_url(ticket)}
-    try:
-        send_mail(subject, body, None, [ticket.contact.email])
-    except (OSError, smtplib.SMTPException):
-        logger.warning("satisfaction survey for ticket %s not sent", ticket.pk, exc_info=True)
-        return False
-    return True
+    return subject, body
+
+
+def send_surveys(ids: list[int], now: dt.datetime | None = None) -> int:
+    """E-mail the survey link of these SurveyMail rows not sent yet, each to its ticket's contact in the ticket's
+    language; returns how many left. A refusal of the mail server is kept on the row for the sweep's retry; a
+    ticket with no address any more, or already rated, is given up (nothing to send)."""
+    sent = 0
+    for row in SurveyMail.objects.select_related("ticket__contact").filter(pk__in=ids, sent_at__isnull=True):
+        if not SurveyMail.objects.filter(pk=row.pk, sent_at__isnull=True, attempts=row.attempts).update(
+                attempts=F("attempts") + 1, tried_at=now or timezone.now()):
+            continue  # another sender claimed it
+        ticket = row.ticket
+        if ticket.contact is None or not ticket.contact.email or SatisfactionResponse.objects.filter(
+                ticket_id=ticket.pk).exists():
+            SurveyMail.objects.filter(pk=row.pk).update(attempts=MAX_ATTEMPTS, error="nothing to send")
+            continue
+        subject, body = _survey_message(ticket)
+        try:
+            send_mail(subject, body, None, [ticket.contact.email])
+        except (OSError, smtplib.SMTPException) as exc:
+            logger.warning("satisfaction survey for ticket %s not sent: %s", ticket.pk, exc)
+            SurveyMail.objects.filter(pk=row.pk).update(error=f"{exc.__class__.__name__}: {exc}"[:1000])
+            continue
+        SurveyMail.objects.filter(pk=row.pk).update(sent_at=timezone.now(), error="")
+        sent += 1
+    return sent
+
+
+def retry_surveys(now: dt.datetime) -> int:
+    """The sweep: send again what the mail server refused (or what a dead process never sent), a few minutes
+    after the last try, up to MAX_ATTEMPTS times."""
+    ids = list(SurveyMail.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
+               .filter(Q(tried_at__isnull=True, created_at__lte=now - RETRY_AFTER) | Q(tried_at__lte=now - RETRY_AFTER))
+               .order_by("pk").values_list("pk", flat=True)[:100])
+    return send_surveys(ids, now) if ids else 0
 
 
 def survey_on_commit(ticket: Ticket) -> None:
-    """Send the survey once the resolving transaction has committed (never for a rolled-back one)."""
-    transaction.on_commit(partial(send_survey, ticket.pk))
+    """The ticket's survey e-mail, once in its life: written with the (first) resolution, sent once that
+    transaction has committed (never for a rolled-back one); the sweep retries a failed send."""
+    if ticket.contact_id is None:
+        return
+    row, created = SurveyMail.objects.get_or_create(ticket=ticket)
+    if created:
+        transaction.on_commit(partial(send_surveys, [row.pk]))
 
 
 @transaction.atomic

@@ -11,9 +11,7 @@ from django.views.decorators.http import require_GET
 
 from guanxi.core.ui import clean_param
 
-from . import csat_services
-from .csat_models import TicketAttachment
-from .ticket_models import Ticket
+from . import attachments, csat_services
 
 
 @login_required
@@ -33,6 +31,5 @@ def csat_report(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def ticket_attachment(request: HttpRequest, pk: int) -> FileResponse:
-    file = get_object_or_404(TicketAttachment.objects.filter(
-        ticket__in=Ticket.objects.visible_to(request.user).values("pk")), pk=pk)
+    file = get_object_or_404(attachments.for_staff(request.user), pk=pk)
     return FileResponse(file.file.open("rb"), as_attachment=True, filename=file.name)

@@ -131,7 +131,7 @@ def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) ->
     request = routing.Ticket(
         id=ticket.pk, queue_id=queue.pk, created_at=ticket.created_at or now,
         required_skills=frozenset(group.skills or ()) if group else frozenset(),
-        language=ticket.language or None,
+        language=routing.primary_language(ticket.language),
         value_class=(ticket.account.classification or None) if ticket.account_id else None,
         excluded=frozenset(ticket.lapsed_agents or ()))
     decision = routing.route(request, queue.to_routing(), agents, now, last,

@@ -6,14 +6,20 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from guanxi.core.search import matching
+from guanxi.core.ui import clean_param
+
 from .ticket_models import Priority, TicketStatus
 
 TICKET_SORTS = ["-updated_at", "updated_at", "-id", "id"]
 
 
 def filter_tickets(qs: QuerySet, params, user) -> QuerySet:
-    """The list filters, shared by the page and the API: queue, status, priority, assignee (`me`), account."""
+    """The list filters, shared by the page and the API: a search (`q`: number or words of the subject), queue,
+    status, priority, assignee (`me`), account."""
     errors: dict[str, list[str]] = {}
+    if query := clean_param(params.get("q"), 200):
+        qs = matching(qs, query)
     for key, field in (("queue", "queue_id"), ("account", "account_id")):
         values = [v for v in params.getlist(key) if v]
         if any(not v.isdigit() or len(v) > 18 for v in values):

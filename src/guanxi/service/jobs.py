@@ -21,7 +21,7 @@ from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
 from guanxi.core.records import write_audit
 
-from . import dispatch, routing
+from . import csat_services, dispatch, routing
 from .services import RELATED, warning_window
 from .ticket_models import EventKind, Priority, Ticket, TicketEvent, TicketStatus
 
@@ -154,3 +154,9 @@ def _route_elsewhere(ticket: Ticket, now: dt.datetime, data: dict[str, Any]) -> 
     ticket.save()
     write_audit(ticket, None, AuditAction.ASSIGN, {"owner_id": [lapsed_agent, ticket.owner_id]})
     return decision is not None and decision.agent_id is not None
+
+
+@sweep.register("service.survey_mails")
+def retry_survey_mails(now: dt.datetime) -> int:
+    """Satisfaction surveys the mail server refused: sent again (see csat_services.retry_surveys)."""
+    return csat_services.retry_surveys(now)

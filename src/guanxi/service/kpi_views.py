@@ -28,7 +28,8 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
     kpis.label_groups(rows, grouping)
     measures = kpis.measure_labels()
     for row in rows:
-        row["cells"] = [(row["current"][key], row["baseline"][key], row["change"].get(key)) for key, _label in measures]
+        row["cells"] = [(key, row["current"][key], row["baseline"][key], row["change"].get(key))
+                       for key, _label in measures]
     return render(request, "service/kpis.html", {
         "rows": rows, "measures": measures, "period": period, "baseline": baseline, "grouping": grouping,
         "errors": errors,        "groupings": kpis.grouping_choices(),

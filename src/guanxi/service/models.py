@@ -17,7 +17,7 @@ from guanxi.customers.models import Classification
 
 from . import routing
 from .business_time import Calendar
-from .csat_models import SatisfactionResponse, TicketAttachment  # noqa: F401
+from .csat_models import SatisfactionResponse, SurveyMail, TicketAttachment  # noqa: F401
 from .ticket_models import Priority, Ticket, TicketEvent, TicketMessage, TicketStatus  # noqa: F401
 
 
@@ -173,7 +173,8 @@ class AgentProfile(models.Model):
     def to_routing(self, open_count: int, queue_ids: frozenset[int]) -> routing.Agent:
         return routing.Agent(
             id=self.user_id, queues=queue_ids, skills={k: int(v) for k, v in (self.skills or {}).items()},
-            languages=frozenset(self.languages or ()), capacity=self.capacity, open_count=open_count,
+            languages=frozenset(filter(None, map(routing.primary_language, self.languages or ()))),
+            capacity=self.capacity, open_count=open_count,
             availability=routing.Availability(self.availability),
             working_hours=self.working_hours.to_calendar() if self.working_hours_id else None)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
+from django.db.models.functions import Lower
 
 from guanxi.core.models import User
 from guanxi.customers.models import Contact
@@ -38,7 +39,8 @@ def export_tickets(actor: User, contact: Contact) -> list[dict[str, Any]]:
 def erase_tickets(contact: Contact, placeholder: str) -> int:
     tickets = Ticket.objects.filter(contact=contact)
     changed = tickets.exclude(subject=placeholder[:200], description="").update(subject=placeholder[:200],
-                                                                                 description="")
+                                                                                 description="",
+                                                                                 search_text=Lower("number"))
     changed += TicketMessage.objects.filter(ticket__in=tickets.values("pk")).exclude(body=placeholder).update(
         body=placeholder)
     numbers = dict(tickets.values_list("pk", "number"))

@@ -57,6 +57,12 @@ AgentId = int
 QueueId = int
 
 
+
+def primary_language(code: str | None) -> str | None:
+    """The language part of a code, lower-cased: "zh-hans" (Django's, a portal ticket's), "zh-CN" and "zh" are all
+    "zh", so a ticket in simplified Chinese goes to an agent who speaks "zh". None for no language."""
+    return (code or "").strip().replace("_", "-").split("-")[0].lower() or None
+
 class Availability(StrEnum):
     ONLINE = "online"
     AWAY = "away"

@@ -8,10 +8,12 @@ The caller has already checked that the actor may see the ticket (`Ticket.object
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -36,6 +38,7 @@ from guanxi.customers.services import validation_messages  # noqa: F401 (views)
 from guanxi.quality.normalize import clean_text
 
 from . import dispatch
+from .attachments import check_files, store_files
 from .csat_services import survey_on_commit
 from .models import AgentProfile, Availability, QuestionGroup, Queue
 from .signals import reply_added, ticket_activity
@@ -195,7 +198,8 @@ def pick_up(actor: User, ticket: Ticket, now: dt.datetime | None = None) -> None
 
 
 @transaction.atomic  # _locked's select_for_update needs one (PostgreSQL refuses it outside)
-def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.datetime | None) -> TicketMessage:
+def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.datetime | None,
+                 files: Sequence[UploadedFile]) -> TicketMessage:
     _require_editor(actor)
     now = now or timezone.now()
     text = body.strip() if isinstance(body, str) else ""
@@ -203,11 +207,13 @@ def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.date
         fail({"body": [_("This field is required.")]})
     if len(text) > 50_000:
         fail({"body": [_("At most %(max)s characters.") % {"max": 50_000}]})
+    check_files(files)
     current = _locked(ticket)
     if current.status == TicketStatus.CLOSED and kind == MessageKind.REPLY:
         fail({"body": [_("This ticket is closed: reopen it or open a new one.")]})
     before = snapshot(current, AUDITED)
     message = TicketMessage.objects.create(ticket=current, kind=kind, author=actor, body=text)
+    store_files(current, message, files)
     if kind == MessageKind.REPLY:
         reply_added.send(sender=TicketMessage, ticket=current, message=message, actor=actor)
     _picked_up(current, actor, now)
@@ -222,14 +228,17 @@ def _add_message(actor: User, ticket: Ticket, body: Any, kind: str, now: dt.date
     return message
 
 
-def reply(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None) -> TicketMessage:
-    """A public reply to the customer; the first one stamps the first response (and opens a new ticket)."""
-    return _add_message(actor, ticket, body, MessageKind.REPLY, now)
+def reply(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None, *,
+          files: Sequence[UploadedFile] = ()) -> TicketMessage:
+    """A public reply to the customer, with files the customer will see; the first one stamps the first response
+    (and opens a new ticket)."""
+    return _add_message(actor, ticket, body, MessageKind.REPLY, now, files)
 
 
-def add_note(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None) -> TicketMessage:
-    """An internal note, never shown to the customer."""
-    return _add_message(actor, ticket, body, MessageKind.NOTE, now)
+def add_note(actor: User, ticket: Ticket, body: Any, now: dt.datetime | None = None, *,
+             files: Sequence[UploadedFile] = ()) -> TicketMessage:
+    """An internal note, never shown to the customer, nor are its files."""
+    return _add_message(actor, ticket, body, MessageKind.NOTE, now, files)
 
 
 @transaction.atomic

@@ -64,6 +64,10 @@ class TicketChannel(models.TextChoices):
     API = "api", _("API")
 
 
+def ticket_search_text(number: str | None, subject: str) -> str:
+    return f"{number or ''} {subject}".lower().strip()
+
+
 class TicketQuerySet(VisibleQuerySet):
     def visibility_rule(self, user: User) -> Q:
         """Who sees a ticket, beyond administrators (all):
@@ -131,6 +135,8 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
     paused_minutes = models.FloatField(_("SLA paused (business minutes)"), default=0)
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="merged_from")
+    # Lower-cased number and subject: searched through core.search (FTS5 trigram / pg_trgm), kept by save().
+    search_text = models.TextField(default="", editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -153,6 +159,13 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.number or self.pk} {self.subject}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_text = ticket_search_text(self.number, self.subject)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "search_text" not in fields and {"number", "subject"} & set(fields):
+            kwargs["update_fields"] = [*fields, "search_text"]
+        super().save(*args, **kwargs)
 
     @property
     def assignee(self):

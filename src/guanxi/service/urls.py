@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import canned_views, csat_views, kpi_views, views
+from . import canned_views, csat_views, kpi_views, setup_views, views
 
 app_name = "service"
 
@@ -20,5 +20,8 @@ urlpatterns = [
     path("service/canned-replies/<int:pk>/delete/", canned_views.canned_delete, name="canned_delete"),
     path("service/tickets/<int:pk>/canned/", canned_views.canned_fill, name="canned_fill"),
     path("service/csat/", csat_views.csat_report, name="csat_report"),
+    path("service/settings/<slug:kind>/", setup_views.setting_list, name="setting_list"),
+    path("service/settings/<slug:kind>/new/", setup_views.setting_edit, name="setting_create"),
+    path("service/settings/<slug:kind>/<int:pk>/", setup_views.setting_edit, name="setting_edit"),
     path("service/attachments/<int:pk>/", csat_views.ticket_attachment, name="ticket_attachment"),
 ]

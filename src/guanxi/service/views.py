@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,7 +20,9 @@ from guanxi.core.paging import Page, paginate
 from guanxi.core.records import EditConflict
 from guanxi.core.services import assignable_users, visible_users
 from guanxi.core.ui import clean_params, flash_errors, htmx_target
+from guanxi.customers.import_files import refused_upload_message
 from guanxi.customers.timeline import timeline_for
+from guanxi.knowledge import services as knowledge
 from guanxi.sales.models import Opportunity, StageKind
 
 from . import canned_services, services
@@ -105,7 +108,8 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = list(ticket.events.select_related("actor").order_by("created_at", "id"))
     context = {
         "obj": ticket,
-        "conversation": ticket.messages.select_related("author").order_by("created_at", "id"),
+        "conversation": ticket.messages.select_related("author").prefetch_related("attachments")
+        .order_by("created_at", "id"),
         "events": [(e, describe_event(e)) for e in events],
         "badges": _badges(ticket),
         "transitions": [(s, TicketStatus(s).label) for s in TicketStatus.values if s in TRANSITIONS[ticket.status]],
@@ -115,7 +119,11 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             Case(When(question_group_id=ticket.question_group_id, then=0), default=1), "title", "id")
         .only("pk", "title") if user.can_edit else [],
         "satisfaction": SatisfactionResponse.objects.filter(ticket=ticket).first(),
-        "files": ticket.attachments.order_by("created_at", "id"),
+        "files": ticket.attachments.filter(message__isnull=True).order_by("created_at", "id"),
+        # The knowledge base's best answers to the question, each ready to go into the reply.
+        "suggestions": knowledge.suggest(f"{ticket.subject}\n{ticket.description}", user)
+        if user.can_edit and ticket.status != TicketStatus.CLOSED else [],
+        "max_size": settings.TICKET_ATTACHMENT_MAX_BYTES, "types": " ".join(settings.TICKET_ATTACHMENT_TYPES),
         **_customer_panel(ticket, user),
     }
     return render(request, "service/ticket_detail.html", context)
@@ -136,10 +144,16 @@ def _act(request: HttpRequest, pk: int, action) -> HttpResponse:
 @login_required
 @require_POST
 def ticket_message(request: HttpRequest, pk: int) -> HttpResponse:
-    body = request.POST.get("body")
-    if request.POST.get("kind") == "note":
-        return _act(request, pk, lambda t: services.add_note(request.user, t, body))
-    return _act(request, pk, lambda t: services.reply(request.user, t, body))
+    """A reply or an internal note, with files (`attachments`): refused whole when a file is refused."""
+    body, files = request.POST.get("body"), request.FILES.getlist("attachments")
+    add = services.add_note if request.POST.get("kind") == "note" else services.reply
+
+    def action(ticket: Ticket) -> None:
+        if refused := refused_upload_message(request):
+            raise ValidationError({"attachments": [refused]})
+        add(request.user, ticket, body, files=files)
+
+    return _act(request, pk, action)
 
 
 @login_required

@@ -87,6 +87,19 @@
     }
   });
 
+  // "Insert" buttons carrying their text (data-insert-text): put it at the cursor of a text box, as text.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-insert-text]");
+    if (!button) return;
+    var box = document.getElementById(button.dataset.insertInto);
+    if (!box) return;
+    var text = button.dataset.insertText;
+    var before = box.value.slice(0, box.selectionStart);
+    if (before && !/\n$/.test(before)) text = "\n" + text;
+    box.setRangeText(text, box.selectionStart, box.selectionEnd, "end");
+    box.focus();
+  });
+
   // "Insert" buttons: fetch the chosen text (JSON {text}) and put it at the cursor of a text box, as text.
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest && evt.target.closest("[data-insert-url]");
