@@ -70,7 +70,7 @@ def test_the_panel_lists_them_and_inserts_a_link_or_the_text(client, users, mail
     assert f'data-insert-url="{reverse("contact_center:suggestion_text", args=[ticket.pk])}"' in html
     url = reverse("contact_center:suggestion_text", args=[ticket.pk])
     public = client.get(url, {"id": articles["reset"].pk}).json()["text"]
-    assert public.startswith("如何重置密码\n") and public.endswith(f"/portal/kb/{articles['reset'].pk}/")
+    assert public.startswith("如何重置密码: ") and public.endswith(f"/portal/kb/{articles['reset'].pk}/")
     internal = client.get(url, {"id": articles["internal"].pk}).json()["text"]
     assert "核对身份后在后台重置密码。" in internal and "/portal/" not in internal
     assert client.get(url, {"id": articles["invoice"].pk}).status_code == 404  # not suggested for this ticket

@@ -29,7 +29,7 @@ def test_a_tickets_suggestions(users, mailbox, dovecot, articles, django_capture
     assert [r["article_id"] for r in rows][:2] == [articles["reset"].pk, articles["internal"].pk]
     public, internal = rows[0], rows[1]
     assert public["public_url"].endswith(f"/portal/kb/{articles['reset'].pk}/") and public["sent"] is False
-    assert public["reply_text"] == f"如何重置密码\n{public['public_url']}"
+    assert public["reply_text"] == f"如何重置密码: {public['public_url']}"
     assert internal["public_url"] is None and "核对身份" in internal["reply_text"]
     assert api["rep_b"].get(f"tickets/{ticket.pk}/kb-suggestions").status_code == 404
 

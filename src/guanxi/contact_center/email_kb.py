@@ -12,12 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from guanxi.knowledge.models import Article, ArticleStatus, Visibility
-from guanxi.knowledge.services import suggest_articles
+from guanxi.knowledge.services import article_link, suggest_articles
 from guanxi.service import services as desk
 from guanxi.service.ticket_models import Ticket
 
@@ -33,10 +31,6 @@ def question_text(subject: str, body: str) -> str:
     """What to search for: the subject counts twice (keywords are ranked by how often they occur), then the
     start of the message."""
     return f"{subject}\n{subject}\n{body[:4000]}"
-
-
-def public_link(article: Article) -> str:
-    return settings.SITE_URL + reverse("portal:article", args=[article.pk])
 
 
 def suggest(ticket: Ticket, row: InboundEmail | None, text: str) -> list[KnowledgeSuggestion]:
@@ -74,7 +68,7 @@ def answer_from_knowledge_base(mailbox: Mailbox, row: InboundEmail, ticket: Tick
     if not articles or not may_answer_automatically(mailbox, row.from_address, now):
         return False
     with translation.override(settings.LANGUAGE_CODE):
-        listing = "\n".join(f"• {a.title}\n  {public_link(a)}" for a in articles)
+        listing = "\n".join(f"• {a.title}\n  {article_link(a)}" for a in articles)
         message = _fill(setting.template.strip() or default_template(), {
             "ticket": ticket.number, "token": f"[#{ticket.number}]", "subject": ticket.subject,
             "customer": ticket.contact.name if ticket.contact_id else "", "articles": listing})
@@ -85,11 +79,3 @@ def answer_from_knowledge_base(mailbox: Mailbox, row: InboundEmail, ticket: Tick
     KnowledgeSuggestion.objects.filter(ticket=ticket, article__in=articles).update(sent=True)
     desk.answered_automatically(ticket, note, now)
     return True
-
-
-def reply_text(article: Article) -> str:
-    """What "insert into reply" puts in the agent's reply: a public article's title and link (the customer can
-    open it), an internal one's title and text."""
-    if article.visibility == Visibility.PUBLIC and article.status == ArticleStatus.PUBLISHED:
-        return f"{article.title}\n{public_link(article)}"
-    return f"{article.title}\n\n{article.body}"

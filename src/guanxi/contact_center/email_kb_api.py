@@ -11,10 +11,11 @@ from ninja import Field, Router, Schema
 
 from guanxi.core.api import READ_ONE, WRITE, WRITE_ONE, Id, actor
 from guanxi.knowledge.models import Article, ArticleStatus, Visibility
+from guanxi.knowledge.services import article_link, quoted
 from guanxi.service.models import QuestionGroup
 from guanxi.service.ticket_models import Ticket
 
-from . import email_kb, email_services
+from . import email_services
 from .email_kb_models import EmailAutoResponse, KnowledgeSuggestion
 
 router = Router()
@@ -53,8 +54,8 @@ def _suggestion(s: KnowledgeSuggestion) -> dict[str, Any]:
     article = s.article
     public = article.visibility == Visibility.PUBLIC and article.status == ArticleStatus.PUBLISHED
     return {"article_id": article.pk, "title": article.title, "visibility": article.visibility, "score": s.score,
-            "sent": s.sent, "public_url": email_kb.public_link(article) if public else None,
-            "reply_text": email_kb.reply_text(article)}
+            "sent": s.sent, "public_url": article_link(article) if public else None,
+            "reply_text": quoted(article).reply_text}
 
 
 def _auto(setting: EmailAutoResponse) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.records import int_or_none
 from guanxi.customers.services import validation_messages
 from guanxi.knowledge.models import Article
+from guanxi.knowledge.services import quoted
 from guanxi.service.models import QuestionGroup
 from guanxi.service.ticket_models import Ticket
 
@@ -61,5 +62,5 @@ def suggestion_text(request: HttpRequest, ticket_id: int) -> JsonResponse:
     suggestion = get_object_or_404(
         KnowledgeSuggestion.objects.filter(ticket=ticket, article__in=Article.objects.visible_to(request.user))
         .select_related("article"), article_id=int_or_none(request.GET.get("id")) or 0)
-    return JsonResponse({"text": email_kb.reply_text(suggestion.article)})
+    return JsonResponse({"text": quoted(suggestion.article).reply_text})
 

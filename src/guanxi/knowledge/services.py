@@ -278,20 +278,27 @@ class Suggestion:
     reply_text: str
 
 
+def article_link(article: Article) -> str:
+    """The customer portal's address of an article (public ones only are readable there)."""
+    return settings.SITE_URL + reverse("portal:article", args=[article.pk])
+
+
+def quoted(article: Article) -> Suggestion:
+    """What an agent's reply quotes of an article: a public one's title and portal link, an internal one's title
+    and text (the customer cannot open it)."""
+    if article.visibility == Visibility.PUBLIC and article.status == ArticleStatus.PUBLISHED:
+        url = article_link(article)
+        return Suggestion(article, url, f"{article.title}: {url}")
+    return Suggestion(article, "", f"{article.title}\n\n{markup.plain(article.body, 2000)}".strip())
+
+
 def suggest(text: str, user: User | None, limit: int = 3) -> list[Suggestion]:
     """The knowledge base's best matches for a question (a ticket's subject and description, an e-mail), among
     the articles `user` may read that are published, each with the text to put into a reply. Counted as
     suggested. Shared by the staff ticket page and the e-mail channel."""
     public_only = user is None or not is_staff(user)  # as Article.visible_to: staff read every published one
     articles = suggest_articles(text, public_only=public_only, limit=limit) if text.strip() else []
-    out = []
-    for article in articles:
-        if article.visibility == Visibility.PUBLIC:
-            url = settings.SITE_URL + reverse("portal:article", args=[article.pk])
-            out.append(Suggestion(article, url, f"{article.title}: {url}"))
-        else:
-            out.append(Suggestion(article, "", f"{article.title}\n\n{markup.plain(article.body, 2000)}".strip()))
-    return out
+    return [quoted(article) for article in articles]
 
 
 # ------------------------------------------------------------------ search log (FAQ statistics, deflection)
