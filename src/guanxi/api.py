@@ -179,6 +179,7 @@ api.add_router("/", "guanxi.sales.contract_api.router")
 api.add_router("/", "guanxi.sales.payment_api.router")
 api.add_router("/", "guanxi.contact_center.chat_api.router")
 api.add_router("/", "guanxi.contact_center.email_api.router")
+api.add_router("/", "guanxi.contact_center.call_api.router")
 api.add_router("/", "guanxi.analytics.score_api.router")
 
 # Last: any other path under /api/v1/ is a JSON 404 too, not the HTML page of the web UI.
