@@ -71,7 +71,7 @@ def test_unknown_number_offers_create_contact(pbx, agent, agent_phone):
     event = {"call_id": "c-2", "event": "ringing", "caller": "+86 139 0013 9000", "extension": "1001"}
     [pop] = pops(pbx, [cookie_for(agent)], [event], [1])[0]
     assert pop["contact"] is None and pop["account"] is None and pop["hidden"] is False
-    assert pop["create_url"] == "/contacts/new/?phone=+8613900139000"
+    assert pop["create_url"] == "/contacts/new/?phone=%2B8613900139000"
     page = Client()
     page.force_login(agent)
     form = page.get(pop["create_url"]).content.decode()

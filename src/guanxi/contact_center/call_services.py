@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -197,7 +198,7 @@ def pop_payload(call: Call, agent: User) -> dict[str, Any]:
     if contact is not None and account is None and contact.primary_account_id:
         account = Account.objects.visible_to(agent).filter(pk=contact.primary_account_id).first()
     known = call.contact_id is not None or call.account_id is not None
-    create = (f"{reverse('customers:contact_create')}?phone={call.number}"
+    create = (f"{reverse('customers:contact_create')}?{urlencode({'phone': call.number})}"
               if not known and agent.can_edit and call.number else "")
     return {
         "type": "call", "agent": agent.pk, "call": call.pk, "number": call.number or call.caller,
