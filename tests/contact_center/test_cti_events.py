@@ -117,6 +117,7 @@ def test_webhook_event():
     ({"at": "yesterday", "caller": ["1"]}, {"at", "caller"}),
     ({"direction": "sideways"}, {"direction"}),
     ({"recording_url": "javascript:alert(1)"}, {"recording_url"}),
+    ({"call_id": "c\x00-1", "caller": "\ud800"}, {"call_id", "caller"}),  # PostgreSQL stores neither
 ])
 def test_webhook_errors_name_the_fields(change, fields):
     with pytest.raises(ce.EventError) as caught:

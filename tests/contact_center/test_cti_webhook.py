@@ -56,6 +56,8 @@ def test_bad_input_is_a_400_naming_the_fields(client, pbx):
     assert set(response.json()["errors"]) == {"call_id", "event", "at", "caller"}
     assert post(client, pbx, None, raw=b"{not json").json()["errors"] == {"body": ["Send a JSON object."]}
     assert post(client, pbx, None, raw=b"[1]").status_code == 400
+    nul = post(client, pbx, None, raw=b'{"call_id": "a\\u0000", "event": "ringing", "at": "2026-11-24T10:00:00Z"}')
+    assert nul.status_code == 400 and set(nul.json()["errors"]) == {"call_id"}  # never a database error
     assert not Call.objects.exists()
 
 

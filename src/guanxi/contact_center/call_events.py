@@ -62,7 +62,7 @@ def parse_frame(text: str) -> dict[str, str]:
         key, sep, value = line.partition(":")
         if not sep or not key.strip():
             continue
-        key, value = key.strip(), value.strip()
+        key, value = key.strip(), value.strip().replace("\x00", "")
         out[key] = f"{out[key]}\n{value}" if key in out else value
     return out
 
@@ -205,6 +205,17 @@ def _iso(value: object) -> dt.datetime | None:
     return at if at.tzinfo is not None and 2000 <= at.year <= 9000 else None
 
 
+def _storable(text: str) -> bool:
+    """No NUL character and no lone surrogate (PostgreSQL refuses both)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_webhook(data: object, _: Callable[[str], str] = str) -> CallEvent:
     """A cloud PBX's event: {"call_id", "event" (ringing | queued | answered | transferred | abandoned | hungup),
     "at" (ISO 8601 with a zone), and optionally "id", "caller", "callee", "extension", "direction" (in | out),
@@ -245,6 +256,9 @@ def parse_webhook(data: object, _: Callable[[str], str] = str) -> CallEvent:
     url = values.get("recording_url", "")
     if url and not url.startswith(("https://", "http://")):
         errors["recording_url"] = [_("Enter an http(s) URL.")]
+    for name, value in (("call_id", call_id), *values.items()):
+        if isinstance(value, str) and not _storable(value):
+            errors[name] = [_("Text may not contain NUL characters or invalid Unicode.")]
     if errors:
         raise EventError(errors)
     return CallEvent(call_id=call_id.strip(), kind=kind, at=at.astimezone(dt.UTC), event_id=values["id"],

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.activities.models import Direction
 from guanxi.core.access import VisibleQuerySet
 from guanxi.core.mixins import OwnedModel
 
@@ -132,8 +133,7 @@ class CallQuerySet(VisibleQuerySet):
 class Call(OwnedModel):
     source = models.ForeignKey(PbxConnection, verbose_name=_("PBX"), on_delete=models.PROTECT, related_name="calls")
     call_id = models.CharField(_("PBX call id"), max_length=100)
-    direction = models.CharField(_("direction"), max_length=3, choices=[("in", _("Inbound")), ("out", _("Outbound"))],
-                                 default="in")
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.INBOUND)
     status = models.CharField(_("status"), max_length=10, choices=CallStatus.choices, default=CallStatus.RINGING)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True, default="")
     caller = models.CharField(_("caller"), max_length=40, blank=True, default="")
