@@ -14,9 +14,10 @@ file readers and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value
 1M customers), the email ingest (bench.email_ingest, BENCH_EMAILS messages from bytes and through a private Dovecot,
 SQLite) and the scoring job on the database (bench.analytics_app, BENCH_SIZE / 10 customers on each of
 BENCH_DATABASES); their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket
-load, bench.chat; "sales_orders", not in the default either, the forecast and quota attainment over BENCH_SIZE
-deals, bench.sales_orders; "service_tickets", not in the default either, the ticket list and search over 1,000,000
-tickets on each of BENCH_DATABASES, bench.service_tickets).
+load, bench.chat; "cti", not in the default either, the phone's screen pop latency, bench.cti; "sales_orders", not
+in the default either, the forecast and quota attainment over BENCH_SIZE deals, bench.sales_orders; "service_tickets",
+not in the default either, the ticket list and search over 1,000,000 tickets on each of BENCH_DATABASES,
+bench.service_tickets).
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def side_suites() -> None:
               ("clv", "analytics_clv", ["--customers", str(SIZE)]),
               ("affinity", "analytics_affinity", []),  # its own sizes: 10M order lines
               ("chat", "chat", []),  # 1,000 visitor WebSockets on one granian process (BENCH_VISITORS)
+              ("cti", "cti", []),  # screen pop: webhook event → agent socket, 1,000 calls (BENCH_CALLS)
               *(("analytics_app", "analytics_app", ["--customers", str(SIZE // 10), "--database", db,
                                                     "--pg-url", PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_analytics"])
                 for db in DATABASES),

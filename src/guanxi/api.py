@@ -183,6 +183,7 @@ api.add_router("/", "guanxi.contact_center.email_api.router")
 api.add_router("/", "guanxi.contact_center.form_api.router")
 api.add_router("/", "guanxi.contact_center.inbox_api.router")
 api.add_router("/", "guanxi.contact_center.email_kb_api.router")
+api.add_router("/", "guanxi.contact_center.call_api.router")
 api.add_router("/", "guanxi.analytics.score_api.router")
 api.add_router("/", "guanxi.analytics.kpi_api.router")
 

@@ -112,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export_cli.add_command(sub)
 
+    from guanxi.contact_center import ami
+
+    ami.add_command(sub)
+
     from guanxi.customers import import_cli
 
     p = sub.add_parser("import", help="import contacts or accounts from CSV, Excel (.xlsx) or vCard")

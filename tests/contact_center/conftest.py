@@ -168,3 +168,21 @@ def answers(form, **values):
     data = {keys.get(label, label): value for label, value in values.items()}
     data["_token"] = token(form, time.time() - 60)
     return data
+
+
+# Phone (CTI)
+@pytest.fixture
+def pbx(users):
+    """A cloud PBX posting to the webhook (its secret: "webhook-secret"), logging agentless calls as the admin."""
+    from guanxi.contact_center.call_services import save_connection
+
+    return save_connection(users["admin"], None, {"name": "云总机", "kind": "webhook", "secret": "webhook-secret",
+                                                  "records_as_id": users["admin"].pk, "active": True})
+
+
+@pytest.fixture
+def agent_phone(users, agent):
+    """agent_li answers on extension 1001."""
+    from guanxi.contact_center.call_services import set_agent_phone
+
+    return set_agent_phone(users["admin"], agent.pk, "1001")

@@ -5,7 +5,8 @@ visitor → server: message {body} · identify {name, email, phone} · offline {
 server → visitor: state {visitor, online, messages} · message {...} · ticket {number} · error {errors}
 agent → server: reply {conversation, body} · invite {visitor, body} · link {conversation, url} · close {conversation}
 server → agent: message {...} · visitor {visitor, url, title, pages} · inbox {source, id, channel, queue, owner}
-                · error {errors}
+  · error {errors} · call {agent, call, number, contact, account, create_url} (the screen pop, to the agent whose
+  phone rings; a socket opened with ?only=calls, as every page opens it, hears nothing else)
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class VisitorConsumer(JsonConsumer):
 
 class AgentConsumer(JsonConsumer):
     user = None
+    calls_only = False
 
     @database_sync_to_async
     def _profile(self) -> tuple[bool, set[int]]:
@@ -151,6 +153,8 @@ class AgentConsumer(JsonConsumer):
         self.admin = user.is_administrator
         self.service = user.role in SERVICE_ROLES
         self.manager, self.queue_ids = await self._profile()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        self.calls_only = (query.get("only") or [""])[0] == "calls"  # the screen pop of every page (phone.js)
         await self.channel_layer.group_add(AGENTS, self.channel_name)
         await self.accept()
 
@@ -169,6 +173,10 @@ class AgentConsumer(JsonConsumer):
         return Ticket.objects.visible_to(self.user).filter(pk=ticket_id).exists()
 
     async def sees(self, event: dict) -> bool:
+        if event.get("type") == "call":  # a screen pop: for the agent whose phone rings only
+            return event.get("agent") == self.user.pk
+        if self.calls_only:
+            return False
         if event.get("type") == "inbox":  # a ticket filed or written on: ids only, still for those who see it
             if self.admin or event.get("owner") == self.user.pk or (self.service and event.get("queue") in
                                                                       self.queue_ids):

@@ -1,5 +1,6 @@
 """The contact centre's models live in one module per channel (email_models, chat_models, ...), imported here."""
 
+from .call_models import AgentPhone, Call, CallEventLog, PbxConnection  # noqa: F401
 from .chat_models import ChatConversation, ChatMessage, ChatSite, PageView, Visitor  # noqa: F401
 from .email_kb_models import EmailAutoResponse, KnowledgeSuggestion  # noqa: F401
 from .email_models import EmailAttachment, InboundEmail, Mailbox, OutboundEmail  # noqa: F401

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import chat_views, email_kb_views, email_views, form_public, form_views, inbox_views, visitor_views
+from . import call_views, chat_views, email_kb_views, email_views, form_public, form_views, inbox_views, visitor_views
 
 app_name = "contact_center"
 urlpatterns: list = [
@@ -23,6 +23,13 @@ urlpatterns: list = [
     path("cc/sites/", chat_views.site_list, name="site_list"),
     path("cc/sites/new/", chat_views.site_edit, name="site_create"),
     path("cc/sites/<int:pk>/", chat_views.site_edit, name="site_edit"),
+    path("cc/cti/webhook/<str:key>", call_views.webhook, name="cti_webhook"),
+    path("cc/cti/call/", call_views.click_to_call, name="click_to_call"),
+    path("cc/calls/", call_views.call_list, name="call_list"),
+    path("settings/phone/", call_views.phone_settings, name="phone_settings"),
+    path("settings/phone/agents/<int:pk>/delete/", call_views.agent_phone_delete, name="agent_phone_delete"),
+    path("settings/phone/pbx/new/", call_views.connection_edit, name="pbx_create"),
+    path("settings/phone/pbx/<int:pk>/", call_views.connection_edit, name="pbx_edit"),
     path("settings/mailboxes/", email_views.mailbox_list, name="mailbox_list"),
     path("settings/mailboxes/auto-answers/", email_kb_views.auto_answers, name="auto_answers"),
     path("settings/mailboxes/new/", email_views.mailbox_edit, name="mailbox_create"),

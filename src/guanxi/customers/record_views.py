@@ -139,6 +139,8 @@ def record_edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpR
         initial = {}
         if kind == "contact" and instance is None and request.GET.get("account"):
             initial["account_ids"] = [request.GET["account"]]
+        if kind == "contact" and instance is None and request.GET.get("phone"):  # "create contact" of a call pop-up
+            initial["phones"] = request.GET["phone"][:40]
         form = k.form_class(actor=user, instance=instance, initial=initial)
     return render(request, "customers/record_form.html", {"kind": k, "form": form, "obj": instance})
 

@@ -45,11 +45,31 @@ class KpiRow(Schema):
     change: dict[str, Decimal | None]
 
 
+class CallKpiFigures(Schema):
+    calls: int = Field(description="Inbound calls that started in the period.")
+    answered: int
+    abandoned: int
+    missed: int = Field(description="Not answered and never queued (voicemail included).")
+    queued: int = Field(description="Calls that were queued and then answered or abandoned.")
+    average_wait_seconds: Decimal | None = Field(description="Mean time in the queue until answered or given up.")
+    abandonment_rate: Decimal | None = Field(description="Share of queued calls abandoned, in percent.")
+    resolved: int | None = Field(description="Tickets resolved in the period (null per PBX queue).")
+    calls_per_resolution: Decimal | None = Field(description="Answered calls per ticket resolved.")
+
+
+class CallKpiRow(Schema):
+    group: str = Field(description="The PBX queue's name, empty for calls never queued, `total` for all.")
+    label: str
+    current: CallKpiFigures | None
+    baseline: CallKpiFigures | None
+
+
 class KpiOut(Schema):
     period: str
     baseline: str
     by: str
     rows: list[KpiRow]
+    calls: list[CallKpiRow] = Field(description="The phone queues (contact centre), each PBX queue then the total.")
 
 
 @router.get("/service/kpis", response={200: KpiOut, **ERRORS}, tags=["service"])
@@ -58,4 +78,7 @@ def get_kpis(request: HttpRequest, params: Query[KpiQuery]):
     period, baseline, grouping = kpis.parse_request(params.period, params.baseline, params.by)
     rows = kpis.report(actor(request), period, baseline, grouping)
     kpis.label_groups(rows, grouping)
-    return {"period": period.label, "baseline": baseline.label, "by": grouping, "rows": rows}
+    from guanxi.contact_center.call_metrics import phone_report
+
+    return {"period": period.label, "baseline": baseline.label, "by": grouping, "rows": rows,
+            "calls": phone_report(actor(request), period, baseline)}

@@ -30,7 +30,15 @@ def kpi_page(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row["cells"] = [(key, row["current"][key], row["baseline"][key], row["change"].get(key))
                        for key, _label in measures]
+    from guanxi.contact_center import call_metrics
+
+    phone_measures = call_metrics.labels()
+    phone_rows = call_metrics.phone_report(request.user, period, baseline)
+    for row in phone_rows:
+        row["cells"] = [((row["current"] or {}).get(key), (row["baseline"] or {}).get(key))
+                        for key, _label in phone_measures]
     return render(request, "service/kpis.html", {
         "rows": rows, "measures": measures, "period": period, "baseline": baseline, "grouping": grouping,
-        "errors": errors,        "groupings": kpis.grouping_choices(),
+        "errors": errors, "groupings": kpis.grouping_choices(), "phone_rows": phone_rows,
+        "phone_measures": phone_measures,
     })
