@@ -225,7 +225,7 @@ def test_api_reply_reaches_the_visitor_live(site, agent):
                             content_type="application/json", HTTP_X_CSRFTOKEN="x")
 
         response = await sync_to_async(reply)()
-        got = await web.receive_json_from(timeout=2)
+        got = await web.receive_json_from(timeout=10)
         await web.disconnect()
         return response, got
 

@@ -15,7 +15,7 @@ class WebsocketCommunicator(ApplicationCommunicator):
                  "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
         super().__init__(application, scope)
 
-    async def connect(self, timeout=2):
+    async def connect(self, timeout=10):
         await self.send_input({"type": "websocket.connect"})
         response = await self.receive_output(timeout)
         if response["type"] == "websocket.close":
@@ -28,11 +28,11 @@ class WebsocketCommunicator(ApplicationCommunicator):
     async def send_json_to(self, data):
         await self.send_to(json.dumps(data))
 
-    async def receive_json_from(self, timeout=2):
+    async def receive_json_from(self, timeout=10):
         response = await self.receive_output(timeout)
         assert response["type"] == "websocket.send", response
         return json.loads(response["text"])
 
-    async def disconnect(self, code=1000, timeout=2):
+    async def disconnect(self, code=1000, timeout=10):
         await self.send_input({"type": "websocket.disconnect", "code": code})
         await self.wait(timeout)

@@ -15,7 +15,6 @@ from guanxi.customers import services as customer_services
 
 from .conftest import CHROMIUM_ARGS  # noqa: F401  (the browser fixture's settings)
 from .test_browser import expect, log_in
-from .test_chat import asgi_server  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.e2e]
 

@@ -1,4 +1,4 @@
-"""The agent inbox in a real browser, on the real ASGI app (HTTP + WebSockets, see test_chat.asgi_server): the page
+"""The agent inbox in a real browser, on the real ASGI app (HTTP + WebSockets, see conftest.asgi_server): the page
 is open, a customer files a ticket in the portal (the service call), the ticket appears in the list without a
 reload, and the agent opens it and replies."""
 
@@ -13,7 +13,6 @@ from guanxi.service.ticket_models import MessageKind, Ticket
 
 from .conftest import CHROMIUM_ARGS  # noqa: F401  (the browser fixture's settings)
 from .test_browser import expect, log_in
-from .test_chat import asgi_server  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.e2e]
 
