@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.activities.models import Direction
 from guanxi.core.access import VisibleQuerySet
@@ -147,7 +148,7 @@ class Call(OwnedModel):
     queue = models.CharField(_("queue"), max_length=100, blank=True, default="")
     started_at = models.DateTimeField(_("started"))
     queued_at = models.DateTimeField(_("queued"), null=True, blank=True)
-    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answered_at = models.DateTimeField(pgettext_lazy("call", "answered"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     wait_seconds = models.PositiveIntegerField(_("wait (seconds)"), null=True, blank=True)  # in the queue
     duration_seconds = models.PositiveIntegerField(_("talk time (seconds)"), null=True, blank=True)
