@@ -10,7 +10,9 @@ class ContactCenterConfig(AppConfig):
     def ready(self) -> None:
         from guanxi.service.signals import reply_added, ticket_activity
 
-        from . import chat_timeline, form_timeline  # noqa: F401  (chats, page views, web forms on the timeline)
+        from . import call_inbox, chat_timeline, form_timeline  # noqa: F401  (missed calls in the inbox; chats, page
+
+        # views, web forms on the timeline)
         from .email_outbound import on_reply_added
         from .inbox_live import on_ticket_activity
 

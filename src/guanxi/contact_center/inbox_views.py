@@ -27,8 +27,8 @@ from guanxi.customers.timeline import timeline_for
 from guanxi.service import services as desk
 from guanxi.service.ticket_models import Ticket, TicketChannel
 
+from . import call_inbox, inbox
 from . import chat_services as cs
-from . import inbox
 from . import inbox_services as ibs
 from .chat_models import ChatConversation
 
@@ -105,7 +105,14 @@ def _chat_pane(request: HttpRequest, pk: int) -> dict[str, Any]:
             **_customer(user, chat.contact, None)}
 
 
-PANES: dict[str, Callable[[HttpRequest, int], dict[str, Any]]] = {"ticket": _ticket_pane, "chat": _chat_pane}
+def _call_pane(request: HttpRequest, pk: int) -> dict[str, Any]:
+    call = call_inbox.visible_call(request.user, pk)
+    return {"template": "contact_center/_inbox_call.html", "call": call,
+            **_customer(request.user, call.contact, call.account)}
+
+
+PANES: dict[str, Callable[[HttpRequest, int], dict[str, Any]]] = {"ticket": _ticket_pane, "chat": _chat_pane,
+                                                                  "call": _call_pane}
 
 
 def _pane(request: HttpRequest, source: str, pk: int) -> dict[str, Any]:
@@ -196,3 +203,11 @@ def chat_link(request: HttpRequest, pk: int) -> HttpResponse:
     return _acted(request, "chat", pk, lambda p: ibs.link_chat_to_ticket(request.user, p["chat"],
                                                                          request.POST.get("ticket")),
                   _("Added the chat to ticket %(name)s."))
+
+
+@login_required
+@require_POST
+def call_ticket(request: HttpRequest, pk: int) -> HttpResponse:
+    return _acted(request, "call", pk, lambda p: call_inbox.ticket_from_call(request.user, p["call"],
+                                                                            request.POST.get("subject")),
+                  _("Created ticket %(name)s from the call."))

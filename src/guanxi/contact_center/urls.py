@@ -16,6 +16,7 @@ urlpatterns: list = [
     path("cc/inbox/chat/<int:pk>/ticket/", inbox_views.chat_ticket, name="inbox_chat_ticket"),
     path("cc/inbox/chat/<int:pk>/lead/", inbox_views.chat_lead, name="inbox_chat_lead"),
     path("cc/inbox/chat/<int:pk>/link/", inbox_views.chat_link, name="inbox_chat_link"),
+    path("cc/inbox/call/<int:pk>/ticket/", inbox_views.call_ticket, name="inbox_call_ticket"),
     path("cc/console/", chat_views.console, name="console"),
     path("cc/console/<int:pk>/", chat_views.conversation_pane, name="conversation"),
     path("cc/console/<int:pk>/ticket/", chat_views.make_ticket, name="conversation_ticket"),
