@@ -125,3 +125,22 @@ def test_api(shop, users):
     assert len(made["created_task_ids"]) == 1 and made["skipped"] == 0
     assert rep.post(f"analytics/products/{p['T'].pk}/targets/tag", {"top": 2, "tag": "潜客"}).json() == {"tagged": 2}
     assert rep.post(f"analytics/products/{p['T'].pk}/targets/tag", {"top": 2}).status_code == 400
+
+
+def test_on_scored_history_the_model_ranks_non_buyers(users):
+    """With the scoring run's RFM figures and enough buyers and non-buyers, the logistic model ranks the list."""
+    from guanxi.analytics.score_services import score_customers
+
+    from .app_history import make_history
+
+    history = make_history([users["rep_a"], users["rep_b"]], seed=5)
+    assert score_customers(history["as_of"]).status == "done"
+    product = history["products"][5]
+    found = targets.target_customers(users["rep_a"], product, top=500)
+    bought = set(OrderLine.objects.filter(product=product).exclude(order__status=OrderStatus.CANCELLED)
+                 .values_list("order__account_id", flat=True))
+    assert found.method == "model" and found.buyers == len(bought)
+    assert found.rows and all(r.account.owner_id == users["rep_a"].pk and r.account.pk not in bought
+                              for r in found.rows)
+    scores = [r.score for r in found.rows]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[0] < 1

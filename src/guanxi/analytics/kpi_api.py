@@ -22,17 +22,17 @@ router = Router()
 TAG = ["analytics"]
 
 
-class KpiQuery(Schema):
+class AnalyticsKpiQuery(Schema):
     period: str | None = Field(None, max_length=20, description="`2031-03`, `2031-Q1` or `2031`; default: this month.")
     baseline: str | None = Field(None, max_length=20, description="Default: the same period last year.")
 
 
-class KpiPointOut(Schema):
+class AnalyticsKpiPointOut(Schema):
     period: str
     value: Decimal | float | int | None
 
 
-class KpiOut(Schema):
+class AnalyticsKpiOut(Schema):
     key: str
     label: str
     group: str
@@ -45,34 +45,34 @@ class KpiOut(Schema):
     change: Decimal | None = Field(..., description="Change against the baseline, in percent.")
     status: str = Field(..., json_schema_extra={"enum": ["good", "near", "bad", "none"]})
     improved: bool | None
-    trend: list[KpiPointOut]
+    trend: list[AnalyticsKpiPointOut]
 
 
-class KpiDashboardOut(Schema):
+class AnalyticsKpiDashboardOut(Schema):
     period: str
     baseline: str
-    items: list[KpiOut]
+    items: list[AnalyticsKpiOut]
 
 
-class KpiTargetIn(Schema):
+class AnalyticsKpiTargetIn(Schema):
     target: Decimal | None = Field(..., description="null removes the target. Per month for additive KPIs.")
 
 
-class KpiTargetOut(Schema):
+class AnalyticsKpiTargetOut(Schema):
     key: str
     target: Decimal | None
 
 
-@router.get("/analytics/kpis", response={200: KpiDashboardOut, **ERRORS}, tags=TAG)
-def get_kpis(request: HttpRequest, params: Query[KpiQuery]):
+@router.get("/analytics/kpis", response={200: AnalyticsKpiDashboardOut, **ERRORS}, tags=TAG)
+def get_kpis(request: HttpRequest, params: Query[AnalyticsKpiQuery]):
     """Every KPI over the records you may see: value, target, baseline, change, status and a six-period trend."""
     period, baseline = kpis.parse_periods(params.period, params.baseline)
     return {"period": period.label, "baseline": baseline.label,
             "items": [r.as_dict() for r in kpis.dashboard(actor(request), period, baseline)]}
 
 
-@router.put("/analytics/kpis/{key}/target", response={200: KpiTargetOut, **WRITE_ONE}, tags=TAG)
-def put_kpi_target(request: HttpRequest, key: str, payload: KpiTargetIn):
+@router.put("/analytics/kpis/{key}/target", response={200: AnalyticsKpiTargetOut, **WRITE_ONE}, tags=TAG)
+def put_kpi_target(request: HttpRequest, key: str, payload: AnalyticsKpiTargetIn):
     """Set or remove a KPI's target (administrators)."""
     found = kpis.set_target(actor(request), key, payload.target)
     return {"key": key, "target": found.target if found else None}

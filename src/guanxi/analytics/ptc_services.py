@@ -62,6 +62,14 @@ def clean_top(value: Any) -> int:
 
 
 def _features() -> pd.DataFrame:
+    """Recency, frequency and spend per account: the last scoring run's (one plain read), or aggregated from
+    the orders when customers have not been scored yet."""
+    from .score_models import CustomerScore
+
+    scored = list(CustomerScore.objects.order_by().values_list("account_id", "recency_days", "frequency",
+                                                               "monetary"))
+    if scored:
+        return pd.DataFrame.from_records(scored, columns=["account", *ptc.FEATURES]).set_index("account")
     summary = queries.customer_summary(timezone.localdate())
     return pd.DataFrame({"recency_days": summary.as_of - summary.last_day, "frequency": summary.orders,
                          "monetary": summary.total}, index=pd.Index(summary.account_ids))
