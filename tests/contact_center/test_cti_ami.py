@@ -16,6 +16,10 @@ from guanxi.customers import services as customer_services
 
 from .amipeer import AmiPeer, abandoned_call, frame, inbound_call
 
+# With the database mark these run before the browser tests: pytest-django runs tests without the database last,
+# after Playwright's session-long event loop is already running in the main thread, where async_to_sync refuses.
+pytestmark = pytest.mark.django_db
+
 
 def collect(peer, secret="s3cret", want=1):
     """Log in, gather frames until `want` events came, log off; returns (banner, events)."""

@@ -27,4 +27,4 @@ def test_insert_a_suggested_article_into_the_reply(new_page, live_server, transa
     page.fill("#message-body", "您好：")
     row.locator(".kb-insert").click()
     expect(page.locator("#message-body")).to_have_value(
-        f"您好：如何重置密码\n{settings.SITE_URL}/portal/kb/{articles['reset'].pk}/")
+        f"您好：如何重置密码: {settings.SITE_URL}/portal/kb/{articles['reset'].pk}/")

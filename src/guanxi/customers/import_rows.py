@@ -136,12 +136,19 @@ class Item:
 
 
 def _choice(table: dict[str, str], text: str) -> str:
-    """The stored value for typed text: exact (value or label), else the one label that contains it ("医疗")."""
+    """The stored value for typed text: exact (value or label), else the one label that contains it ("医疗"); when
+    several do ("web": Website, Web form), the one with the shortest such label, if only one is that short."""
     key = clean_text(text).lower()
     if key in table:
         return table[key]
-    near = {value for label, value in table.items() if key and key in label}
-    return near.pop() if len(near) == 1 else text
+    near: dict[str, int] = {}
+    for label, value in table.items():
+        if key and key in label:
+            near[value] = min(len(label), near.get(value, len(label)))
+    if len(near) > 1:
+        shortest = min(near.values())
+        near = {value: n for value, n in near.items() if n == shortest}
+    return next(iter(near)) if len(near) == 1 else text
 
 
 def _date(text: str) -> str:
