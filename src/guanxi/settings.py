@@ -134,7 +134,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Login throttling: failed attempts per (username, address) within the window.
 # The hour (local time) of the nightly customer scoring (guanxi.analytics); -1 turns it off.
 ANALYTICS_SCORE_HOUR = int(env("ANALYTICS_SCORE_HOUR", "2"))
 # The lifecycle-stage thresholds (guanxi.analytics.lifecycle.Thresholds) to change, as "name=value,…",
@@ -142,6 +141,7 @@ ANALYTICS_SCORE_HOUR = int(env("ANALYTICS_SCORE_HOUR", "2"))
 ANALYTICS_LIFECYCLE = {k.strip(): float(v) for k, v in (item.split("=", 1) for item in env(
     "ANALYTICS_LIFECYCLE", "").split(",") if "=" in item)}
 
+# Login throttling: failed attempts per (username, address) within the window.
 LOGIN_MAX_FAILURES = int(env("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(env("LOGIN_LOCKOUT_SECONDS", "900"))
 
