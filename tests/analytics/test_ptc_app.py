@@ -43,7 +43,7 @@ def shop(users):
     return {"products": products, "accounts": accounts}
 
 
-def test_ranking_scores_and_reasons_over_visible_accounts(shop, users):
+def test_ranking_scores_and_reasons_over_visible_accounts(shop, users, english):
     p, acc = shop["products"], shop["accounts"]
     mine = targets.target_customers(users["rep_a"], p["T"], top=10)
     assert (mine.method, mine.buyers, mine.message) == ("cf", 3, "")
