@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.activities import services as activity_services
 from guanxi.activities.models import Activity, ActivityKind
+from guanxi.core import access
 from guanxi.core.models import User
 from guanxi.customers.models import Account, Contact, ContactMethod, ContactMethodKind
 from guanxi.quality.normalize import NormalizationError, normalize_phone
@@ -283,8 +284,7 @@ def click_to_call(user: User, number: str) -> str:
 # ------------------------------------------------------------------ settings (administrators)
 
 def require_admin(user: User) -> None:
-    if not user.is_administrator:
-        raise PermissionDenied(_("Only an administrator may set up the phone system."))
+    access.require_admin(user, _("Only an administrator may set up the phone system."))
 
 
 CONNECTION_TEXT = {"name": 100, "ami_host": 200, "ami_username": 100, "originate_context": 80,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guanxi.core import access
 from guanxi.core.models import CustomField, User
 from guanxi.core.records import fail, int_or_none
 from guanxi.quality.normalize import clean_text
@@ -53,8 +53,7 @@ REACH = {FormKind.LEAD: ("lead.email", "lead.phone", "lead.company"), FormKind.T
 
 
 def require_admin(user: User) -> None:
-    if not user.is_administrator:
-        raise PermissionDenied(_("Only an administrator may manage web forms."))
+    access.require_admin(user, _("Only an administrator may manage web forms."))
 
 
 def targets(kind: str) -> dict[str, str]:

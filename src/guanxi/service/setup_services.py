@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from guanxi.core import access
 from guanxi.core.models import AuditAction, User
 from guanxi.core.records import diff, snapshot, write_audit
 
@@ -28,8 +29,7 @@ AUDITED: dict[type[models.Model], list[str]] = {
 
 
 def require_admin(actor: User) -> None:
-    if not actor.is_administrator:
-        raise PermissionDenied(_("Only administrators may change the service desk's settings."))
+    access.require_admin(actor, _("Only administrators may change the service desk's settings."))
 
 
 def _queue_rules(queue: Queue) -> dict[str, list[str]]:
