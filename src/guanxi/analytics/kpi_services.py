@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from guanxi.core.access import require_admin
 from guanxi.core.models import User
 from guanxi.sales.quota_math import Period, change
 from guanxi.service.kpis import parse_request
@@ -98,8 +99,7 @@ def dashboard(user: User, period: Period, baseline: Period) -> list[KpiRow]:
 @transaction.atomic
 def set_target(actor: User, key: str, target: Any) -> KpiTarget | None:
     """An administrator sets (or, with an empty value, removes) a KPI's target."""
-    if not (actor.is_authenticated and actor.is_administrator):
-        raise PermissionDenied(_("Only an administrator may set KPI targets."))
+    require_admin(actor, _("Only an administrator may set KPI targets."))
     if key not in REGISTRY:
         raise ValidationError({"key": [_("Not a KPI.")]})
     if target in (None, ""):

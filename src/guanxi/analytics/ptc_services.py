@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.activities.models import Task, TaskStatus
+from guanxi.core.access import require_editor
 from guanxi.core.models import User
 from guanxi.customers.models import Account
 from guanxi.customers.services import bulk_tag
@@ -125,8 +126,7 @@ def make_call_list(actor: User, product: Product, top: int = TOP) -> tuple[list[
     """A task "Offer <product>" for the owner of each of the top accounts the actor may edit, due in two days;
     accounts that already have that open task are skipped, so a second click adds nothing. Returns the new
     tasks and how many accounts were skipped."""
-    if not actor.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
+    require_editor(actor)
     rows = target_customers(actor, product, top).rows
     editable = set(Account.objects.editable_by(actor).filter(pk__in=[r.account.pk for r in rows])
                    .values_list("pk", flat=True))
