@@ -1,6 +1,7 @@
 """The one settings module. Configured only by GUANXI_* environment variables."""
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -90,6 +91,10 @@ TEMPLATES = [
 ]
 
 # Database: SQLite in GUANXI_HOME unless GUANXI_DATABASE_URL says otherwise.
+# Under pytest, GUANXI_TEST_DATABASE_URL (what `make test` and .ci/run set) wins, so a bare pytest
+# with it set really runs on that database (and the servers the tests start inherit it).
+if "pytest" in sys.modules and env("TEST_DATABASE_URL"):
+    os.environ["GUANXI_DATABASE_URL"] = env("TEST_DATABASE_URL")
 _db_url = env("DATABASE_URL") or f"sqlite:///{HOME / 'guanxi.sqlite3'}"
 # Requests run on a fixed pool of threads (asgi.py), so each thread keeps its connection open.
 _db = dj_database_url.parse(_db_url, conn_max_age=int(env("DB_CONN_MAX_AGE", "600")), conn_health_checks=True)
