@@ -1,5 +1,7 @@
 """The search box counts up to a cap, so a term matching a large part of the database stays fast."""
 
+import pytest
+
 from guanxi.core.search import COUNT_CAP, capped_count, matching
 from guanxi.customers.models import Contact
 from guanxi.quality.normalize import search_text
@@ -42,3 +44,24 @@ def test_common_terms_find_the_same_rows_as_rare_ones(users, monkeypatch):
         assert {q: found(q) for q in queries} == few, small
     assert few["yang li"] == ["Li Yang", "杨丽", "杨立"]
     assert few["gmail.com"] == sorted(names)
+
+
+
+@pytest.mark.django_db
+def test_every_search_index_is_in_place_after_all_migrations():
+    """A migration that makes SQLite rebuild a table drops that table's triggers; each such migration must put
+    the search index's triggers back, or new and edited records silently stop being found."""
+    from django.db import connection
+
+    tables = ["customers_contact", "customers_account", "service_ticket"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            triggers = {r[0] for r in cursor.fetchall()}
+            for table in tables:
+                assert {f"{table}_fts_ai", f"{table}_fts_ad", f"{table}_fts_au"} <= triggers, table
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes")
+            indexes = {r[0] for r in cursor.fetchall()}
+            for table in tables:
+                assert f"{table}_search_trgm" in indexes, table

