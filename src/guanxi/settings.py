@@ -219,6 +219,10 @@ TICKET_ATTACHMENT_TYPES = [t.strip().lower() for t in env(
     "TICKET_ATTACHMENT_TYPES", ".pdf,.png,.jpg,.jpeg,.gif,.txt,.csv,.xlsx,.docx,.zip").split(",") if t.strip()]
 # Days a satisfaction survey link stays valid.
 CSAT_LINK_DAYS = int(env("CSAT_LINK_DAYS", "30"))
+# NPS surveys: days a survey link stays valid, and the quiet period — a contact surveyed (invited) within this
+# many days is left out of the next survey.
+NPS_LINK_DAYS = int(env("NPS_LINK_DAYS", "30"))
+NPS_QUIET_DAYS = int(env("NPS_QUIET_DAYS", "90"))
 # The customer portal: hours a sign-up verification and a password-reset link stay valid; the user name
 # that owns contacts and companies created by sign-up (empty: they are left unowned, in the public pool).
 PORTAL_VERIFY_HOURS = int(env("PORTAL_VERIFY_HOURS", "48"))

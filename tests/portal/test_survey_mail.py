@@ -4,7 +4,6 @@ second sweep, not when the ticket is reopened and resolved again."""
 
 import datetime as dt
 
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from guanxi.service import jobs
@@ -12,7 +11,7 @@ from guanxi.service import services as desk_services
 from guanxi.service.csat_models import SurveyMail
 from guanxi.service.ticket_models import TicketStatus
 from tests.contact_center.mailservers import free_port
-from tests.sales.quotes.test_quote_views import Inbox
+from tests.sales.quotes.test_quote_views import smtp_server, use_smtp
 
 
 def _set_status(ticket, status, capture):
@@ -24,10 +23,8 @@ def _set_status(ticket, status, capture):
 def test_a_survey_refused_while_the_server_is_down_is_sent_once_when_it_is_up(
         staff_ticket, settings, django_capture_on_commit_callbacks):
     port = free_port()  # nothing listens here yet
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
+    use_smtp(settings, port)
     settings.EMAIL_TIMEOUT = 5
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
 
     _set_status(staff_ticket, TicketStatus.RESOLVED, django_capture_on_commit_callbacks)
     staff_ticket.refresh_from_db()
@@ -39,17 +36,12 @@ def test_a_survey_refused_while_the_server_is_down_is_sent_once_when_it_is_up(
     assert jobs.retry_survey_mails(now) == 0  # tried just now: left alone
     assert SurveyMail.objects.get().attempts == 1
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(port) as inbox:
         assert jobs.retry_survey_mails(now + dt.timedelta(minutes=3)) == 1
         assert jobs.retry_survey_mails(now + dt.timedelta(minutes=10)) == 0
         _set_status(staff_ticket, TicketStatus.OPEN, django_capture_on_commit_callbacks)  # reopened …
         _set_status(staff_ticket, TicketStatus.RESOLVED, django_capture_on_commit_callbacks)  # … resolved again
         assert jobs.retry_survey_mails(now + dt.timedelta(minutes=30)) == 0
-    finally:
-        controller.stop()
     assert len(inbox.messages) == 1
     assert inbox.messages[0]["To"] == "zhang.wei@xingchen.cn"
     row = SurveyMail.objects.get()
@@ -57,8 +49,7 @@ def test_a_survey_refused_while_the_server_is_down_is_sent_once_when_it_is_up(
 
 
 def test_a_survey_is_given_up_after_the_last_attempt(staff_ticket, settings, django_capture_on_commit_callbacks):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", free_port(), False
+    use_smtp(settings, free_port())
     _set_status(staff_ticket, TicketStatus.RESOLVED, django_capture_on_commit_callbacks)
     now = timezone.now()
     for i in range(1, 12):

@@ -6,6 +6,8 @@ from guanxi.core.models import Role, Team
 from guanxi.core.services import create_user
 from guanxi.service.models import AgentProfile, QuestionGroup, Queue
 
+from .nps_fixtures import nps_book, smtp, tasks_now  # noqa: F401 (the NPS tests' customers, SMTP server, jobs)
+
 # A Tuesday morning in Shanghai (2026-03-10 10:00 +08:00): inside the default calendar's working hours.
 MONDAY_10 = dt.datetime(2026, 3, 9, 2, 0, tzinfo=dt.UTC)
 TUESDAY_10 = dt.datetime(2026, 3, 10, 2, 0, tzinfo=dt.UTC)

@@ -4,9 +4,9 @@ the same few queries however many periods (current, baseline, the trend) and rec
 
 Every source aggregates over the records the user may see (core's `visible_to`; orders and opportunities
 through sales.performance.Scope, which also limits a manager to their teams' reps). A value is None when
-there is nothing to compute it from (no resolved ticket, no survey answer …); a whole source answers None
-for every period when the data it needs does not exist in this installation (phone calls, NPS), so those
-KPIs light up when the app that records them is installed.
+there is nothing to compute it from (no resolved ticket, no survey answer …); the phone source answers None
+for every period when the contact centre records no calls in this installation, so those KPIs light up once
+the app that records them is installed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Q, 
 from django.db.models import Model as DjangoModel
 
 from guanxi.core.models import User
+from guanxi.customers.models import Contact
 from guanxi.knowledge.models import SearchLog, SearchSource
 from guanxi.sales.models import StageKind
 from guanxi.sales.performance import Scope, bounds
@@ -27,6 +28,8 @@ from guanxi.sales.quota_math import Period, percent
 from guanxi.sales.quote_models import CompanyProfile, OrderLine
 from guanxi.service.csat_models import SatisfactionResponse
 from guanxi.service.kpis import _hours, _since
+from guanxi.service.nps_models import NpsResponse
+from guanxi.service.nps_services import breakdown_of, category_counts
 from guanxi.service.ticket_models import MessageKind, Ticket, TicketMessage
 
 Values = dict[str, list[Any]]
@@ -151,11 +154,6 @@ def find_model(candidates: list[tuple[str, str]]) -> type[DjangoModel] | None:
     return None
 
 
-def _field(model: type[DjangoModel], names: tuple[str, ...]) -> str | None:
-    present = {f.name for f in model._meta.get_fields()}
-    return next((n for n in names if n in present), None)
-
-
 CALL_FIELDS = {"direction", "started_at", "queued_at", "outcome", "wait_seconds"}
 
 
@@ -184,22 +182,13 @@ def phone(user: User, periods: list[Period]) -> Values:
             "abandonment": [percent(row[f"a{i}"], row[f"n{i}"]) for i in n]}
 
 
-NPS_MODELS = [("service", "NpsResponse"), ("forms", "NpsResponse"), ("surveys", "NpsResponse")]
-
-
 def nps(user: User, periods: list[Period]) -> Values:
-    """Net promoter score: % of answers 9–10 minus % of answers 0–6, from an NPS survey model with a `score`
-    (0–10) and an answer time (`at` or `created_at`) when one is installed; None otherwise."""
-    model = find_model(NPS_MODELS)
-    at = model and _field(model, ("at", "answered_at", "created_at"))
-    if not (model and at and _field(model, ("score",))):
-        return {"nps": [None] * len(periods)}
+    """Net promoter score of the NPS survey answers given in each period (% answers 9–10 minus % answers 0–6, as
+    service.nps counts it), over the answers of the contacts the user may see — as CSAT counts the answers to the
+    tickets they may see. One query for all the periods; None for a period without answers."""
+    visible = Contact.objects.visible_to(user).values("pk")
     aggregates: dict[str, Any] = {}
     for i, p in enumerate(periods):
-        when = in_period(at, p)
-        aggregates[f"n{i}"] = Count("pk", filter=when)
-        aggregates[f"pro{i}"] = Count("pk", filter=when & Q(score__gte=9))
-        aggregates[f"det{i}"] = Count("pk", filter=when & Q(score__lte=6))
-    row = model._default_manager.aggregate(**aggregates)
-    return {"nps": [None if not row[f"n{i}"] else percent(row[f"pro{i}"] - row[f"det{i}"], row[f"n{i}"])
-                    for i in range(len(periods))]}
+        aggregates.update(category_counts(f"{i}_", in_period("at", p)))
+    row = NpsResponse.objects.filter(contact__in=visible).aggregate(**aggregates)
+    return {"nps": [breakdown_of(row, f"{i}_").score for i in range(len(periods))]}

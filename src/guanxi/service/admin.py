@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AgentProfile, BusinessCalendar, QuestionGroup, Queue, SlaPolicy, SurveyMail, Ticket
+from .models import AgentProfile, BusinessCalendar, NpsInvitation, QuestionGroup, Queue, SlaPolicy, SurveyMail, Ticket
 
 
 @admin.register(BusinessCalendar)
@@ -45,3 +45,14 @@ class SurveyMailAdmin(admin.ModelAdmin):
     list_display = ("ticket", "created_at", "sent_at", "attempts", "error")
     list_filter = ("sent_at",)
     readonly_fields = ("ticket", "created_at", "sent_at", "attempts", "tried_at", "error")
+
+
+@admin.register(NpsInvitation)
+class NpsInvitationAdmin(admin.ModelAdmin):
+    """The NPS survey e-mails, to see why one did not leave (sent, refused, given up, skipped)."""
+
+    list_display = ("survey", "contact", "email", "skip_reason", "sent_at", "attempts", "error")
+    list_filter = ("skip_reason", "sent_at")
+    readonly_fields = ("survey", "contact", "account", "email", "skip_reason", "created_at", "sent_at", "attempts",
+                       "tried_at", "error")
+    show_full_result_count = False

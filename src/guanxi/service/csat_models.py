@@ -11,6 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .survey_mail import RetriedMail
+
 
 class TicketAttachment(models.Model):
     ticket = models.ForeignKey("service.Ticket", verbose_name=_("ticket"), on_delete=models.CASCADE,
@@ -32,18 +34,12 @@ class TicketAttachment(models.Model):
         return self.name
 
 
-class SurveyMail(models.Model):
+class SurveyMail(RetriedMail):
     """The satisfaction survey e-mail of a ticket: one per ticket, written when it is first resolved, sent after
-    commit and retried by the sweep until it leaves. A send is claimed by bumping `attempts` from the value read and
-stamping `tried_at`; the sweep leaves a row tried within the last minutes alone, so two senders never both send."""
+    commit and retried by the sweep until it leaves (claimed once per attempt: see `survey_mail`)."""
 
     ticket = models.OneToOneField("service.Ticket", verbose_name=_("ticket"), on_delete=models.CASCADE,
                                   related_name="survey_mail")
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    tried_at = models.DateTimeField(_("last tried"), null=True, blank=True)
-    error = models.TextField(_("last error"), blank=True, default="")
 
     class Meta:
         verbose_name = _("survey e-mail")

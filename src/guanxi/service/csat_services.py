@@ -4,17 +4,13 @@ the answer, 1–5 and a comment, is taken once. Averages per agent and per queue
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import smtplib
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -22,18 +18,16 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import User
 from guanxi.core.records import fail, int_or_none
 
+from . import survey_mail
 from .csat_models import SatisfactionResponse, SurveyMail
 from .ticket_models import Ticket, TicketStatus
 
-logger = logging.getLogger("guanxi.service")
 SALT = "guanxi.service.csat"
-MAX_ATTEMPTS = 8
-RETRY_AFTER = dt.timedelta(minutes=2)  # longer than an SMTP timeout, so a send under way is not tried again
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365, "all": None}
 
 
 def survey_token(ticket: Ticket) -> str:
-    return signing.dumps(ticket.pk, salt=SALT, compress=True)
+    return survey_mail.sign(ticket.pk, SALT)
 
 
 def survey_url(ticket: Ticket) -> str:
@@ -42,61 +36,42 @@ def survey_url(ticket: Ticket) -> str:
 
 def ticket_for_token(token: str) -> Ticket:
     """The ticket a survey link is for; an altered, foreign or expired link is refused."""
-    try:
-        pk = signing.loads(token, salt=SALT, max_age=dt.timedelta(days=settings.CSAT_LINK_DAYS))
-    except signing.SignatureExpired:
-        fail({"token": [_("This survey link has expired.")]})
-    except signing.BadSignature:
-        fail({"token": [_("This survey link is not valid.")]})
-    ticket = Ticket.objects.select_related("owner").filter(pk=int_or_none(pk)).first()
+    pk = survey_mail.unsign(token, SALT, settings.CSAT_LINK_DAYS)
+    ticket = Ticket.objects.select_related("owner").filter(pk=pk).first()
     if ticket is None:
         fail({"token": [_("This survey link is not valid.")]})
     return ticket
 
 
-def _survey_message(ticket: Ticket) -> tuple[str, str]:
+def _survey_message(row: SurveyMail) -> survey_mail.Mail | str:
+    """The survey e-mail of a SurveyMail row in the ticket's language; a ticket with no address any more, or
+    already rated, has nothing to send."""
+    ticket = row.ticket
+    if ticket.contact is None or not ticket.contact.email or SatisfactionResponse.objects.filter(
+            ticket_id=ticket.pk).exists():
+        return "nothing to send"
     with translation.override(ticket.language or settings.LANGUAGE_CODE):
         subject = _("How did we do? Ticket %(number)s") % {"number": ticket.number}
         body = _("Hello %(name)s,\n\nyour ticket %(number)s “%(subject)s” has been resolved. "
                  "Please tell us how satisfied you are (1–5), it takes a few seconds:\n\n%(url)s\n\n"
                  "If the problem is not solved, simply reply in the customer portal and the ticket opens again.") % {
             "name": ticket.contact.name, "number": ticket.number, "subject": ticket.subject, "url": survey_url(ticket)}
-    return subject, body
+    return survey_mail.Mail(subject, body, ticket.contact.email)
+
+
+def _rows():
+    return SurveyMail.objects.select_related("ticket__contact")
 
 
 def send_surveys(ids: list[int], now: dt.datetime | None = None) -> int:
     """E-mail the survey link of these SurveyMail rows not sent yet, each to its ticket's contact in the ticket's
-    language; returns how many left. A refusal of the mail server is kept on the row for the sweep's retry; a
-    ticket with no address any more, or already rated, is given up (nothing to send)."""
-    sent = 0
-    for row in SurveyMail.objects.select_related("ticket__contact").filter(pk__in=ids, sent_at__isnull=True):
-        if not SurveyMail.objects.filter(pk=row.pk, sent_at__isnull=True, attempts=row.attempts).update(
-                attempts=F("attempts") + 1, tried_at=now or timezone.now()):
-            continue  # another sender claimed it
-        ticket = row.ticket
-        if ticket.contact is None or not ticket.contact.email or SatisfactionResponse.objects.filter(
-                ticket_id=ticket.pk).exists():
-            SurveyMail.objects.filter(pk=row.pk).update(attempts=MAX_ATTEMPTS, error="nothing to send")
-            continue
-        subject, body = _survey_message(ticket)
-        try:
-            send_mail(subject, body, None, [ticket.contact.email])
-        except (OSError, smtplib.SMTPException) as exc:
-            logger.warning("satisfaction survey for ticket %s not sent: %s", ticket.pk, exc)
-            SurveyMail.objects.filter(pk=row.pk).update(error=f"{exc.__class__.__name__}: {exc}"[:1000])
-            continue
-        SurveyMail.objects.filter(pk=row.pk).update(sent_at=timezone.now(), error="")
-        sent += 1
-    return sent
+    language; returns how many left (see survey_mail.send: a refusal is retried by the sweep)."""
+    return survey_mail.send(_rows(), ids, _survey_message, now)
 
 
 def retry_surveys(now: dt.datetime) -> int:
-    """The sweep: send again what the mail server refused (or what a dead process never sent), a few minutes
-    after the last try, up to MAX_ATTEMPTS times."""
-    ids = list(SurveyMail.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-               .filter(Q(tried_at__isnull=True, created_at__lte=now - RETRY_AFTER) | Q(tried_at__lte=now - RETRY_AFTER))
-               .order_by("pk").values_list("pk", flat=True)[:100])
-    return send_surveys(ids, now) if ids else 0
+    """The sweep: send again what the mail server refused (or what a dead process never sent)."""
+    return survey_mail.retry(_rows(), _survey_message, now)
 
 
 def survey_on_commit(ticket: Ticket) -> None:

@@ -21,7 +21,7 @@ from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
 from guanxi.core.records import write_audit
 
-from . import csat_services, dispatch, routing
+from . import csat_services, dispatch, nps_services, routing
 from .services import RELATED, warning_window
 from .ticket_models import EventKind, Priority, Ticket, TicketEvent, TicketStatus
 
@@ -160,3 +160,10 @@ def _route_elsewhere(ticket: Ticket, now: dt.datetime, data: dict[str, Any]) -> 
 def retry_survey_mails(now: dt.datetime) -> int:
     """Satisfaction surveys the mail server refused: sent again (see csat_services.retry_surveys)."""
     return csat_services.retry_surveys(now)
+
+
+@sweep.register("service.nps_mails")
+def retry_nps_mails(now: dt.datetime) -> int:
+    """NPS survey e-mails the mail server refused, or a stopped worker never sent: sent again (see
+    nps_services.retry_invitations)."""
+    return nps_services.retry_invitations(now)

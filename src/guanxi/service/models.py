@@ -18,6 +18,7 @@ from guanxi.customers.models import Classification
 from . import routing
 from .business_time import Calendar
 from .csat_models import SatisfactionResponse, SurveyMail, TicketAttachment  # noqa: F401
+from .nps_models import NpsInvitation, NpsResponse, NpsSurvey  # noqa: F401
 from .ticket_models import Priority, Ticket, TicketEvent, TicketMessage, TicketStatus  # noqa: F401
 
 

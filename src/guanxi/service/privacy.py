@@ -1,5 +1,6 @@
-"""A contact's tickets in personal-data requests: exported with their public and internal messages; on erasure
-their subject, description and messages are replaced (the tickets stay, so counts and KPIs do not change)."""
+"""A contact's tickets and NPS answers in personal-data requests: exported (tickets with their public and internal
+messages); on erasure a ticket's subject, description and messages and an NPS answer's reason are replaced, and the
+address an NPS survey went to is forgotten (the rows stay, so counts and KPIs do not change)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from guanxi.core.models import User
 from guanxi.customers.models import Contact
 from guanxi.customers.privacy import PersonalData, register, scrub_audit
 
+from .nps_models import NpsInvitation, NpsResponse
 from .ticket_models import Ticket, TicketMessage
 
 
@@ -49,3 +51,17 @@ def erase_tickets(contact: Contact, placeholder: str) -> int:
 
 
 register(PersonalData("tickets", export_tickets, erase_tickets))
+
+
+def export_nps(actor: User, contact: Contact) -> list[dict[str, Any]]:
+    answers = NpsResponse.objects.filter(contact=contact).select_related("survey").order_by("at", "id")
+    return [{"survey": r.survey.name, "score": r.score, "reason": r.reason, "at": _iso(r.at)} for r in answers]
+
+
+def erase_nps(contact: Contact, placeholder: str) -> int:
+    changed = NpsResponse.objects.filter(contact=contact).exclude(reason="").exclude(reason=placeholder).update(
+        reason=placeholder)
+    return changed + NpsInvitation.objects.filter(contact=contact).exclude(email="").update(email="")
+
+
+register(PersonalData("nps_answers", export_nps, erase_nps))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import canned_views, csat_views, kpi_views, setup_views, views
+from . import canned_views, csat_views, kpi_views, nps_views, setup_views, views
 
 app_name = "service"
 
@@ -20,6 +20,12 @@ urlpatterns = [
     path("service/canned-replies/<int:pk>/delete/", canned_views.canned_delete, name="canned_delete"),
     path("service/tickets/<int:pk>/canned/", canned_views.canned_fill, name="canned_fill"),
     path("service/csat/", csat_views.csat_report, name="csat_report"),
+    path("service/nps/", nps_views.nps_list, name="nps_list"),
+    path("service/nps/new/", nps_views.nps_create, name="nps_create"),
+    path("service/nps/<int:pk>/", nps_views.nps_detail, name="nps_detail"),
+    path("service/nps/<int:pk>/answers.csv", nps_views.nps_csv, name="nps_csv"),
+    # The customer's answer page (the signed link in the survey e-mail): no log-in, beside the portal's CSAT survey.
+    path("portal/nps/<str:token>/", nps_views.nps_answer, name="nps_answer"),
     path("service/settings/<slug:kind>/", setup_views.setting_list, name="setting_list"),
     path("service/settings/<slug:kind>/new/", setup_views.setting_edit, name="setting_create"),
     path("service/settings/<slug:kind>/<int:pk>/", setup_views.setting_edit, name="setting_edit"),

@@ -1,6 +1,7 @@
 """The quote pages: lists without a query per row, the htmx line editor, the PDF, sending through a real
 SMTP server, and the catalogue pages."""
 
+import contextlib
 import io
 import socket
 from decimal import Decimal
@@ -100,17 +101,31 @@ class Inbox(Message):
         self.messages.append(message)
 
 
-@pytest.fixture
-def smtp(settings):
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+def use_smtp(settings, port: int) -> None:
+    """Django sends mail through the SMTP server on this local port (whether one listens there yet or not)."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", port, False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield inbox
-    controller.stop()
+
+
+@contextlib.contextmanager
+def smtp_server(port: int):
+    """A real SMTP server (aiosmtpd) on `port` while the block runs; yields the Inbox it fills."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(settings):
+    port = _free_port()
+    use_smtp(settings, port)
+    with smtp_server(port) as inbox:
+        yield inbox
 
 
 def test_send_emails_the_pdf_through_smtp_marks_sent_and_shows_on_the_timeline(rep_client, quote, users, zhang,
