@@ -144,7 +144,11 @@ def test_undo_restores_exactly_the_state_before(users, zhang, settings):
     assert Contact.objects.count() == 1
 
 
-def test_a_crash_mid_import_resumes_without_losing_or_doubling_rows(users):
+@pytest.mark.parametrize("per_commit,committed", [(1, 2), (2, 2), (5, 4)])
+def test_a_crash_mid_import_resumes_without_losing_or_doubling_rows(users, monkeypatch, per_commit, committed):
+    from guanxi.customers import import_jobs
+
+    monkeypatch.setattr(import_jobs, "CHUNKS_PER_COMMIT", per_commit)
     admin = users["admin"]
     rows = [["姓名", "手机"]] + [[f"客户{i}", f"135{i:08d}"] for i in range(7000)]
     imp = upload(admin, rows)
@@ -157,8 +161,8 @@ def test_a_crash_mid_import_resumes_without_losing_or_doubling_rows(users):
     with pytest.raises(KeyboardInterrupt):
         imports.run_import(imp.pk, on_chunk=crash)
     imp.refresh_from_db()
-    assert (imp.status, imp.checkpoint, imp.created) == (ImportStatus.FAILED, 2, 4000)
-    assert Contact.objects.count() == 4000
+    assert (imp.status, imp.checkpoint, imp.created) == (ImportStatus.FAILED, committed, min(7000, committed * 2000))
+    assert Contact.objects.count() == min(7000, committed * 2000)
     with pytest.raises(IntegrityError):  # a chunk already committed cannot be written a second time
         items, accounts = imports.plan_chunk(imports.Context.load(admin, imp), [])
         imports.write_chunk(imports.Context.load(admin, imp), imp, 0, items, accounts)
@@ -166,6 +170,26 @@ def test_a_crash_mid_import_resumes_without_losing_or_doubling_rows(users):
     assert (result.status, result.created, result.rows, result.checkpoint) == (ImportStatus.DONE, 7000, 7000, 4)
     assert Contact.objects.count() == 7000
     assert ContactMethod.objects.values("normalized").distinct().count() == 7000
+
+
+def test_a_chunk_failing_inside_a_commit_leaves_none_of_that_commits_chunks(users, monkeypatch):
+    """Chunks committed together are all or nothing: chunk 0 is rolled back with chunk 1, and the resumed run
+    writes both once."""
+    from guanxi.customers import import_jobs
+
+    monkeypatch.setattr(import_jobs, "CHUNKS_PER_COMMIT", 2)
+    admin = users["admin"]
+    imp = upload(admin, [["姓名", "手机"]] + [[f"客户{i}", f"136{i:08d}"] for i in range(5000)])
+    imports.set_mapping(admin, imp, imp.mapping)
+    blocker = ImportBatch.objects.create(run=imp, number=1)  # chunk 1 cannot be written while this exists
+    with pytest.raises(IntegrityError):
+        imports.run_import(imp.pk)
+    imp.refresh_from_db()
+    assert (imp.status, imp.checkpoint, imp.created, Contact.objects.count()) == (ImportStatus.FAILED, 0, 0, 0)
+    blocker.delete()
+    result = imports.run_import(imp.pk)
+    assert (result.status, result.created, result.checkpoint) == (ImportStatus.DONE, 5000, 3)
+    assert Contact.objects.count() == 5000
 
 
 @pytest.mark.parametrize("content,name,fragment", [
@@ -345,3 +369,22 @@ def test_vcard_and_xlsx_files_import(users, tmp_path):
         imp = imports.upload(rep, "contact", fh, "book.xlsx")
     assert commit(rep, imp).created == 1
     assert Contact.objects.get(name="Ann Lee").phone == "+8613811112222"
+
+
+def test_a_large_file_cleaned_in_worker_processes_keeps_each_refused_rows_cells(users):
+    """Files of several chunks are cleaned in worker processes, which send the rows back without their cells;
+    the rejected-rows file must still give every refused and flagged row as the file had it."""
+    admin = users["admin"]
+    rows = [["姓名", "手机", "备注"]]
+    for i in range(6500):
+        phone = "12" if i % 1000 == 7 else f"137{i:08d}"  # seven bad numbers, in four chunks
+        rows.append([f"客户{i}", phone, f"第{i}行"])
+    rows.append(["客户0", "13700000000", "重复"])  # the same phone as line 2: flagged
+    imp = upload(admin, rows)
+    assert len(rows) - 1 >= imports.PARALLEL_FROM * imports.CHUNK
+    result = commit(admin, imp)
+    assert (result.created, result.rejected, result.flagged) == (6493, 7, 1)
+    text = b"".join(imports.rejected_csv(result)).decode("utf-8-sig")
+    for i in (7, 1007, 6007):
+        assert f"客户{i},12,第{i}行" in text
+    assert "客户0,13700000000,重复" in text

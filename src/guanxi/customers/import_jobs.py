@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import islice
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,11 +32,25 @@ from .models import Account, Address, Contact, ContactMethod
 
 _WORKER_CTX: Context | None = None
 PARALLEL_FROM = 3  # chunks: smaller files are cleaned in this process
+# Chunks committed together. A commit writes every index page the transaction touched to the WAL; at 1M
+# contacts the indexes' keys (names, phones, emails) land on pages all over, so five chunks a commit halve that
+# cost (measured: commits 69 s → 35 s of a 1M-row import). Chunks stay the checkpoint and undo unit.
+CHUNKS_PER_COMMIT = 5
 
 
 def _prepare_in_worker(rows: list[Row]) -> list[Item]:
     assert _WORKER_CTX is not None
-    return prepare(_WORKER_CTX, rows)
+    items = prepare(_WORKER_CTX, rows)
+    for it in items:
+        it.cells = {}  # the parent still has the chunk's rows: less to pickle back (a tenth of its CPU at 1M)
+    return items
+
+
+def _with_cells(items: list[Item], rows: list[Row]) -> list[Item]:
+    cells = {row.line: row.values for row in rows}
+    for it in items:
+        it.cells = cells.get(it.line, {})
+    return items
 
 
 def _prepared(ctx: Context, imp: Import, skip: int, total: int) -> Iterator[tuple[int, list[Item]]]:
@@ -56,13 +71,13 @@ def _prepared(ctx: Context, imp: Import, skip: int, total: int) -> Iterator[tupl
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             pending: deque = deque()
             for number, rows in chunks(imp, skip):
-                pending.append((number, pool.apply_async(_prepare_in_worker, (rows,))))
+                pending.append((number, rows, pool.apply_async(_prepare_in_worker, (rows,))))
                 if len(pending) > workers * 2:  # a few chunks ahead, no more: memory stays flat
-                    n, result = pending.popleft()
-                    yield n, result.get()
+                    n, sent, result = pending.popleft()
+                    yield n, _with_cells(result.get(), sent)
             while pending:
-                n, result = pending.popleft()
-                yield n, result.get()
+                n, sent, result = pending.popleft()
+                yield n, _with_cells(result.get(), sent)
     finally:
         _WORKER_CTX = None
 
@@ -112,14 +127,21 @@ def run_import(imp_id: int, job_id: str | None = None,
         if job_id:
             progress(job_id, done, total, _("Importing…"))
         with _fewer_checkpoints():
-            for number, prepared in _prepared(ctx, imp, first, total):
-                items, accounts = decide(ctx, prepared)
-                counts = write_chunk(ctx, imp, number, items, accounts)
-                done += counts["rows"]
-                if job_id:
-                    progress(job_id, done, max(total, done))
-                if on_chunk:
-                    on_chunk(number, counts)
+            stream = _prepared(ctx, imp, first, total)
+            while True:
+                written = []
+                with transaction.atomic():  # each chunk's own atomic block is a savepoint in it
+                    for number, prepared in islice(stream, CHUNKS_PER_COMMIT):
+                        items, accounts = decide(ctx, prepared)
+                        written.append((number, write_chunk(ctx, imp, number, items, accounts)))
+                if not written:
+                    break
+                for number, counts in written:
+                    done += counts["rows"]
+                    if job_id:
+                        progress(job_id, done, max(total, done))
+                    if on_chunk:
+                        on_chunk(number, counts)
     except FileFormatError as exc:
         Import.objects.filter(pk=imp.pk).update(status=ImportStatus.FAILED)
         raise file_error(exc)
