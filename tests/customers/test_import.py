@@ -1,5 +1,6 @@
 """Importing contacts and accounts: upload, mapping, preview, commit, match keys, duplicates, undo, resume."""
 
+import gc
 import io
 
 import pytest
@@ -160,6 +161,7 @@ def test_a_crash_mid_import_resumes_without_losing_or_doubling_rows(users, monke
 
     with pytest.raises(KeyboardInterrupt):
         imports.run_import(imp.pk, on_chunk=crash)
+    assert gc.isenabled(), "the import hands the worker process its garbage collector back, even when it fails"
     imp.refresh_from_db()
     assert (imp.status, imp.checkpoint, imp.created) == (ImportStatus.FAILED, committed, min(7000, committed * 2000))
     assert Contact.objects.count() == min(7000, committed * 2000)
