@@ -168,3 +168,13 @@ def test_generated_search_text_equals_the_services_for_every_kind_of_number():
     for m in rows.methods:
         if m[1] == "phone":
             assert phonenumbers.is_valid_number(phonenumbers.parse(m[3])), m
+
+
+def test_the_demo_has_an_answered_nps_survey_and_sends_no_mail(loaded):
+    from guanxi.service.nps_models import NpsInvitation, NpsResponse
+
+    answers = NpsResponse.objects.all()
+    assert 10 <= answers.count() <= 30
+    assert {a.score >= 9 for a in answers} == {True, False}  # promoters and others
+    assert all(0 <= a.score <= 10 and a.contact.primary_account_id == a.account_id for a in answers)
+    assert not NpsInvitation.objects.filter(sent_at__isnull=True, skip_reason="").exists()

@@ -30,7 +30,7 @@ from guanxi.knowledge.demo import create_demo_knowledge
 from guanxi.portal.demo import create_demo_portal
 from guanxi.quality.normalize import search_text
 from guanxi.sales.demo import create_demo_opportunities
-from guanxi.service.demo import create_demo_service
+from guanxi.service.demo import create_demo_nps, create_demo_service
 
 from . import demo_rows as R
 from .demo_vocab import CHANNELS, TAGS
@@ -297,6 +297,7 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
             create_demo_opportunities(plan.seed, plan.account_base, plan.anchor.date())
             create_demo_knowledge()
             create_demo_service(plan.seed, plan.account_base, plan.anchor)
+            create_demo_nps(plan.seed, plan.account_base, plan.anchor)
             create_demo_portal(DEMO_PASSWORD)
             create_demo_pool(plan.seed, plan.account_base, plan.anchor)
             create_demo_followup(plan.seed, plan.account_base, plan.anchor)

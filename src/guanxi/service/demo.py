@@ -11,7 +11,7 @@ import datetime as dt
 import random
 
 from guanxi.core.models import User
-from guanxi.customers.models import Account
+from guanxi.customers.models import Account, Contact
 
 from . import services
 from .models import AgentProfile, QuestionGroup, Queue
@@ -78,4 +78,43 @@ def create_demo_service(seed: int, first_account_id: int, now: dt.datetime, *, t
             status = rng.choice(("waiting", "resolved"))
             services.change_status(ticket.owner, ticket, status, ticket.version,
                                    now=at + dt.timedelta(minutes=rng.randint(100, 300)))
+    return made
+
+
+NPS_REASONS = {
+    "promoter": ("响应很快，问题当天解决。", "The sales team knows our business.", "产品稳定，价格合理。"),
+    "passive": ("总体不错，报表功能还可以更灵活。", "Good, but invoices take a while.", ""),
+    "detractor": ("发货经常延迟。", "Support took three days to answer.", "价格涨得太快。"),
+}
+
+
+def create_demo_nps(seed: int, first_account_id: int, now: dt.datetime, *, answers: int = 30) -> int:
+    """One relationship survey sent six weeks ago to contacts of the demo accounts, with `answers` answers spread
+    over the weeks since (about half promoters, a fifth detractors), so the NPS page and the KPI dashboard show
+    figures from the start. The invitations are marked sent: no e-mail leaves a demo. Returns the answers made."""
+    from .nps_models import NpsInvitation, NpsResponse, NpsSurvey
+
+    rng = random.Random(seed)
+    sender = User.objects.filter(username="service").first()
+    if NpsSurvey.objects.exists():
+        return 0
+    sent = now - dt.timedelta(days=42)
+    survey = NpsSurvey.objects.create(name="客户关系调查 · Customer relationship survey", language="zh-hans",
+                                      created_by=sender)
+    NpsSurvey.objects.filter(pk=survey.pk).update(created_at=sent)
+    contacts = list(Contact.objects.filter(primary_account_id__gte=first_account_id, marketing_consent=True)
+                    .exclude(email="").order_by("pk").values_list("pk", "primary_account_id", "email")[:answers * 2])
+    made = 0
+    for n, (contact, account, email) in enumerate(contacts):
+        invitation = NpsInvitation.objects.create(survey=survey, contact_id=contact, account_id=account, email=email,
+                                                  sent_at=sent, attempts=1, tried_at=sent)
+        if n % 2 or made >= answers:
+            continue
+        roll = rng.random()
+        score = rng.choice((9, 10)) if roll < 0.5 else rng.choice((7, 8)) if roll < 0.8 else rng.randint(2, 6)
+        kind = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+        NpsResponse.objects.create(invitation=invitation, survey=survey, contact_id=contact, account_id=account,
+                                   score=score, reason=rng.choice(NPS_REASONS[kind]),
+                                   at=sent + dt.timedelta(hours=rng.randint(2, 40 * 24)))
+        made += 1
     return made
