@@ -47,6 +47,7 @@ JOB_KIND = "nps_send"
 BATCH = 100  # e-mails per progress report of the sending job
 RETRY_BATCH = 500  # e-mails the sweep tries again per minute
 MAX_REASON = 2000
+OPT_OUT_DAYS = 365  # an opt-out link works this long after the e-mail
 FOLLOW_UP_DAYS = 2  # a detractor's call-back is due this many days after the answer
 QUESTION = gettext_lazy("How likely are you to recommend us to a friend or colleague?")
 REASON_QUESTION = gettext_lazy("What is the main reason for your score?")
@@ -178,6 +179,10 @@ def survey_url(invitation: NpsInvitation) -> str:
     return settings.SITE_URL + reverse("service:nps_answer", args=[survey_token(invitation)])
 
 
+def opt_out_url(invitation: NpsInvitation) -> str:
+    return settings.SITE_URL + reverse("service:nps_opt_out", args=[survey_token(invitation)])
+
+
 def _invitation_rows() -> QuerySet:
     """The invitations to e-mail, with what `_message` reads: the contact, the survey, and whether the contact's
     address bounced since the survey went out."""
@@ -201,6 +206,8 @@ def _message(row: NpsInvitation) -> survey_mail.Mail | str:
         body = _("Hello %(name)s,\n\n%(question)s\nChoose from 0 (not at all likely) to 10 (extremely likely); "
                  "it takes a few seconds:\n\n%(url)s\n\nThe link is valid for %(days)s days. Thank you!") % {
             "name": contact.name, "question": QUESTION, "url": survey_url(row), "days": settings.NPS_LINK_DAYS}
+        body += "\n\n-- \n" + _("To receive no more surveys or marketing e-mail from us: %(url)s") % {
+            "url": opt_out_url(row)}
     return survey_mail.Mail(subject, body, contact.email)
 
 
@@ -235,6 +242,34 @@ def invitation_for_token(token: str) -> NpsInvitation:
     if invitation is None:
         fail({"token": [_("This survey link is not valid.")]})
     return invitation
+
+
+def invitation_for_opt_out(token: str) -> NpsInvitation:
+    """The invitation an opt-out link is for: the survey's link, honoured for OPT_OUT_DAYS (longer than the
+    survey's own), so a contact can still say no to mail long after the survey closed."""
+    pk = survey_mail.unsign(token, SALT, OPT_OUT_DAYS)
+    invitation = NpsInvitation.objects.select_related("contact").filter(pk=pk).first()
+    if invitation is None:
+        fail({"token": [_("This survey link is not valid.")]})
+    return invitation
+
+
+@transaction.atomic
+def opt_out(invitation: NpsInvitation, now: dt.datetime | None = None) -> bool:
+    """The contact withdraws marketing consent from the survey e-mail: the consent is cleared (audited, stamped),
+    and their invitations not sent yet are skipped. Returns False when consent was already withdrawn."""
+    now = now or timezone.now()
+    contact = Contact.objects.select_for_update().get(pk=invitation.contact_id)
+    NpsInvitation.objects.filter(contact_id=contact.pk, skip_reason="", sent_at__isnull=True).update(
+        skip_reason=SkipReason.NO_CONSENT)
+    if not contact.marketing_consent:
+        return False
+    Contact.objects.filter(pk=contact.pk).update(marketing_consent=False, consent_changed_at=now,
+                                                 version=contact.version + 1, updated_at=now)
+    contact.refresh_from_db()
+    write_audit(contact, None, AuditAction.UPDATE, {"marketing_consent": [True, False],
+                                                     "opt-out link of the NPS survey": [None, invitation.survey_id]})
+    return True
 
 
 def answer_of(invitation: NpsInvitation) -> NpsResponse | None:

@@ -145,3 +145,18 @@ def nps_answer(request: HttpRequest, token: str) -> HttpResponse:
         "scores": range(nps.MIN_SCORE, nps.MAX_SCORE + 1), "chosen": request.POST.get("score", ""),
         "question": nps_services.QUESTION, "reason_question": nps_services.REASON_QUESTION,
         "max_reason": nps_services.MAX_REASON}, status=400 if errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def nps_opt_out(request: HttpRequest, token: str) -> HttpResponse:
+    """From the survey e-mail: no more surveys or marketing mail. GET only asks (mail scanners open links);
+    the button (POST) withdraws the consent."""
+    template = "service/nps_opt_out.html"
+    try:
+        invitation = nps_services.invitation_for_opt_out(token)
+    except ValidationError as exc:
+        return page(request, template, {"refused": " ".join(errors_of(exc).get("token", []))}, status=400)
+    if request.method == "POST":
+        nps_services.opt_out(invitation)
+        return page(request, template, {"invitation": invitation, "done": True})
+    return page(request, template, {"invitation": invitation})

@@ -26,6 +26,7 @@ urlpatterns = [
     path("service/nps/<int:pk>/answers.csv", nps_views.nps_csv, name="nps_csv"),
     # The customer's answer page (the signed link in the survey e-mail): no log-in, beside the portal's CSAT survey.
     path("portal/nps/<str:token>/", nps_views.nps_answer, name="nps_answer"),
+    path("portal/nps/<str:token>/opt-out/", nps_views.nps_opt_out, name="nps_opt_out"),
     path("service/settings/<slug:kind>/", setup_views.setting_list, name="setting_list"),
     path("service/settings/<slug:kind>/new/", setup_views.setting_edit, name="setting_create"),
     path("service/settings/<slug:kind>/<int:pk>/", setup_views.setting_edit, name="setting_edit"),
