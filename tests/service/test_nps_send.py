@@ -98,7 +98,7 @@ def test_an_e_mail_given_up_does_not_count_as_surveyed(users, nps_book, tasks_no
 
 
 def test_with_the_mail_server_down_the_e_mails_wait_and_the_sweep_sends_each_once(
-        users, nps_book, settings, tasks_now, django_capture_on_commit_callbacks):
+        users, nps_book, settings, tasks_now, django_capture_on_commit_callbacks, english):
     port = free_port()  # nothing listens here yet
     use_smtp(settings, port)
     settings.EMAIL_TIMEOUT = 5
