@@ -70,7 +70,7 @@ def test_each_viewer_counts_only_the_contacts_they_may_see(answered, users):
     assert {r.contact.name for r in nps_services.answers(users["rep_a"], answered, "detractor")} == {"陈静"}
 
 
-def test_the_results_page_and_its_csv(client, answered, users, english):
+def test_the_results_page_and_its_csv(english, client, answered, users):
     client.force_login(users["rep_a"])
     html = client.get(reverse("service:nps_detail", args=[answered.pk])).content.decode()
     assert 'id="nps-score">25.0<' in html and 'id="nps-responses">4<' in html
