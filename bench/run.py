@@ -28,6 +28,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -108,7 +109,7 @@ def throughput(db: str) -> dict[str, float]:
     server = subprocess.Popen(
         [str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
          "--workers", "2", "--no-ws", "--log-level", "warning", "guanxi.asgi:application"],
-        env=env, cwd=ROOT,
+        env=env, cwd=ROOT, start_new_session=True,  # its own process group: stopping it stops its workers
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -123,11 +124,11 @@ def throughput(db: str) -> dict[str, float]:
         bare = wrk(base + "/bench/bare", [])
         return {"api_rps": api, "bare_values_rps": bare, "ratio": round(api / bare, 2)}
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:  # granian waits for idle keep-alive connections
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)  # the workers too: a bare kill() left them running
             server.wait()
 
 
