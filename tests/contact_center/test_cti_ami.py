@@ -3,6 +3,7 @@ translated into calls in the database, Originate for click-to-call, and the reco
 
 import asyncio
 import datetime as dt
+import time
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -81,6 +82,10 @@ def test_originate_reaches_the_pbx():
 
     with AmiPeer() as peer:
         async_to_sync(scenario)(peer.port)
+        for _ in range(200):  # the peer's thread reads the Logoff after the client has gone (under load: later)
+            if peer.actions and peer.actions[-1]["Action"] == "Logoff":
+                break
+            time.sleep(0.01)
     originate = next(a for a in peer.actions if a["Action"] == "Originate")
     assert originate["Channel"] == "PJSIP/1001" and originate["Exten"] == "+8613800138000"
     assert originate["Context"] == "from-internal" and originate["Async"] == "true"
