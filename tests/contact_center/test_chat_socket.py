@@ -57,7 +57,10 @@ def test_visitor_writes_agent_answers(site, agent):
         await desk.send_json_to({"type": "reply", "conversation": seen["conversation"], "body": HELLO})
         answer = await web.receive_json_from()
         assert answer["sender"] == "agent" and answer["body"] == HELLO and answer["agent"] == "丽 李"
-        await desk.receive_json_from()  # the agents' copy of the reply
+        taken = await desk.receive_json_from()  # the chat is taken: it moves in the other agents' inboxes
+        assert (taken["type"], taken["source"], taken["owner"], taken["was"]) == ("inbox", "chat", agent.pk,
+                                                                                {"owner": None, "queue": None})
+        assert (await desk.receive_json_from())["sender"] == "agent"  # the agents' copy of the reply
         await desk.send_json_to({"type": "link", "conversation": seen["conversation"],
                                  "url": "https://shop.example.cn/help"})
         assert (await web.receive_json_from())["sender"] == "link"

@@ -4,9 +4,10 @@ console (/ws/cc/agent/, signed in through the session). Messages are JSON object
 visitor → server: message {body} · identify {name, email, phone} · offline {name, email, phone, body}
 server → visitor: state {visitor, online, messages} · message {...} · ticket {number} · error {errors}
 agent → server: reply {conversation, body} · invite {visitor, body} · link {conversation, url} · close {conversation}
-server → agent: message {...} · visitor {visitor, url, title, pages} · inbox {source, id, channel, queue, owner}
-  · error {errors} · call {agent, call, number, contact, account, create_url} (the screen pop, to the agent whose
-  phone rings; a socket opened with ?only=calls, as every page opens it, hears nothing else)
+server → agent: message {...} · visitor {visitor, url, title, pages} · inbox {source, id, channel, queue, owner,
+  visible, and when it moved: status, was {owner, queue}} · error {errors} · call {agent, call, number, contact,
+  account, create_url} (the screen pop, to the agent whose phone rings; a socket opened with ?only=calls, as every page
+  opens it, hears nothing else)
 """
 
 from __future__ import annotations
@@ -172,28 +173,50 @@ class AgentConsumer(JsonConsumer):
 
         return Ticket.objects.visible_to(self.user).filter(pk=ticket_id).exists()
 
+    def _sees_state(self, source: Any, owner: Any, queue: Any) -> bool:
+        """Whether the user sees a ticket or chat with this assignee and queue, by the rules that need no query
+        (Ticket's and ChatConversation's visible_to: the assignee; the service desk sees its queues' tickets, and
+        the unassigned chats of its queues or of none)."""
+        if self.admin or (owner is not None and owner == self.user.pk):
+            return True
+        if not self.service:
+            return False
+        if source == "chat":
+            return owner is None and (queue is None or queue in self.queue_ids)
+        return queue is not None and queue in self.queue_ids
+
     async def sees(self, event: dict) -> bool:
         if event.get("type") == "call":  # a screen pop: for the agent whose phone rings only
             return event.get("agent") == self.user.pk
         if self.calls_only:
             return False
-        if event.get("type") == "inbox":  # a ticket filed or written on: ids only, still for those who see it
-            if self.admin or event.get("owner") == self.user.pk or (self.service and event.get("queue") in
-                                                                      self.queue_ids):
-                return True
-            return await self._may_see_ticket(event.get("id"))
         if "conversation" not in event:  # visitor activity: for the service desk
             return self.admin or self.service
-        owner = event.get("owner")
-        if self.admin or owner == self.user.pk:
-            return True
-        if owner is None and self.service and (event.get("queue") is None or event.get("queue") in self.queue_ids):
+        if self._sees_state("chat", event.get("owner"), event.get("queue")):
             return True
         return self.manager and await self._may_see(event["conversation"])
 
+    async def sees_now(self, event: dict) -> bool:
+        """An "inbox" event's ticket or chat: whether the user may see it as it is now."""
+        source = event.get("source")
+        if self._sees_state(source, event.get("owner"), event.get("queue")):
+            return True
+        if source == "chat":
+            return self.manager and await self._may_see(event.get("id"))
+        return await self._may_see_ticket(event.get("id"))
+
     async def cc_event(self, message):
-        if await self.sees(message["event"]):
-            await self.send_json(message["event"])
+        event = message["event"]
+        if event.get("type") == "inbox" and not self.calls_only:
+            # A ticket or chat filed, written on or moved (ids only): for those who see it now, and for those who
+            # saw it before the change ("visible": false — it leaves their inbox and console).
+            was = event.get("was")
+            visible = await self.sees_now(event)
+            if visible or (isinstance(was, dict) and self._sees_state(event.get("source"), was.get("owner"),
+                                                                      was.get("queue"))):
+                await self.send_json({**event, "visible": visible})
+        elif await self.sees(event):
+            await self.send_json(event)
 
     def _conversation(self, value: Any) -> ChatConversation:
         from guanxi.core.records import int_or_none

@@ -28,6 +28,7 @@ from guanxi.service.ticket_models import TicketChannel
 
 from . import visitor_services as vs
 from .chat_models import MAX_MESSAGE, ChatConversation, ChatMessage, ChatSite, ChatStatus, Sender, Visitor
+from .inbox_live import chat_moved
 
 
 def message_event(message: ChatMessage, conversation: ChatConversation) -> dict[str, Any]:
@@ -119,7 +120,7 @@ def agent_reply(agent: User, conversation: ChatConversation, body: Any,
     now = now or timezone.now()
     text = clean_body(body)
     conversation = ChatConversation.objects.select_for_update().select_related("visitor").get(pk=conversation.pk)
-    changed = []
+    changed, was_owner = [], conversation.owner_id
     if conversation.owner_id is None:
         conversation.set_owner(agent)
         changed += ["owner", "team"]
@@ -128,6 +129,7 @@ def agent_reply(agent: User, conversation: ChatConversation, body: Any,
         changed += ["status", "closed_at"]
     if changed:
         conversation.save(update_fields=changed)
+        chat_moved(conversation, was_owner, conversation.queue_id)
     return _add(conversation, Sender.AGENT, text, now, agent=agent)
 
 
@@ -162,6 +164,7 @@ def close(agent: User, conversation: ChatConversation, now: dt.datetime | None =
         return None
     conversation.status, conversation.closed_at = ChatStatus.CLOSED, now
     conversation.save(update_fields=["status", "closed_at"])
+    chat_moved(conversation, conversation.owner_id, conversation.queue_id)
     return _add(conversation, Sender.SYSTEM, _("The conversation was closed."), now, agent=agent)
 
 

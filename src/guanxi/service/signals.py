@@ -11,3 +11,4 @@ from django.dispatch import Signal
 
 reply_added = Signal()
 ticket_activity = Signal()
+ticket_moved = Signal()

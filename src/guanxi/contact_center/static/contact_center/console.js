@@ -64,6 +64,10 @@
       if (m.type === "message") {
         touchChat(m);
         if (m.conversation === selected) { append(m); }
+      } else if (m.type === "inbox" && m.source === "chat" && (m.visible === false || m.status === "closed")) {
+        // taken by another agent (this user may not see it any more) or closed elsewhere
+        var gone = document.querySelector('#chat-list [data-conversation="' + m.id + '"]');
+        if (gone && m.id !== selected) { gone.remove(); }
       } else if (m.type === "visitor") {
         touchVisitor(m);
       } else if (m.type === "error") {

@@ -1,6 +1,7 @@
-/* The agent inbox: the agent socket (/ws/cc/agent/) says when something changed ("inbox": a ticket filed or
-   written on; "message": a web chat message); the list is then fetched again through htmx, so it only ever holds
-   what the server lets this agent see. Messages of the open chat are appended with textContent only. */
+/* The agent inbox: the agent socket (/ws/cc/agent/) says when something changed ("inbox": a ticket filed, written
+   on or moved to another status, assignee or queue, a chat taken or closed; "message": a web chat message); the
+   list is then fetched again through htmx, so it only ever holds what the server lets this agent see. Messages of
+   the open chat are appended with textContent only. */
 (function () {
   "use strict";
   var root = document.getElementById("inbox");
