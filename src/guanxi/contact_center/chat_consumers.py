@@ -13,11 +13,13 @@ server → agent: message {...} · visitor {visitor, url, title, pages} · inbox
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
@@ -27,6 +29,19 @@ from .chat_models import SERVICE_ROLES, ChatConversation, Visitor
 from .chat_realtime import AGENTS, send_event, visitor_group
 
 VISITOR_COOKIE = "gx_visitor"
+TOO_MANY_OPENS = 4429  # the close code of a socket refused for opening too often (HTTP's 429)
+logger = logging.getLogger(__name__)
+
+
+def opens_allowed(kind: str, who: Any, limit: int) -> bool:
+    """Count one socket open of `who` (a visitor's IP address, an agent's user id); False past `limit` a minute,
+    with a log line for the administrator. A flood is refused before it costs a query."""
+    try:
+        vs.check_rate(f"ws-{kind}:{who}", limit)
+    except vs.RateLimited:
+        logger.warning("%s socket refused: more than %s opens a minute from %s", kind, limit, who)
+        return False
+    return True
 
 
 def _errors(exc: Exception) -> dict[str, list[str]]:
@@ -63,11 +78,15 @@ class VisitorConsumer(JsonConsumer):
     conversation: ChatConversation | None = None  # the open one, as far as this socket knows
 
     @database_sync_to_async
-    def _open(self, site_key: str, key: str | None) -> tuple[Visitor, dict] | None:
+    def _open(self, site_key: str, key: str | None) -> tuple[Visitor, dict] | int:
+        """The visitor and their state, or the close code: 4429 (a flood from the address), 4403 (no such site,
+        or a page of another origin)."""
+        client = self.scope.get("client") or [None]
+        if not opens_allowed("visitor", client[0] or "unknown", settings.CC_VISITOR_SOCKETS_PER_MINUTE):
+            return TOO_MANY_OPENS
         site = vs.site_by_key(site_key)
         if site is None or not site.allows(self.header(b"origin")):
-            return None
-        client = self.scope.get("client") or [None]
+            return 4403
         visitor = vs.visitor_for(site, key, user_agent=self.header(b"user-agent"), ip=client[0])
         visitor.site = site
         conversation = cs.open_conversation(visitor)
@@ -79,8 +98,8 @@ class VisitorConsumer(JsonConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         key = (query.get("visitor") or [None])[0] or self.scope.get("cookies", {}).get(VISITOR_COOKIE)
         opened = await self._open(self.scope["url_route"]["kwargs"]["site_key"], key)
-        if opened is None:
-            await self.close(code=4403)
+        if isinstance(opened, int):
+            await self.close(code=opened)
             return
         self.visitor, state = opened
         await self.channel_layer.group_add(visitor_group(self.visitor.pk), self.channel_name)
@@ -149,6 +168,10 @@ class AgentConsumer(JsonConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=4401)
+            return
+        if not await database_sync_to_async(opens_allowed)("agent", f"user:{user.pk}",
+                                                           settings.CC_AGENT_SOCKETS_PER_MINUTE):
+            await self.close(code=TOO_MANY_OPENS)
             return
         self.user = user
         self.admin = user.is_administrator

@@ -76,9 +76,10 @@
         append({sender: "system", body: text.join(" ")});
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (ev) {
       statusBadge.textContent = statusBadge.dataset.offline;
       statusBadge.className = "badge text-bg-secondary ms-2";
+      if (ev.code === 4429) { retry = 60000; }  // opened too often: wait a minute
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     };

@@ -55,9 +55,10 @@
       if (m.type === "message") { append(m); refresh(); }
       else if (m.type === "inbox") { refresh(); }
     };
-    socket.onclose = function () {
+    socket.onclose = function (ev) {
       badge.textContent = badge.dataset.offline;
       badge.className = "badge text-bg-secondary ms-2";
+      if (ev.code === 4429) { retry = 60000; }  // opened too often: wait a minute
       window.setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     };

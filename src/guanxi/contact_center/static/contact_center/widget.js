@@ -129,6 +129,7 @@
     };
     socket.onclose = function (ev) {
       if (ev.code === 4403) { return; }  // this page may not use the widget
+      if (ev.code === 4429) { retry = 60000; }  // too many opens from this address: wait a minute
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     };
