@@ -2,7 +2,8 @@
 console (/ws/cc/agent/, signed in through the session). Messages are JSON objects with a "type".
 
 visitor → server: message {body} · identify {name, email, phone} · offline {name, email, phone, body}
-server → visitor: state {visitor, online, messages} · message {...} · ticket {number} · error {errors}
+server → visitor: state {visitor, online, messages} · message {...; a pushed document: sender "document", document,
+  size, url} · ticket {number} · error {errors}
 agent → server: reply {conversation, body} · invite {visitor, body} · link {conversation, url} · close {conversation}
 server → agent: message {...} · visitor {visitor, url, title, pages} · inbox {source, id, channel, queue, owner,
   visible, and when it moved: status, was {owner, queue}} · error {errors} · call {agent, call, number, contact,
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from . import chat_services as cs
 from . import visitor_services as vs
-from .chat_models import SERVICE_ROLES, ChatConversation, Visitor
+from .chat_models import SERVICE_ROLES, ChatConversation, Visitor, is_own_origin
 from .chat_realtime import AGENTS, send_event, visitor_group
 
 VISITOR_COOKIE = "gx_visitor"
@@ -84,11 +85,17 @@ class VisitorConsumer(JsonConsumer):
         client = self.scope.get("client") or [None]
         if not opens_allowed("visitor", client[0] or "unknown", settings.CC_VISITOR_SOCKETS_PER_MINUTE):
             return TOO_MANY_OPENS
-        site = vs.site_by_key(site_key)
-        if site is None or not site.allows(self.header(b"origin")):
+        site, origin = vs.site_by_key(site_key), self.header(b"origin")
+        if site is None or not site.allows(origin):
             return 4403
         visitor = vs.visitor_for(site, key, user_agent=self.header(b"user-agent"), ip=client[0])
         visitor.site = site
+        if site.on_portal and is_own_origin(origin):  # a customer signed in to the portal is who is chatting
+            from guanxi.portal.session import user_in_session
+
+            customer = user_in_session(self.scope.get("session"))
+            if customer is not None:
+                vs.link_contact(visitor, customer.contact)
         conversation = cs.open_conversation(visitor)
         messages = [cs.message_event(m, conversation) for m in cs.history(conversation)]
         return visitor, {"type": "state", "visitor": visitor.key, "online": cs.agents_online(site),

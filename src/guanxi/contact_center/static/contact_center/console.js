@@ -22,7 +22,13 @@
   function append(m) {
     var row = el("div", "mb-1 gx-chat-" + m.sender);
     row.appendChild(el("strong", "", who(m) + ": "));
-    row.appendChild(el("span", "gx-body", m.body));
+    if (m.sender === "document") {  // staff download it from the chat (the visitor's link is theirs)
+      var a = el("a", "gx-body gx-document", m.body);
+      a.href = root.dataset.documentUrl.replace("/0/", "/" + m.document + "/");
+      row.appendChild(a);
+    } else {
+      row.appendChild(el("span", "gx-body", m.body));
+    }
     log.appendChild(row);
     log.scrollTop = log.scrollHeight;
   }

@@ -33,9 +33,10 @@
     var who = document.createElement("strong");
     who.textContent = (m.sender === "agent" ? (m.agent || root.dataset.you) :
       m.sender === "visitor" ? root.dataset.visitor : root.dataset.system) + ": ";
-    var body = document.createElement("span");
-    body.className = "gx-body";
+    var body = document.createElement(m.sender === "document" ? "a" : "span");
+    body.className = m.sender === "document" ? "gx-body gx-document" : "gx-body";
     body.textContent = m.body;
+    if (m.sender === "document") { body.href = root.dataset.documentUrl.replace("/0/", "/" + m.document + "/"); }
     row.appendChild(who);
     row.appendChild(body);
     log.appendChild(row);
