@@ -193,3 +193,21 @@ def test_our_own_pages_may_not_use_a_site_that_is_not_on_the_portal(site):
         return await web.connect()
 
     assert async_to_sync(scenario)() == (False, 4403)
+
+
+@pytest.mark.django_db
+def test_administrators_put_one_website_on_the_portal(client, users, agent):
+    from guanxi.contact_center.chat_models import ChatSite
+
+    client.force_login(users["admin"])
+    form = {"name": "官网", "allowed_origins": "https://www.example.cn", "active": "on", "on_portal": "on"}
+    assert client.post(reverse("contact_center:site_create"), form).status_code == 302
+    assert client.post(reverse("contact_center:site_create"), {**form, "name": "客户门户"}).status_code == 302
+    assert dict(ChatSite.objects.values_list("name", "on_portal")) == {"官网": False, "客户门户": True}
+    assert "Customer portal</span>" in client.get(reverse("contact_center:site_list")).content.decode()
+    page = client.get(reverse("contact_center:site_edit", args=[ChatSite.objects.get(name="客户门户").pk]))
+    assert 'name="on_portal" checked' in page.content.decode()
+    bad = client.post(reverse("contact_center:site_create"), {**form, "name": "", "allowed_origins": "ftp://x/y"})
+    assert bad.status_code == 400 and ChatSite.objects.count() == 2
+    client.force_login(agent)
+    assert client.post(reverse("contact_center:site_create"), form).status_code == 403
