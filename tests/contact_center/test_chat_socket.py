@@ -272,3 +272,23 @@ def test_a_flood_of_socket_opens_is_refused_per_address_and_per_agent(site, agen
         "visitor socket refused: more than 3 opens a minute from 203.0.113.7",
         f"agent socket refused: more than 2 opens a minute from user:{agent.pk}"]
     assert Visitor.objects.filter(ip="203.0.113.7").count() == 3  # the refused one made no visitor
+
+
+def test_a_flood_of_chat_messages_is_throttled_and_the_accepted_ones_stay(site, agent, settings):
+    settings.CC_MESSAGES_PER_MINUTE = 3
+
+    async def scenario():
+        web = visitor_socket(site.public_key)
+        assert (await web.connect())[0]
+        await web.receive_json_from()
+        replies = []
+        for i in range(5):
+            await web.send_json_to({"type": "message", "body": f"刷屏 {i}"})
+            replies.append(await web.receive_json_from())
+        await web.disconnect()
+        return replies
+
+    replies = run(scenario)
+    assert [r["type"] for r in replies] == ["message"] * 3 + ["error"] * 2
+    assert replies[-1]["errors"] == {"body": ["Too many messages; wait a minute and try again."]}
+    assert list(ChatMessage.objects.order_by("id").values_list("body", flat=True)) == ["刷屏 0", "刷屏 1", "刷屏 2"]

@@ -163,7 +163,7 @@ class InboundEmail(models.Model):
                                related_name="inbound_emails")
     ticket_message = models.ForeignKey("service.TicketMessage", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
-    reason = models.TextField(_("reason"), blank=True, default="")  # why quarantined
+    reason = models.TextField(_("reason"), blank=True, default="")  # why quarantined, or why not acknowledged
     unmatched = models.TextField(_("no matching contact"), blank=True, default="")  # logging address: ", "-joined
     raw = models.FileField(upload_to="email/raw/%Y/%m/", blank=True, default="")  # kept for quarantined mail
 
