@@ -239,6 +239,7 @@ async def follow(stop: asyncio.Event, rescan: float = RESCAN, local: bool | None
     with its new settings; one disabled, deleted or turned into a webhook is let go (logged off); a follower that
     ended is started again. The others are left alone."""
     from channels.db import database_sync_to_async
+    from django.db import DatabaseError
 
     from .call_models import PbxConnection, PbxKind
 
@@ -258,7 +259,11 @@ async def follow(stop: asyncio.Event, rescan: float = RESCAN, local: bool | None
 
     try:
         while not stop.is_set():
-            sources = await active()
+            try:
+                sources = await active()
+            except DatabaseError as exc:  # the database is away: keep following what runs, look again later
+                logger.warning("CTI: could not read the PBX connections: %s", exc)
+                sources = {pk: source for pk, (source, _stop, _task) in running.items()}
             for pk in list(running):
                 source, _own_stop, task = running[pk]
                 if pk not in sources:
