@@ -142,7 +142,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if not k.startswith("GUANXI_")}
         env.update({"GUANXI_HOME": home, "GUANXI_SECRET_KEY": "bench-only-secret", "PYTHONPATH": str(ROOT / "src"),
-                    "DJANGO_SETTINGS_MODULE": "guanxi.settings", "GUANXI_CC_MESSAGES_PER_MINUTE": "100000"})
+                    "DJANGO_SETTINGS_MODULE": "guanxi.settings", "GUANXI_CC_MESSAGES_PER_MINUTE": "100000",
+                    "GUANXI_CC_VISITOR_SOCKETS_PER_MINUTE": "100000"})
         if os.environ.get("BENCH_CHAT_DB_URL"):
             env["GUANXI_DATABASE_URL"] = os.environ["BENCH_CHAT_DB_URL"]
         site_key, session = prepare(env)

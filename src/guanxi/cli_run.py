@@ -1,6 +1,7 @@
 """Long-running and data subcommands of `guanxi`: demo, serve, worker.
 
-`serve` runs granian (ASGI) and, without Redis, the database task worker and the minute sweep;
+`serve` runs granian (ASGI) and, without Redis, the database task worker, the minute sweep and the IMAP IDLE
+watchers (push for mailboxes that use it, as `guanxi mail-idle` does);
 `worker` runs only the task workers and the sweep. Children are supervised: a worker that dies is
 restarted, the web server dying stops everything, and Ctrl-C or SIGTERM stops all children cleanly.
 """
@@ -45,6 +46,8 @@ def _server_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on; default {DEFAULT_HOST}")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port; default {DEFAULT_PORT}")
     p.add_argument("--workers", type=int, default=1, help="web server processes; default 1")
+    p.add_argument("--no-mail-idle", action="store_true",
+                   help="do not hold IMAP IDLE connections here (mail is still read every minute)")
 
 
 # ------------------------------------------------------------------ demo
@@ -246,6 +249,15 @@ def _add_workers(supervisor: Supervisor, processes: int) -> None:
         supervisor.add(f"worker {n + 1}", argv)
 
 
+def _start_mail_idle(supervisor: Supervisor) -> threading.Thread:
+    """The IMAP IDLE watchers in a thread of this process; they end when the supervisor stops."""
+    from guanxi.contact_center.email_idle import Watchers
+
+    thread = Watchers(supervisor.stopping)
+    thread.start()
+    return thread
+
+
 def _start_sweeper(supervisor: Supervisor) -> threading.Thread:
     from guanxi.core import sweep
 
@@ -306,16 +318,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     supervisor = Supervisor()
     supervisor.add("web server", _granian_argv(args), essential=True)
     embedded = not settings.REDIS_URL
+    mail_idle = None
     if embedded:
         _add_workers(supervisor, 1)
         _start_sweeper(supervisor)
+        if not args.no_mail_idle:
+            mail_idle = _start_mail_idle(supervisor)
     url = f"http://{'127.0.0.1' if args.host in ('0.0.0.0', '::') else args.host}:{args.port}"
-    extra = " with the background worker" if embedded else " (run `guanxi worker` for background jobs)"
+    extra = (" with the background worker" + (" and IMAP push (IDLE)" if mail_idle else "") if embedded
+             else " (run `guanxi worker` for background jobs and `guanxi mail-idle` on one machine for IMAP push)")
     print(f"Guanxi is serving at {url}{extra}. Press Ctrl-C to stop.", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("Other machines reach it by the names listed in GUANXI_ALLOWED_HOSTS (now: "
               f"{', '.join(settings.ALLOWED_HOSTS)}).", flush=True)
     code = supervisor.run()
+    if mail_idle is not None:
+        mail_idle.join(STOP_TIMEOUT)  # each watcher logs out and marks its mailbox not watched
     print("Guanxi stopped.", flush=True)
     return code
 

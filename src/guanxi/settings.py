@@ -244,6 +244,13 @@ CHANNEL_LAYERS = (
 # The chat widget's limits per visitor: page views tracked and chat messages sent per minute.
 CC_TRACK_PER_MINUTE = int(env("CC_TRACK_PER_MINUTE", "60"))
 CC_MESSAGES_PER_MINUTE = int(env("CC_MESSAGES_PER_MINUTE", "30"))
+# WebSocket opens per minute: a visitor's widget from one IP address (each page view opens one; a NAT of many
+# visitors shares an address) and an agent's pages per user. Past it the socket is refused (close code 4429).
+CC_VISITOR_SOCKETS_PER_MINUTE = int(env("CC_VISITOR_SOCKETS_PER_MINUTE", "120"))
+CC_AGENT_SOCKETS_PER_MINUTE = int(env("CC_AGENT_SOCKETS_PER_MINUTE", "120"))
+# How long the link to a document an agent pushed in a chat serves the visitor (the widget gets a fresh one each
+# time it opens the chat again).
+CC_CHAT_DOCUMENT_HOURS = int(env("CC_CHAT_DOCUMENT_HOURS", "24"))
 # Web forms: submissions per minute from one IP address (per form) and to one form, and the fewest seconds a
 # person takes to fill one in (a faster submission is a robot's).
 CC_FORM_PER_IP_PER_MINUTE = int(env("CC_FORM_PER_IP_PER_MINUTE", "5"))

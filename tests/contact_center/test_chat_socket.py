@@ -19,9 +19,10 @@ HELLO = "您好，请问有什么可以帮您？"
 HTML = '<img src=x onerror="alert(1)"><script>alert(2)</script> 你好'
 
 
-def visitor_socket(site_key, key="", origin=ORIGIN):
+def visitor_socket(site_key, key="", origin=ORIGIN, ip="127.0.0.1"):
     headers = [(b"origin", origin.encode())] if origin else []
-    return WebsocketCommunicator(application, f"/ws/cc/visitor/{site_key}/?visitor={key}", headers=headers)
+    return WebsocketCommunicator(application, f"/ws/cc/visitor/{site_key}/?visitor={key}", headers=headers,
+                                 client=(ip, 50000))
 
 
 def cookie_for(user):
@@ -57,7 +58,10 @@ def test_visitor_writes_agent_answers(site, agent):
         await desk.send_json_to({"type": "reply", "conversation": seen["conversation"], "body": HELLO})
         answer = await web.receive_json_from()
         assert answer["sender"] == "agent" and answer["body"] == HELLO and answer["agent"] == "丽 李"
-        await desk.receive_json_from()  # the agents' copy of the reply
+        taken = await desk.receive_json_from()  # the chat is taken: it moves in the other agents' inboxes
+        assert (taken["type"], taken["source"], taken["owner"], taken["was"]) == ("inbox", "chat", agent.pk,
+                                                                                {"owner": None, "queue": None})
+        assert (await desk.receive_json_from())["sender"] == "agent"  # the agents' copy of the reply
         await desk.send_json_to({"type": "link", "conversation": seen["conversation"],
                                  "url": "https://shop.example.cn/help"})
         assert (await web.receive_json_from())["sender"] == "link"
@@ -232,3 +236,59 @@ def test_api_reply_reaches_the_visitor_live(site, agent):
     response, got = run(scenario)
     assert response.status_code == 201, response.content
     assert got["body"] == "Yes, <i>me</i>" and got["sender"] == "agent"
+
+
+def test_a_flood_of_socket_opens_is_refused_per_address_and_per_agent(site, agent, users, settings, caplog):
+    """Opening sockets in a loop (a script, a broken page) is refused with close code 4429 and a log line; other
+    addresses and other agents go on as before, and a visitor who reloads a page now and then is not counted out."""
+    settings.CC_VISITOR_SOCKETS_PER_MINUTE, settings.CC_AGENT_SOCKETS_PER_MINUTE = 3, 2
+    agent_cookie, other_cookie = cookie_for(agent), cookie_for(users["admin"])
+
+    async def scenario():
+        opened = []
+        for _ in range(3):
+            web = visitor_socket(site.public_key, ip="203.0.113.7")
+            assert (await web.connect())[0]
+            opened.append(web)
+        assert await visitor_socket(site.public_key, ip="203.0.113.7").connect() == (False, 4429)
+        other = visitor_socket(site.public_key, ip="198.51.100.20")  # another address is not affected
+        assert (await other.connect())[0]
+        assert (await other.receive_json_from())["type"] == "state"
+        opened.append(other)
+        for _ in range(2):
+            desk = agent_socket(agent_cookie)
+            assert (await desk.connect())[0]
+            opened.append(desk)
+        assert await agent_socket(agent_cookie).connect() == (False, 4429)
+        admin = agent_socket(other_cookie)
+        assert (await admin.connect())[0]
+        opened.append(admin)
+        for socket in opened:
+            await socket.disconnect()
+
+    with caplog.at_level("WARNING", logger="guanxi.contact_center.chat_consumers"):
+        run(scenario)
+    assert [r.getMessage() for r in caplog.records] == [
+        "visitor socket refused: more than 3 opens a minute from 203.0.113.7",
+        f"agent socket refused: more than 2 opens a minute from user:{agent.pk}"]
+    assert Visitor.objects.filter(ip="203.0.113.7").count() == 3  # the refused one made no visitor
+
+
+def test_a_flood_of_chat_messages_is_throttled_and_the_accepted_ones_stay(site, agent, settings):
+    settings.CC_MESSAGES_PER_MINUTE = 3
+
+    async def scenario():
+        web = visitor_socket(site.public_key)
+        assert (await web.connect())[0]
+        await web.receive_json_from()
+        replies = []
+        for i in range(5):
+            await web.send_json_to({"type": "message", "body": f"刷屏 {i}"})
+            replies.append(await web.receive_json_from())
+        await web.disconnect()
+        return replies
+
+    replies = run(scenario)
+    assert [r["type"] for r in replies] == ["message"] * 3 + ["error"] * 2
+    assert replies[-1]["errors"] == {"body": ["Too many messages; wait a minute and try again."]}
+    assert list(ChatMessage.objects.order_by("id").values_list("body", flat=True)) == ["刷屏 0", "刷屏 1", "刷屏 2"]

@@ -153,3 +153,54 @@ def test_webhook_body_round_trips_through_the_parser():
     event = ce.CallEvent("1.1", ce.HUNGUP, dt.datetime(2026, 11, 24, tzinfo=dt.UTC), event_id="1.1:hangup",
                          caller="13800138000", recording_url="https://pbx.example.cn/rec/1.wav", hint="voicemail")
     assert ce.parse_webhook(ami.webhook_body(event)) == event
+
+
+@pytest.mark.django_db(transaction=True)
+def test_guanxi_cti_picks_up_an_edited_or_disabled_connection_without_a_restart(users, capsys):
+    """`guanxi cti` runs on; the administrator points the connection at another PBX, then disables it, then turns
+    it on again: each change is followed within a rescan, and an unchanged connection is never reconnected."""
+    admin = users["admin"]
+
+    def values(port, active=True):
+        return {"name": "Asterisk", "kind": "ami", "ami_host": "127.0.0.1", "ami_port": port,
+                "ami_username": "guanxi", "ami_password": "s3cret", "records_as_id": admin.pk, "active": active}
+
+    async def until(check, what):
+        for _ in range(200):
+            if await sync_to_async(check)():
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"gave up waiting: {what}")
+
+    def logged_off(peer):
+        return any(a["Action"] == "Logoff" for a in peer.actions)
+
+    with AmiPeer() as old, AmiPeer() as new:
+        source = save_connection(admin, None, values(old.port))
+        new.script = inbound_call()
+
+        async def scenario():
+            stop = asyncio.Event()
+            task = asyncio.ensure_future(ami.follow(stop, rescan=0.1, local=True))
+            await until(lambda: old.logins == 1, "it follows the PBX")
+            await asyncio.sleep(0.5)  # several rescans: an unchanged connection is left alone
+            assert old.logins == 1 and not logged_off(old)
+            await sync_to_async(save_connection)(admin, source, values(new.port))  # moved to another PBX
+            await until(lambda: new.logins == 1 and logged_off(old), "it reconnects to the new address")
+            await until(lambda: Call.objects.filter(status="ended").exists(), "the new PBX's calls are recorded")
+            await sync_to_async(save_connection)(admin, source, values(new.port, active=False))
+            await until(lambda: logged_off(new), "a disabled connection is let go")
+            await asyncio.sleep(0.5)
+            assert new.logins == 1  # and not followed again while disabled
+            await sync_to_async(save_connection)(admin, source, values(new.port))
+            await until(lambda: new.logins == 2, "re-enabled, it is followed again")
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+        async_to_sync(scenario)()
+    assert old.logins == 1 and new.logins == 2
+    out = capsys.readouterr().out
+    assert out.count("CTI: following Asterisk") == 3
+    assert f"CTI: Asterisk at 127.0.0.1:{old.port}: settings changed; reconnecting" in out
+    assert f"CTI: Asterisk at 127.0.0.1:{new.port}: disabled or removed; logging off" in out
+    assert f"CTI: Asterisk at 127.0.0.1:{new.port}: stopping" in out

@@ -37,6 +37,9 @@ def test_create_get_patch_with_write_only_passwords(api, support_queue):
     assert Mailbox.objects.get(pk=pk).imap_password == "s3cret-pw"
     api["admin"].patch(f"mailboxes/{pk}", {"imap_password": "new-pw"})
     assert Mailbox.objects.get(pk=pk).imap_password == "new-pw"
+    assert body["use_idle"] is True  # push by default (guanxi serve watches it over IMAP IDLE)
+    assert api["admin"].patch(f"mailboxes/{pk}", {"use_idle": False}).json()["use_idle"] is False
+    assert not Mailbox.objects.get(pk=pk).use_idle
 
 
 def test_bad_input_is_a_400_naming_the_fields(api):

@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from guanxi.contact_center import email_ingest, mail
 from guanxi.contact_center.email_imap import sync
@@ -264,3 +265,49 @@ def test_a_message_over_the_size_cap_stays_on_the_server_and_is_read_once_the_ca
     again = poll(mailbox, django_capture_on_commit_callbacks, since_days=1)  # the reconcile reads it now
     assert again.created == 1 and InboundEmail.objects.get(message_id="huge@mx").status == InboundStatus.TICKET
     assert Ticket.objects.count() == 2 and InboundEmail.objects.count() == 2
+
+
+def test_a_loop_with_another_auto_responder_ends_at_the_cap_and_says_why(mailbox, dovecot, smtp, settings, client,
+                                                                         users, django_capture_on_commit_callbacks):
+    """Their robot answers every mail it gets with a new one — no Auto-Submitted header, no reference to ours (the
+    worst kind); ours acknowledges each new ticket. After EMAIL_ACK_PER_HOUR acknowledgements ours goes quiet, so
+    the loop ends; every mail their robot sent is kept on a ticket, and the last one says why it got no answer."""
+    robot = "noreply@partner.example.cn"
+    dovecot.append(mailbox.imap_folder, make_mail(sender=robot, message_id="<r0@partner>", subject="您的来信已收到"))
+    answered = 0
+    for round_ in range(1, 10):
+        poll(mailbox, django_capture_on_commit_callbacks)
+        if len(smtp.messages) == answered:
+            break  # ours said nothing new: their robot has nothing to answer
+        for ack in smtp.messages[answered:]:  # their robot answers each acknowledgement with a fresh mail
+            assert ack["To"] == robot
+            dovecot.append(mailbox.imap_folder, make_mail(sender=robot, message_id=f"<r{round_}@partner>",
+                                                          subject=f"您的来信已收到 {round_}"))
+        answered = len(smtp.messages)
+    assert answered == settings.EMAIL_ACK_PER_HOUR == 3 and round_ == 4  # the fourth mail got no answer
+    rows = list(InboundEmail.objects.filter(from_address=robot).order_by("uid"))
+    assert len(rows) == 4 and all(r.status == InboundStatus.TICKET for r in rows)  # nothing they sent is lost
+    assert [bool(r.reason) for r in rows] == [False, False, False, True]
+    assert rows[-1].reason == (f"No acknowledgement sent: {robot} already had 3 automatic answers in the last hour "
+                               "(mail-loop guard).")
+    client.force_login(users["admin"])
+    panel = client.get(reverse("contact_center:ticket_email", args=[rows[-1].ticket_id])).content.decode()
+    assert "mail-loop guard" in panel
+
+
+def test_a_50_mb_attachment_is_refused_with_its_reason_and_the_mail_around_it_is_kept(
+        mailbox, dovecot, django_capture_on_commit_callbacks):
+    """A real 50 MB file under the default limits (25 MB an attachment): the message is read, the file is refused
+    with the reason on the ticket, and the mails before and after it in the same poll are ingested too."""
+    big = 50 * 1024 * 1024
+    dovecot.append(mailbox.imap_folder, make_mail(message_id="<before@mx>", subject="之前"),
+                   mail_with_attachments(b"%PDF small", "影像资料.zip", big), make_mail(message_id="<after@mx>",
+                                                                                    subject="之后"))
+    result = poll(mailbox, django_capture_on_commit_callbacks)
+    assert result.statuses == {InboundStatus.TICKET: 3}
+    refused = EmailAttachment.objects.get(filename="影像资料.zip")
+    assert not refused.file and refused.size == big and "25.0 MB" in refused.refused
+    body = Ticket.objects.get(subject="附件").messages.get().body
+    assert "影像资料.zip" in body and "refused" in body and "发票.pdf" in body
+    assert EmailAttachment.objects.get(filename="发票.pdf").file
+    assert set(Ticket.objects.values_list("subject", flat=True)) == {"之前", "附件", "之后"}

@@ -37,18 +37,21 @@ def test_create_form_stores_an_encrypted_password_and_never_shows_it(admin_clien
             "imap_security": "ssl", "imap_user": "sales", "imap_password": "pa55-秘密", "imap_folder": "INBOX",
             "smtp_host": "smtp.example.cn", "smtp_port": "465", "smtp_security": "ssl", "smtp_user": "sales",
             "smtp_password": "smtp-pa55", "question_group_id": str(support_queue[1].pk), "active": "on",
-            "auto_acknowledge": "on"}
+            "auto_acknowledge": "on", "use_idle": "on"}
     response = admin_client.post(reverse("contact_center:mailbox_create"), data)
     assert response.status_code == 302
     box = Mailbox.objects.get()
-    assert box.address == "sales@guanxi.test" and box.imap_password == "pa55-秘密"
+    assert box.address == "sales@guanxi.test" and box.imap_password == "pa55-秘密" and box.use_idle
     assert "pa55" not in box.imap_password_enc
     page = admin_client.get(reverse("contact_center:mailbox_edit", args=[box.pk])).content.decode()
     assert "pa55" not in page and box.imap_password_enc not in page and "imap.example.cn" in page
+    assert 'name="use_idle"' in page
     data.update(imap_password="", smtp_password="", name="销售部")  # blank keeps the stored passwords
+    del data["use_idle"]  # push unticked: the minute poll only
     assert admin_client.post(reverse("contact_center:mailbox_edit", args=[box.pk]), data).status_code == 302
     box.refresh_from_db()
-    assert (box.name, box.imap_password, box.smtp_password) == ("销售部", "pa55-秘密", "smtp-pa55")
+    assert (box.name, box.imap_password, box.smtp_password, box.use_idle) == ("销售部", "pa55-秘密", "smtp-pa55",
+                                                                              False)
 
 
 def test_bad_input_re_renders_with_field_errors(admin_client, mailbox):

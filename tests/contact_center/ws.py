@@ -8,11 +8,11 @@ from asgiref.testing import ApplicationCommunicator
 
 
 class WebsocketCommunicator(ApplicationCommunicator):
-    def __init__(self, application, path, headers=None):
+    def __init__(self, application, path, headers=None, client=("127.0.0.1", 50000)):
         parsed = urlparse(path)
         scope = {"type": "websocket", "path": unquote(parsed.path), "raw_path": parsed.path.encode(),
                  "query_string": parsed.query.encode(), "headers": headers or [], "subprotocols": [],
-                 "client": ("127.0.0.1", 50000), "server": ("testserver", 80)}
+                 "client": client, "server": ("testserver", 80)}
         super().__init__(application, scope)
 
     async def connect(self, timeout=10):

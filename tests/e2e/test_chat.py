@@ -54,3 +54,73 @@ def test_visitor_chats_and_the_agent_answers_from_the_console(browser, asgi_serv
     assert conversation.messages.count() == 2
     visitor_context.close()
     agent_context.close()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_the_agent_sends_a_document_and_the_visitor_downloads_it(browser, asgi_server, shop_server, users, settings,
+                                                                 tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    SHOP, pages = shop_server
+    site = ChatSite.objects.create(name="商城", allowed_origins=[SHOP], service_user=users["admin"])
+    agent = create_user(None, username="agent_li", password="correct-horse-9", role=Role.SERVICE_AGENT)
+    AgentProfile.objects.create(user=agent, availability=Availability.ONLINE)
+    pages["html"] = ('<!doctype html><html lang="zh-CN"><head><title>星辰商城</title></head><body><h1>商城</h1>'
+                     f'<script src="{asgi_server}/cc/widget.js" data-site="{site.public_key}" async></script>'
+                     '</body></html>').encode()
+    visitor_context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    visitor_context.set_default_timeout(15000)
+    shop = visitor_context.new_page()
+    shop.goto(f"{SHOP}/products")
+    shop.click("#gx-chat-button")
+    shop.fill("#gx-chat-input", "请发一下产品手册")
+    shop.click("#gx-chat-send")
+    expect(shop.locator("#gx-chat-log")).to_contain_text("请发一下产品手册")
+
+    agent_context = browser.new_context(base_url=asgi_server, locale="zh-CN")
+    agent_context.set_default_timeout(15000)
+    desk = agent_context.new_page()
+    log_in(desk, "agent_li")
+    desk.goto(f"/cc/console/{ChatConversation.objects.get().pk}/")
+    desk.set_input_files("#document-file", files=[{"name": "产品手册.pdf", "mimeType": "application/pdf",
+                                                   "buffer": PDF}])
+    desk.click("#document-send")
+    expect(desk.locator("#chat-log .gx-document")).to_have_text("产品手册.pdf")
+
+    link = shop.locator("#gx-chat-log a.gx-document")
+    expect(link).to_have_text("产品手册.pdf")  # arrived live in the widget
+    with shop.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "产品手册.pdf"
+    assert open(download.value.path(), "rb").read() == PDF
+    visitor_context.close()
+    agent_context.close()
+
+
+def test_a_customer_signed_in_to_the_portal_chats_as_themselves(browser, asgi_server, users, zhang):
+    from guanxi.contact_center import chat_services
+    from tests.portal.conftest import PASSWORD, make_portal_user
+
+    _account, contact = zhang
+    site = ChatSite.objects.create(name="客户门户", service_user=users["admin"])
+    chat_services.save_site(users["admin"], site, {"name": site.name, "on_portal": True})
+    agent = create_user(None, username="agent_li", password="correct-horse-9", role=Role.SERVICE_AGENT)
+    AgentProfile.objects.create(user=agent, availability=Availability.ONLINE)
+    customer = make_portal_user(contact, "zhang.wei@xingchen.cn", "张伟")
+
+    context = browser.new_context(base_url=asgi_server, locale="zh-CN")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    page.goto("/portal/login/")
+    page.fill("input[name=email]", customer.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#portal-login")
+    expect(page.locator("#portal-user")).to_have_text("张伟")
+    page.click("#gx-chat-button")  # the portal carries the widget
+    page.fill("#gx-chat-input", "我的工单什么时候处理？")
+    page.click("#gx-chat-send")
+    expect(page.locator("#gx-chat-log")).to_contain_text("我的工单什么时候处理？")
+    conversation = ChatConversation.objects.get()
+    assert conversation.contact == contact and conversation.visitor.contact == contact
+    context.close()

@@ -50,3 +50,30 @@ def test_a_new_ticket_appears_live_and_the_agent_replies(browser, asgi_server, u
     message = ticket.messages.get()
     assert (message.author, message.kind) == (agent, MessageKind.REPLY)
     context.close()
+
+
+def test_a_ticket_handed_to_another_agent_leaves_the_open_inbox(browser, asgi_server, users):  # noqa: F811
+    from guanxi.service import services as desk
+
+    queue = Queue.objects.create(name="客服一组")
+    li, wang = (create_user(None, username=name, password="correct-horse-9", role=Role.SERVICE_AGENT)
+                for name in ("agent_li", "agent_wang"))
+    AgentProfile.objects.create(user=li, availability=Availability.OFF).queues.add(queue)
+    AgentProfile.objects.create(user=wang, availability=Availability.OFF)  # in no queue: sees what he is given
+    contact = customers.create_contact(users["admin"], {"name": "张伟"})
+    ticket = customer_services.submit_ticket(contact, {"subject": "退货申请", "description": "尺码不对"})
+    ticket = desk.assign(users["admin"], Ticket.objects.get(pk=ticket.pk), wang.pk, ticket.version)
+
+    context = browser.new_context(base_url=asgi_server, locale="zh-CN")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    log_in(page, "agent_wang")
+    page.click("#nav-inbox")
+    item = page.locator(f'#inbox-items [data-key="ticket-{ticket.pk}"]')
+    expect(item).to_contain_text("退货申请")
+    expect(page.locator("#inbox-status")).to_have_class("badge text-bg-success ms-2")  # the socket is open
+
+    desk.assign(users["admin"], ticket, li.pk, ticket.version)
+    expect(item).to_have_count(0)  # moved out without a reload
+    expect(page.locator("#inbox-empty")).to_be_visible()
+    context.close()

@@ -1,6 +1,7 @@
 """An Asterisk Manager Interface (AMI) client over TCP (asyncio): login, the event stream, actions with their
 responses (Originate for click-to-call), and `guanxi cti`, which keeps one connection per active AMI PBX and
-reconnects with a growing back-off (1 s, 2 s, 4 s … at most a minute) when the PBX goes away.
+reconnects with a growing back-off (1 s, 2 s, 4 s … at most a minute) when the PBX goes away. It picks up an
+administrator's changes without a restart: every RESCAN seconds it compares the connections' `updated_at`.
 
 The events of `guanxi cti` are recorded in this process when Redis carries the channel layer (the web server's
 agent sockets hear the screen pop through it); without Redis they are posted, signed, to the web server's own
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 BANNER = b"Asterisk Call Manager"
 TIMEOUT = 10.0
 MAX_BACKOFF = 60.0
+RESCAN = 10.0  # seconds between `guanxi cti`'s looks at the connections an administrator may have changed
 
 
 class AmiError(ConnectionError):
@@ -231,30 +233,71 @@ async def serve_connection(source, stop: asyncio.Event, local: bool | None = Non
     await run_forever(_client(source, on_event), stop, lambda error: loop.create_task(note(error)))
 
 
-def cmd_cti(args) -> int:
-    """`guanxi cti`: follow every active AMI connection until Ctrl-C; look for new ones every minute."""
-    import signal
+async def follow(stop: asyncio.Event, rescan: float = RESCAN, local: bool | None = None) -> None:
+    """Follow every active AMI connection until `stop`. Every `rescan` seconds one query reads the connections and
+    their `updated_at`: a new (or re-enabled) connection is followed; one an administrator edited is reconnected
+    with its new settings; one disabled, deleted or turned into a webhook is let go (logged off); a follower that
+    ended is started again. The others are left alone."""
+    from channels.db import database_sync_to_async
+    from django.db import DatabaseError
 
     from .call_models import PbxConnection, PbxKind
+
+    @database_sync_to_async
+    def active() -> dict[int, PbxConnection]:
+        return {s.pk: s for s in PbxConnection.objects.filter(kind=PbxKind.AMI, active=True).exclude(ami_host="")}
+
+    running: dict[int, tuple[PbxConnection, asyncio.Event, asyncio.Task]] = {}
+    ending: set[asyncio.Task] = set()
+
+    def let_go(pk: int, why: str) -> None:
+        source, own_stop, task = running.pop(pk)
+        print(f"CTI: {source.name} at {source.ami_host}:{source.ami_port}: {why}", flush=True)
+        own_stop.set()
+        ending.add(task)
+        task.add_done_callback(ending.discard)
+
+    try:
+        while not stop.is_set():
+            try:
+                sources = await active()
+            except DatabaseError as exc:  # the database is away: keep following what runs, look again later
+                logger.warning("CTI: could not read the PBX connections: %s", exc)
+                sources = {pk: source for pk, (source, _stop, _task) in running.items()}
+            for pk in list(running):
+                source, _own_stop, task = running[pk]
+                if pk not in sources:
+                    let_go(pk, "disabled or removed; logging off")
+                elif sources[pk].updated_at != source.updated_at:
+                    let_go(pk, "settings changed; reconnecting")
+                elif task.done():
+                    let_go(pk, "the follower ended; starting again")
+            for pk, source in sources.items():
+                if pk not in running:
+                    print(f"CTI: following {source.name} at {source.ami_host}:{source.ami_port}", flush=True)
+                    own_stop = asyncio.Event()
+                    running[pk] = (source, own_stop, asyncio.ensure_future(serve_connection(source, own_stop, local)))
+            try:
+                await asyncio.wait_for(stop.wait(), rescan)
+            except TimeoutError:
+                pass
+    finally:
+        for pk in list(running):
+            let_go(pk, "stopping")
+        await asyncio.gather(*ending, return_exceptions=True)
+
+
+def cmd_cti(args) -> int:
+    """`guanxi cti`: follow every active AMI connection until Ctrl-C or SIGTERM, picking up the administrators'
+    changes every --rescan seconds."""
+    import signal
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        running: dict[int, asyncio.Task] = {}
-        while not stop.is_set():
-            sources = await asyncio.to_thread(lambda: list(PbxConnection.objects.filter(
-                kind=PbxKind.AMI, active=True).exclude(ami_host="")))
-            for source in sources:
-                if source.pk not in running or running[source.pk].done():
-                    print(f"CTI: following {source.name} at {source.ami_host}:{source.ami_port}", flush=True)
-                    running[source.pk] = asyncio.ensure_future(serve_connection(source, stop))
-            try:
-                await asyncio.wait_for(stop.wait(), args.rescan)
-            except TimeoutError:
-                pass
-        await asyncio.gather(*running.values(), return_exceptions=True)
+        await follow(stop, args.rescan)
 
     asyncio.run(main())
     return 0
@@ -262,5 +305,6 @@ def cmd_cti(args) -> int:
 
 def add_command(sub) -> None:
     p = sub.add_parser("cti", help="follow the Asterisk PBXs (AMI) set up under Settings → Phone system")
-    p.add_argument("--rescan", type=float, default=60.0, help="seconds between looks for new connections")
+    p.add_argument("--rescan", type=float, default=RESCAN,
+                   help=f"seconds between looks for new, changed or disabled connections; default {RESCAN:.0f}")
     p.set_defaults(func=cmd_cti)

@@ -64,6 +64,9 @@ class PbxConnection(models.Model):
     last_connected_at = models.DateTimeField(_("last connected"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Changed by every save (an administrator's edit), not by the health notes (`update()`): `guanxi cti` reconnects
+    # a connection whose updated_at moved.
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = PbxConnectionQuerySet.as_manager()
 

@@ -1,19 +1,21 @@
-"""REST resources of the web chat: conversations (keyset pages), their messages, an agent's reply (delivered
-live to the visitor), and a visitor with the pages they browsed."""
+"""REST resources of the web chat: conversations (keyset pages), their messages, an agent's reply and a document
+pushed to the visitor (both delivered live), and a visitor with the pages they browsed."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status, UploadedFile
 
 from guanxi.core.api import CURSOR, ERRORS, LIMIT, READ_ONE, WRITE_ONE, Id, Ref, actor, page_out, ref, sort_field, utc
 from guanxi.core.paging import paginate
 
 from . import chat_services as cs
+from . import inbox_services as ibs
 from .chat_models import MAX_MESSAGE, ChatConversation, ChatStatus, Visitor
 from .chat_realtime import broadcast_message
 
@@ -49,12 +51,21 @@ class ChatConversationQuery(Schema):
     cursor: str | None = CURSOR
 
 
+class ChatDocumentOut(Schema):
+    id: int
+    name: str
+    size: int
+    content_type: str
+
+
 class ChatMessageOut(Schema):
     id: int
     sender: str
     agent: Ref | None
     body: str = Field(..., description="Plain text as typed: escape it when you show it.")
     at: dt.datetime
+    document: ChatDocumentOut | None = Field(None, description="A document pushed to the visitor (the body is its "
+                                                                "name): `GET /chat/documents/{id}/content`.")
 
 
 class ChatMessageList(Schema):
@@ -91,7 +102,9 @@ def conversation_item(c: ChatConversation) -> dict[str, Any]:
 
 
 def message_item(m) -> dict[str, Any]:
-    return {"id": m.pk, "sender": m.sender, "agent": ref(m.agent), "body": m.body, "at": utc(m.at)}
+    d = m.document if m.document_id else None
+    return {"id": m.pk, "sender": m.sender, "agent": ref(m.agent), "body": m.body, "at": utc(m.at),
+            "document": {"id": d.pk, "name": d.name, "size": d.size, "content_type": d.content_type} if d else None}
 
 
 @router.get("/chat/conversations", response={200: ChatConversationPage, **ERRORS}, tags=TAG)
@@ -124,6 +137,26 @@ def reply(request: HttpRequest, id: Id, payload: ChatReplyIn):
     conversation.refresh_from_db()
     broadcast_message(cs.message_event(message, conversation))
     return Status(201, message_item(message))
+
+
+@router.post("/chat/conversations/{id}/documents", response={201: ChatMessageOut, **WRITE_ONE}, tags=TAG)
+def push_document(request: HttpRequest, id: Id, file: File[UploadedFile] = None):
+    """Send the visitor a document (multipart/form-data `file`; the types and size of ticket attachments): their
+    widget offers it at once, through a link that only this visitor can open, for `GUANXI_CC_CHAT_DOCUMENT_HOURS`.
+    A refused file is a 400 naming `file`."""
+    from guanxi.customers.import_files import refused_upload_message
+
+    conversation = _conversation(request, id)
+    if refused := refused_upload_message(request):
+        raise ValidationError({"file": [refused]})
+    return Status(201, message_item(ibs.push_document_to_chat(actor(request), conversation, file)))
+
+
+@router.get("/chat/documents/{id}/content", response={**READ_ONE}, tags=TAG)
+def document_content(request: HttpRequest, id: Id):
+    """A pushed document itself (a download), for those who may see its chat."""
+    document = get_object_or_404(cs.documents_for(actor(request)), pk=id)
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)
 
 
 @router.get("/visitors/{id}", response={200: ChatVisitorOut, **READ_ONE}, tags=TAG)

@@ -2,30 +2,47 @@
 console (/ws/cc/agent/, signed in through the session). Messages are JSON objects with a "type".
 
 visitor → server: message {body} · identify {name, email, phone} · offline {name, email, phone, body}
-server → visitor: state {visitor, online, messages} · message {...} · ticket {number} · error {errors}
+server → visitor: state {visitor, online, messages} · message {...; a pushed document: sender "document", document,
+  size, url} · ticket {number} · error {errors}
 agent → server: reply {conversation, body} · invite {visitor, body} · link {conversation, url} · close {conversation}
-server → agent: message {...} · visitor {visitor, url, title, pages} · inbox {source, id, channel, queue, owner}
-  · error {errors} · call {agent, call, number, contact, account, create_url} (the screen pop, to the agent whose
-  phone rings; a socket opened with ?only=calls, as every page opens it, hears nothing else)
+server → agent: message {...} · visitor {visitor, url, title, pages} · inbox {source, id, channel, queue, owner,
+  visible, and when it moved: status, was {owner, queue}} · error {errors} · call {agent, call, number, contact,
+  account, create_url} (the screen pop, to the agent whose phone rings; a socket opened with ?only=calls, as every page
+  opens it, hears nothing else)
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from . import chat_services as cs
 from . import visitor_services as vs
-from .chat_models import SERVICE_ROLES, ChatConversation, Visitor
+from .chat_models import SERVICE_ROLES, ChatConversation, Visitor, is_own_origin
 from .chat_realtime import AGENTS, send_event, visitor_group
 
 VISITOR_COOKIE = "gx_visitor"
+TOO_MANY_OPENS = 4429  # the close code of a socket refused for opening too often (HTTP's 429)
+logger = logging.getLogger(__name__)
+
+
+def opens_allowed(kind: str, who: Any, limit: int) -> bool:
+    """Count one socket open of `who` (a visitor's IP address, an agent's user id); False past `limit` a minute,
+    with a log line for the administrator. A flood is refused before it costs a query."""
+    try:
+        vs.check_rate(f"ws-{kind}:{who}", limit)
+    except vs.RateLimited:
+        logger.warning("%s socket refused: more than %s opens a minute from %s", kind, limit, who)
+        return False
+    return True
 
 
 def _errors(exc: Exception) -> dict[str, list[str]]:
@@ -62,13 +79,23 @@ class VisitorConsumer(JsonConsumer):
     conversation: ChatConversation | None = None  # the open one, as far as this socket knows
 
     @database_sync_to_async
-    def _open(self, site_key: str, key: str | None) -> tuple[Visitor, dict] | None:
-        site = vs.site_by_key(site_key)
-        if site is None or not site.allows(self.header(b"origin")):
-            return None
+    def _open(self, site_key: str, key: str | None) -> tuple[Visitor, dict] | int:
+        """The visitor and their state, or the close code: 4429 (a flood from the address), 4403 (no such site,
+        or a page of another origin)."""
         client = self.scope.get("client") or [None]
+        if not opens_allowed("visitor", client[0] or "unknown", settings.CC_VISITOR_SOCKETS_PER_MINUTE):
+            return TOO_MANY_OPENS
+        site, origin = vs.site_by_key(site_key), self.header(b"origin")
+        if site is None or not site.allows(origin):
+            return 4403
         visitor = vs.visitor_for(site, key, user_agent=self.header(b"user-agent"), ip=client[0])
         visitor.site = site
+        if site.on_portal and is_own_origin(origin):  # a customer signed in to the portal is who is chatting
+            from guanxi.portal.session import user_in_session
+
+            customer = user_in_session(self.scope.get("session"))
+            if customer is not None:
+                vs.link_contact(visitor, customer.contact)
         conversation = cs.open_conversation(visitor)
         messages = [cs.message_event(m, conversation) for m in cs.history(conversation)]
         return visitor, {"type": "state", "visitor": visitor.key, "online": cs.agents_online(site),
@@ -78,8 +105,8 @@ class VisitorConsumer(JsonConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         key = (query.get("visitor") or [None])[0] or self.scope.get("cookies", {}).get(VISITOR_COOKIE)
         opened = await self._open(self.scope["url_route"]["kwargs"]["site_key"], key)
-        if opened is None:
-            await self.close(code=4403)
+        if isinstance(opened, int):
+            await self.close(code=opened)
             return
         self.visitor, state = opened
         await self.channel_layer.group_add(visitor_group(self.visitor.pk), self.channel_name)
@@ -149,6 +176,10 @@ class AgentConsumer(JsonConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=4401)
             return
+        if not await database_sync_to_async(opens_allowed)("agent", f"user:{user.pk}",
+                                                           settings.CC_AGENT_SOCKETS_PER_MINUTE):
+            await self.close(code=TOO_MANY_OPENS)
+            return
         self.user = user
         self.admin = user.is_administrator
         self.service = user.role in SERVICE_ROLES
@@ -172,28 +203,50 @@ class AgentConsumer(JsonConsumer):
 
         return Ticket.objects.visible_to(self.user).filter(pk=ticket_id).exists()
 
+    def _sees_state(self, source: Any, owner: Any, queue: Any) -> bool:
+        """Whether the user sees a ticket or chat with this assignee and queue, by the rules that need no query
+        (Ticket's and ChatConversation's visible_to: the assignee; the service desk sees its queues' tickets, and
+        the unassigned chats of its queues or of none)."""
+        if self.admin or (owner is not None and owner == self.user.pk):
+            return True
+        if not self.service:
+            return False
+        if source == "chat":
+            return owner is None and (queue is None or queue in self.queue_ids)
+        return queue is not None and queue in self.queue_ids
+
     async def sees(self, event: dict) -> bool:
         if event.get("type") == "call":  # a screen pop: for the agent whose phone rings only
             return event.get("agent") == self.user.pk
         if self.calls_only:
             return False
-        if event.get("type") == "inbox":  # a ticket filed or written on: ids only, still for those who see it
-            if self.admin or event.get("owner") == self.user.pk or (self.service and event.get("queue") in
-                                                                      self.queue_ids):
-                return True
-            return await self._may_see_ticket(event.get("id"))
         if "conversation" not in event:  # visitor activity: for the service desk
             return self.admin or self.service
-        owner = event.get("owner")
-        if self.admin or owner == self.user.pk:
-            return True
-        if owner is None and self.service and (event.get("queue") is None or event.get("queue") in self.queue_ids):
+        if self._sees_state("chat", event.get("owner"), event.get("queue")):
             return True
         return self.manager and await self._may_see(event["conversation"])
 
+    async def sees_now(self, event: dict) -> bool:
+        """An "inbox" event's ticket or chat: whether the user may see it as it is now."""
+        source = event.get("source")
+        if self._sees_state(source, event.get("owner"), event.get("queue")):
+            return True
+        if source == "chat":
+            return self.manager and await self._may_see(event.get("id"))
+        return await self._may_see_ticket(event.get("id"))
+
     async def cc_event(self, message):
-        if await self.sees(message["event"]):
-            await self.send_json(message["event"])
+        event = message["event"]
+        if event.get("type") == "inbox" and not self.calls_only:
+            # A ticket or chat filed, written on or moved (ids only): for those who see it now, and for those who
+            # saw it before the change ("visible": false — it leaves their inbox and console).
+            was = event.get("was")
+            visible = await self.sees_now(event)
+            if visible or (isinstance(was, dict) and self._sees_state(event.get("source"), was.get("owner"),
+                                                                      was.get("queue"))):
+                await self.send_json({**event, "visible": visible})
+        elif await self.sees(event):
+            await self.send_json(event)
 
     def _conversation(self, value: Any) -> ChatConversation:
         from guanxi.core.records import int_or_none

@@ -41,6 +41,8 @@ class ChatSite(models.Model):
                                      blank=True, on_delete=models.SET_NULL, related_name="+",
                                      help_text=_("Offline messages become tickets requested by this user."))
     active = models.BooleanField(_("active"), default=True)
+    # The widget on our own customer portal: portal pages carry it, and a signed-in customer identifies the visitor.
+    on_portal = models.BooleanField(_("on the customer portal"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -52,8 +54,24 @@ class ChatSite(models.Model):
         return self.name
 
     def allows(self, origin: str | None) -> bool:
-        """A browser's Origin may embed the widget; no Origin (not a browser) is judged by the key alone."""
-        return not origin or origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins or []}
+        """A browser's Origin may embed the widget; no Origin (not a browser) is judged by the key alone. The site
+        on the portal also allows our own pages."""
+        if not origin or origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins or []}:
+            return True
+        return self.on_portal and is_own_origin(origin)
+
+
+def is_own_origin(origin: str | None) -> bool:
+    """A page of Guanxi itself (a host in ALLOWED_HOSTS, as channels' origin validator judges the agent socket)."""
+    from urllib.parse import urlparse
+
+    from django.http.request import validate_host
+
+    try:
+        host = urlparse(origin or "").hostname
+    except ValueError:
+        return False
+    return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
 
 
 class VisitorQuerySet(VisibleQuerySet):
@@ -150,12 +168,36 @@ class Sender(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+class ChatDocument(models.Model):
+    """A file an agent pushed to the visitor during a chat. The visitor downloads it through a signed link that
+    expires (GUANXI_CC_CHAT_DOCUMENT_HOURS) and serves only with that visitor's key; staff who may see the chat
+    download it from the chat at any time."""
+
+    conversation = models.ForeignKey(ChatConversation, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(_("file"), upload_to="chat/%Y/%m/", max_length=300)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    content_type = models.CharField(max_length=100, blank=True, default="")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chat document")
+        verbose_name_plural = _("chat documents")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ChatMessage(models.Model):
     conversation = models.ForeignKey(ChatConversation, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(_("sender"), max_length=10, choices=Sender.choices)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
     body = models.TextField(_("message"))
+    # A pushed document: the message (sender "system", the file's name as body) offers it to the visitor.
+    document = models.ForeignKey(ChatDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(_("at"))
 
     class Meta:

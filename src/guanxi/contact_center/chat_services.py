@@ -1,6 +1,7 @@
 """Web chat use cases: a visitor writes (opening a conversation), an agent replies, invites a visitor, pushes a
-link, closes; an offline visitor leaves a message that becomes a ticket; a conversation becomes a ticket or a
-lead. One function per action, each in one transaction; bad input raises ValidationError keyed by field.
+link or a document (served to that visitor only, through a signed link that expires), closes; an offline visitor
+leaves a message that becomes a ticket; a conversation becomes a ticket or a lead. One function per action, each
+in one transaction; bad input raises ValidationError keyed by field.
 
 Message bodies are stored as typed (text, never HTML) and escaped wherever they are shown. The functions return
 the event dicts that chat_realtime broadcasts; the caller has checked that an agent may see the conversation.
@@ -9,13 +10,18 @@ the event dicts that chat_realtime broadcasts; the caller has checked that an ag
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
@@ -27,14 +33,61 @@ from guanxi.service.models import AgentProfile, Availability
 from guanxi.service.ticket_models import TicketChannel
 
 from . import visitor_services as vs
-from .chat_models import MAX_MESSAGE, ChatConversation, ChatMessage, ChatSite, ChatStatus, Sender, Visitor
+from .chat_models import (
+    MAX_MESSAGE,
+    ChatConversation,
+    ChatDocument,
+    ChatMessage,
+    ChatSite,
+    ChatStatus,
+    Sender,
+    Visitor,
+)
+from .inbox_live import chat_moved
+
+DOCUMENT_SALT = "guanxi.chat.document"
 
 
 def message_event(message: ChatMessage, conversation: ChatConversation) -> dict[str, Any]:
-    return {"type": "message", "id": message.pk, "conversation": conversation.pk, "visitor": conversation.visitor_id,
-            "sender": message.sender, "agent": message.agent.get_full_name() or message.agent.username
-            if message.agent_id else "", "body": message.body, "at": message.at.isoformat(),
-            "owner": conversation.owner_id, "queue": conversation.queue_id, "status": conversation.status}
+    event = {"type": "message", "id": message.pk, "conversation": conversation.pk,
+             "visitor": conversation.visitor_id, "sender": message.sender,
+             "agent": message.agent.get_full_name() or message.agent.username if message.agent_id else "",
+             "body": message.body, "at": message.at.isoformat(), "owner": conversation.owner_id,
+             "queue": conversation.queue_id, "status": conversation.status}
+    if message.document_id:  # the visitor's link (valid for a while, with their key); staff use `document`
+        event.update(sender="document", document=message.document_id, size=message.document.size,
+                     url=document_path(message.document_id, conversation.visitor_id))
+    return event
+
+
+def document_path(document_id: int, visitor_id: int) -> str:
+    """The visitor's download path of a pushed document: signed, expiring; the widget adds the visitor's key."""
+    token = signing.dumps([document_id, visitor_id], salt=DOCUMENT_SALT, compress=True)
+    return reverse("contact_center:chat_document", args=[token])
+
+
+def documents_for(user: User):
+    """The pushed documents of the chats `user` may see (any other is a 404)."""
+    visible = ChatConversation.objects.visible_to(user).values("pk")
+    return ChatDocument.objects.filter(conversation__in=visible).exclude(file="")
+
+
+def document_for_visitor(token: str, visitor_key: Any) -> tuple[ChatDocument | None, bool]:
+    """(the document, False) for a valid link presented with its visitor's key; (None, True) for an expired link;
+    (None, False) for anything else."""
+    try:
+        document_id, visitor_id = signing.loads(token, salt=DOCUMENT_SALT,
+                                                max_age=dt.timedelta(hours=settings.CC_CHAT_DOCUMENT_HOURS))
+    except signing.SignatureExpired:
+        return None, True
+    except (signing.BadSignature, TypeError, ValueError):
+        return None, False
+    document = ChatDocument.objects.select_related("conversation__visitor").filter(
+        pk=document_id, conversation__visitor_id=visitor_id).exclude(file="").first()
+    if document is None or not isinstance(visitor_key, str) or not constant_time_compare(
+            document.conversation.visitor.key, visitor_key):
+        return None, False
+    return document, False
 
 
 def clean_body(value: Any, field: str = "body") -> str:
@@ -59,7 +112,7 @@ def open_conversation(visitor: Visitor) -> ChatConversation | None:
 def history(conversation: ChatConversation | None, limit: int = 100) -> list[ChatMessage]:
     if conversation is None:
         return []
-    rows = list(conversation.messages.select_related("agent").order_by("-at", "-id")[:limit])
+    rows = list(conversation.messages.select_related("agent", "document").order_by("-at", "-id")[:limit])
     return rows[::-1]
 
 
@@ -73,8 +126,9 @@ def _new_conversation(visitor: Visitor, now: dt.datetime, owner: User | None = N
 
 
 def _add(conversation: ChatConversation, sender: str, body: str, now: dt.datetime,
-         agent: User | None = None) -> ChatMessage:
-    message = ChatMessage.objects.create(conversation=conversation, sender=sender, body=body, at=now, agent=agent)
+         agent: User | None = None, document: ChatDocument | None = None) -> ChatMessage:
+    message = ChatMessage.objects.create(conversation=conversation, sender=sender, body=body, at=now, agent=agent,
+                                         document=document)
     ChatConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     conversation.last_message_at = now
     return message
@@ -119,7 +173,7 @@ def agent_reply(agent: User, conversation: ChatConversation, body: Any,
     now = now or timezone.now()
     text = clean_body(body)
     conversation = ChatConversation.objects.select_for_update().select_related("visitor").get(pk=conversation.pk)
-    changed = []
+    changed, was_owner = [], conversation.owner_id
     if conversation.owner_id is None:
         conversation.set_owner(agent)
         changed += ["owner", "team"]
@@ -128,6 +182,7 @@ def agent_reply(agent: User, conversation: ChatConversation, body: Any,
         changed += ["status", "closed_at"]
     if changed:
         conversation.save(update_fields=changed)
+        chat_moved(conversation, was_owner, conversation.queue_id)
     return _add(conversation, Sender.AGENT, text, now, agent=agent)
 
 
@@ -154,6 +209,27 @@ def push_link(agent: User, conversation: ChatConversation, url: Any, now: dt.dat
 
 
 @transaction.atomic
+def push_document(agent: User, conversation: ChatConversation, file: UploadedFile | None,
+                  now: dt.datetime | None = None) -> ChatMessage:
+    """Send the visitor a file (the same types and size as ticket attachments): kept on the conversation, offered in
+    the widget as a download that only this visitor can open, for CC_CHAT_DOCUMENT_HOURS."""
+    from guanxi.service.attachments import check_files
+
+    _require_agent(agent)
+    if file is None or not getattr(file, "name", ""):
+        fail({"file": [_("Choose a file.")]})
+    try:
+        check_files([file])
+    except ValidationError as exc:  # its reasons, under this form's field
+        fail({"file": [m for messages in exc.message_dict.values() for m in messages]})
+    name = os.path.basename(file.name)[:200]
+    document = ChatDocument.objects.create(conversation=conversation, file=file, name=name, size=file.size,
+                                           content_type=(getattr(file, "content_type", "") or "")[:100],
+                                           uploaded_by=agent)
+    return _add(conversation, Sender.SYSTEM, name, now or timezone.now(), agent=agent, document=document)
+
+
+@transaction.atomic
 def close(agent: User, conversation: ChatConversation, now: dt.datetime | None = None) -> ChatMessage | None:
     _require_agent(agent)
     now = now or timezone.now()
@@ -162,6 +238,7 @@ def close(agent: User, conversation: ChatConversation, now: dt.datetime | None =
         return None
     conversation.status, conversation.closed_at = ChatStatus.CLOSED, now
     conversation.save(update_fields=["status", "closed_at"])
+    chat_moved(conversation, conversation.owner_id, conversation.queue_id)
     return _add(conversation, Sender.SYSTEM, _("The conversation was closed."), now, agent=agent)
 
 
@@ -238,7 +315,7 @@ def offline_message(site: ChatSite, visitor: Visitor, data: dict[str, Any]):
 @transaction.atomic
 def save_site(actor: User, site: ChatSite | None, data: dict[str, Any]) -> ChatSite:
     """Create or change a website that carries the widget: name, allowed origins (a list or one per line),
-    queue, the user offline messages are filed as, active."""
+    queue, the user offline messages are filed as, active, and whether it is the customer portal's widget."""
     if not actor.is_administrator:
         raise PermissionDenied(_("Only an administrator may manage chat websites."))
     from guanxi.core.records import int_or_none
@@ -259,6 +336,9 @@ def save_site(actor: User, site: ChatSite | None, data: dict[str, Any]) -> ChatS
         else:
             setattr(site, field, pk)
     site.active = bool(data.get("active", True)) and data.get("active") not in ("", "0", "false", "off")
+    site.on_portal = bool(data.get("on_portal")) and data.get("on_portal") not in ("", "0", "false", "off")
     fail(errors)
     site.save()
+    if site.on_portal:  # the portal carries one widget
+        ChatSite.objects.filter(on_portal=True).exclude(pk=site.pk).update(on_portal=False)
     return site

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,8 @@ from guanxi.core.ui import flash_errors
 from guanxi.service.models import Queue
 
 from . import chat_services as cs
-from .chat_models import ChatConversation, ChatSite, ChatStatus, Visitor
+from . import inbox_services as ibs
+from .chat_models import ChatConversation, ChatDocument, ChatSite, ChatStatus, Visitor
 
 LIVE_MINUTES = 30
 CONSOLE_ROWS = 100
@@ -83,6 +84,57 @@ def make_lead(request: HttpRequest, pk: int) -> HttpResponse:
                  _("Created lead %(name)s from the chat."), "sales:lead_detail")
 
 
+@login_required
+@require_POST
+def push_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """The console's *Send document*: the file goes to the visitor's widget; a refusal says why."""
+    conversation = _visible(request, pk)
+    try:
+        message = ibs.push_document_to_chat(request.user, conversation, uploaded_file(request))
+        messages.success(request, _("Sent %(name)s to the visitor.") % {"name": message.body})
+    except ValidationError as exc:
+        flash_errors(request, exc)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("contact_center:conversation", pk)
+
+
+def uploaded_file(request: HttpRequest):
+    """The form's `file`; one the upload cap stopped is refused with its size, under `file`."""
+    from guanxi.customers.import_files import refused_upload_message
+
+    if refused := refused_upload_message(request):
+        raise ValidationError({"file": [refused]})
+    return request.FILES.get("file")
+
+
+def _download(document: ChatDocument) -> FileResponse:
+    response = FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name,
+                            content_type="application/octet-stream")
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def visitor_document(request: HttpRequest, token: str) -> HttpResponse:
+    """A pushed document, for the chat's visitor: the signed link, not expired, with their key (`?visitor=`)."""
+    document, expired = cs.document_for_visitor(token, request.GET.get("visitor"))
+    if expired:
+        return HttpResponse(_("This link has expired: open the chat again for a new one."), status=410,
+                            content_type="text/plain; charset=utf-8")
+    if document is None:
+        raise Http404
+    return _download(document)
+
+
+@login_required
+@require_GET
+def staff_document(request: HttpRequest, pk: int) -> FileResponse:
+    """A pushed document, for staff who may see its chat; anything else is a 404."""
+    return _download(get_object_or_404(cs.documents_for(request.user), pk=pk))
+
+
 # ------------------------------------------------------------------ websites
 
 def _require_admin(user: User) -> None:
@@ -106,10 +158,11 @@ def site_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     values = {"name": site.name if site else "", "allowed_origins": "\n".join(site.allowed_origins) if site else "",
               "queue_id": site.queue_id if site else "", "service_user_id": site.service_user_id if site else "",
-              "active": site.active if site else True}
+              "active": site.active if site else True, "on_portal": site.on_portal if site else False}
     if request.method == "POST":
         values = {k: request.POST.get(k, "") for k in ("name", "allowed_origins", "queue_id", "service_user_id")}
         values["active"] = request.POST.get("active") == "on"
+        values["on_portal"] = request.POST.get("on_portal") == "on"
         try:
             site = cs.save_site(request.user, site, values)
             messages.success(request, _("Saved the website %(name)s.") % {"name": site.name})

@@ -46,6 +46,7 @@ class MailboxIn(Schema):
     queue_id: Id | None = None
     auto_acknowledge: bool = True
     mode: str = MODE
+    use_idle: bool = Field(True, description="Watched over IMAP IDLE (push): new mail is read at once.")
 
 
 class MailboxPatch(Schema):
@@ -67,6 +68,7 @@ class MailboxPatch(Schema):
     queue_id: Id | None = None
     auto_acknowledge: bool | None = None
     mode: str | None = Field(None, json_schema_extra={"enum": list(MailboxMode.values)})
+    use_idle: bool | None = None
 
 
 class MailboxOut(Schema):
@@ -89,8 +91,9 @@ class MailboxOut(Schema):
     queue_id: int | None
     auto_acknowledge: bool
     mode: str
-    idle_state: str = Field(..., description="How `guanxi mail-idle` watches it: idle, polling, retrying; empty: "
-                                             "not watched (read every minute).")
+    use_idle: bool
+    idle_state: str = Field(..., description="How the IDLE watcher (`guanxi serve`, `guanxi mail-idle`) watches it: "
+                                             "idle, polling, retrying; empty: not watched (read every minute).")
     last_success_at: dt.datetime | None
     last_error: str
     last_error_at: dt.datetime | None

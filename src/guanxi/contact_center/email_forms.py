@@ -19,6 +19,9 @@ class MailboxForm(DataForm):
     name = forms.CharField(label=_("Name"), required=False)
     address = forms.CharField(label=_("Address"), required=False)
     active = forms.BooleanField(label=_("Active (polled every minute)"), required=False, initial=True)
+    use_idle = forms.BooleanField(label=_("Push: read new mail at once (IMAP IDLE)"), required=False, initial=True,
+                                  help_text=_("Holds one more connection to the server open; servers without IDLE "
+                                              "are polled."))
     imap_host = forms.CharField(label=_("IMAP host"), required=False)
     imap_port = forms.CharField(label=_("IMAP port"), required=False, initial="993")
     imap_security = forms.ChoiceField(label=_("IMAP security"), choices=Security.choices)
@@ -38,7 +41,7 @@ class MailboxForm(DataForm):
     mode = forms.ChoiceField(label=_("Use"), choices=MailboxMode.choices, initial=MailboxMode.TICKETS, required=False,
                              help_text=_("A logging address takes mail only from Guanxi users (BCC or forward) and "
                                          "puts it on the contacts' timelines."))
-    KEEP_EMPTY = ("active", "auto_acknowledge", "question_group_id", "queue_id", "smtp_host", "smtp_user")
+    KEEP_EMPTY = ("active", "use_idle", "auto_acknowledge", "question_group_id", "queue_id", "smtp_host", "smtp_user")
 
     def __init__(self, *args: Any, mailbox: Mailbox | None = None, **kwargs: Any) -> None:
         if mailbox is not None and not args and "data" not in kwargs:

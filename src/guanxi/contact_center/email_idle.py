@@ -1,5 +1,6 @@
-"""Push instead of the minute poll: `guanxi mail-idle` holds an IMAP IDLE connection per active mailbox (a
-thread each) and syncs as soon as the server says a message exists (RFC 2177).
+"""Push instead of the minute poll: an IMAP IDLE connection per active mailbox that uses IDLE (a thread each),
+syncing as soon as the server says a message exists (RFC 2177). `guanxi serve` runs the watchers in a background
+thread (`Watchers`) when it runs the embedded worker; `guanxi mail-idle` runs them on their own.
 
 The IDLE connection only listens; each sync is the ordinary `email_imap.sync` on a connection of its own, so
 what it stores is exactly what the poll would have stored. IDLE is issued again every RENEW seconds (servers
@@ -82,7 +83,7 @@ class IdleWatcher(threading.Thread):
 
     def _mailbox(self) -> Mailbox | None:
         close_old_connections()
-        return Mailbox.objects.filter(pk=self.mailbox_id, active=True).first()
+        return Mailbox.objects.filter(pk=self.mailbox_id, active=True, use_idle=True).first()
 
     def watch(self) -> None:
         pause = 0.0
@@ -162,14 +163,15 @@ class IdleWatcher(threading.Thread):
         return exists
 
 
-def run(stop: threading.Event, rescan: float = 60.0) -> None:
-    """Watch every active mailbox until `stop`: a new or re-activated mailbox gets a watcher within `rescan`
-    seconds, a deactivated one loses it, a watcher that ended (a crash) is started again."""
-    watchers: dict[int, IdleWatcher] = {}
+def run(stop: threading.Event, rescan: float = 60.0, watchers: dict[int, IdleWatcher] | None = None) -> None:
+    """Watch every active mailbox that uses IDLE until `stop`: a new or re-activated mailbox gets a watcher within
+    `rescan` seconds, a deactivated one loses it, a watcher that ended (a crash) is started again. `watchers`, when
+    given, is kept up to date (mailbox id → its watcher) for whoever supervises."""
+    watchers = {} if watchers is None else watchers
     try:
         while not stop.is_set():
             close_old_connections()
-            active = set(Mailbox.objects.filter(active=True).values_list("pk", flat=True))
+            active = set(Mailbox.objects.filter(active=True, use_idle=True).values_list("pk", flat=True))
             for pk in active:
                 if pk not in watchers or not watchers[pk].is_alive():
                     watchers[pk] = IdleWatcher(pk, threading.Event())
@@ -183,3 +185,19 @@ def run(stop: threading.Event, rescan: float = 60.0) -> None:
         for watcher in watchers.values():
             watcher.join(timeout=10)
         connection.close()
+
+
+class Watchers(threading.Thread):
+    """`run` in a background thread, as `guanxi serve` runs it beside the web server: it ends (each watcher logged
+    out, its mailbox marked not watched) once `stop` is set; join it to wait for that."""
+
+    def __init__(self, stop: threading.Event, rescan: float = 60.0) -> None:
+        super().__init__(name="mail-idle", daemon=True)
+        self.stop, self.rescan = stop, rescan
+        self.watchers: dict[int, IdleWatcher] = {}
+
+    def run(self) -> None:
+        try:
+            run(self.stop, self.rescan, self.watchers)
+        except Exception:  # the database went away at start, say: serve goes on; the minute poll still reads mail
+            logger.exception("mail-idle stopped")

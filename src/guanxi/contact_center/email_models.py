@@ -84,13 +84,16 @@ class Mailbox(models.Model):
                               on_delete=models.SET_NULL, related_name="+")
     auto_acknowledge = models.BooleanField(_("acknowledge new tickets"), default=True)
     mode = models.CharField(_("use"), max_length=8, choices=MailboxMode.choices, default=MailboxMode.TICKETS)
+    # Watched over IMAP IDLE by `guanxi serve` (or `guanxi mail-idle`): new mail is read at once, not in the minute.
+    use_idle = models.BooleanField(_("push (IMAP IDLE)"), default=True)
     # Sync state.
     last_success_at = models.DateTimeField(_("last successful sync"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True, default="")
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
     uidvalidity = models.BigIntegerField(null=True, blank=True)
     last_uid = models.BigIntegerField(default=0)
-    # Set by `guanxi mail-idle`: how it watches this mailbox now (empty: not watched, the minute poll only).
+    # Set by the IDLE watcher (`guanxi serve` or `guanxi mail-idle`): how it watches this mailbox now (empty: not
+    # watched, the minute poll only).
     idle_state = models.CharField(_("push state"), max_length=8, choices=IdleState.choices, blank=True, default="")
     idle_state_at = models.DateTimeField(_("push state since"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -160,7 +163,7 @@ class InboundEmail(models.Model):
                                related_name="inbound_emails")
     ticket_message = models.ForeignKey("service.TicketMessage", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
-    reason = models.TextField(_("reason"), blank=True, default="")  # why quarantined
+    reason = models.TextField(_("reason"), blank=True, default="")  # why quarantined, or why not acknowledged
     unmatched = models.TextField(_("no matching contact"), blank=True, default="")  # logging address: ", "-joined
     raw = models.FileField(upload_to="email/raw/%Y/%m/", blank=True, default="")  # kept for quarantined mail
 

@@ -118,14 +118,26 @@ def queue_mail(mailbox: Mailbox, ticket: Ticket | None, kind: str, to: str, subj
 
 
 def may_answer_automatically(mailbox: Mailbox, sender: str, now: dt.datetime) -> bool:
-    """Whether a robot of ours may mail `sender`: not our own address, not an address that bounced, and not more
-    often than EMAIL_ACK_PER_HOUR (acknowledgements and automatic answers together) — no mail loops."""
-    if not sender or sender == mailbox.address.lower() or Mailbox.objects.filter(address=sender).exists():
-        return False
+    """Whether a robot of ours may mail `sender` (see why_not_answer)."""
+    return not why_not_answer(mailbox, sender, now)
+
+
+def why_not_answer(mailbox: Mailbox, sender: str, now: dt.datetime) -> str:
+    """Why a robot of ours may not mail `sender` ("" when it may): our own address, an address that bounced, or
+    more often than EMAIL_ACK_PER_HOUR (acknowledgements and automatic answers together) — no mail loops."""
+    if not sender:
+        return _("the message has no sender address")
+    if sender == mailbox.address.lower() or Mailbox.objects.filter(address=sender).exists():
+        return _("the sender is one of our own mailboxes")
     recent = OutboundEmail.objects.filter(to=sender, kind__in=(OutboundKind.ACK, OutboundKind.AUTO),
                                           created_at__gte=now - dt.timedelta(hours=1)).count()
-    return recent < settings.EMAIL_ACK_PER_HOUR and not ContactMethod.objects.filter(
-        kind=ContactMethodKind.EMAIL, normalized=sender, invalid_since__isnull=False).exists()
+    if recent >= settings.EMAIL_ACK_PER_HOUR:
+        return _("%(address)s already had %(count)s automatic answers in the last hour (mail-loop guard)") % {
+            "address": sender, "count": recent}
+    if ContactMethod.objects.filter(kind=ContactMethodKind.EMAIL, normalized=sender,
+                                    invalid_since__isnull=False).exists():
+        return _("mail to %(address)s bounced") % {"address": sender}
+    return ""
 
 
 def _answer(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, kind: str, body: str) -> OutboundEmail:
@@ -136,9 +148,15 @@ def _answer(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, kind: str, body
 
 
 def queue_acknowledgement(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, now: dt.datetime) -> None:
-    """Tell the sender their ticket's number — unless we told them too often this hour (no mail loops)."""
+    """Tell the sender their ticket's number — unless we told them too often this hour (no mail loops): then the
+    mail says why none went out (the ticket's email panel shows it)."""
     sender = row.from_address
-    if not may_answer_automatically(mailbox, sender, now):
+    with translation.override(settings.LANGUAGE_CODE):  # stored text: in the site's language
+        reason = why_not_answer(mailbox, sender, now)
+        if reason:
+            row.reason = _("No acknowledgement sent: %(reason)s.") % {"reason": reason}
+    if reason:
+        row.save(update_fields=["reason"])
         return
     with translation.override(settings.LANGUAGE_CODE):
         body = _("We received your message and opened ticket %(number)s. Reply to this email to add to it; "

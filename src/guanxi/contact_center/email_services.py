@@ -24,7 +24,7 @@ from .email_kb_models import EmailAutoResponse
 from .email_models import InboundEmail, InboundStatus, Mailbox, OutboundEmail
 
 FIELDS = ["name", "address", "active", "imap_host", "imap_port", "imap_security", "imap_user", "imap_folder",
-          "smtp_host", "smtp_port", "smtp_security", "smtp_user", "auto_acknowledge", "mode"]
+          "smtp_host", "smtp_port", "smtp_security", "smtp_user", "auto_acknowledge", "mode", "use_idle"]
 AUDITED = FIELDS + ["question_group_id", "queue_id"]
 SECRETS = ("imap_password", "smtp_password")
 MAX_RECONCILE_DAYS = 90

@@ -30,7 +30,15 @@ def reply_to_ticket(agent: User, ticket: Ticket, body: Any, note: bool = False) 
 
 def reply_to_chat(agent: User, conversation: ChatConversation, body: Any) -> ChatMessage:
     """The agent's answer, shown live in the visitor's widget and on the other consoles (after commit)."""
-    message = cs.agent_reply(agent, conversation, body)
+    return _live(conversation, cs.agent_reply(agent, conversation, body))
+
+
+def push_document_to_chat(agent: User, conversation: ChatConversation, file: Any) -> ChatMessage:
+    """A file for the visitor: offered in their widget at once (a link only they can open, for a while)."""
+    return _live(conversation, cs.push_document(agent, conversation, file))
+
+
+def _live(conversation: ChatConversation, message: ChatMessage) -> ChatMessage:
     conversation.refresh_from_db()
     event = cs.message_event(message, conversation)
     transaction.on_commit(lambda: broadcast_message(event))

@@ -31,6 +31,7 @@ from . import call_inbox, inbox
 from . import chat_services as cs
 from . import inbox_services as ibs
 from .chat_models import ChatConversation
+from .chat_views import uploaded_file
 
 PAGE_SIZE = 50
 TIMELINE_ITEMS = 20
@@ -180,6 +181,14 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
 def chat_reply(request: HttpRequest, pk: int) -> HttpResponse:
     return _acted(request, "chat", pk, lambda p: ibs.reply_to_chat(request.user, p["chat"], request.POST.get("body")),
                   _("Reply sent."))
+
+
+@login_required
+@require_POST
+def chat_document(request: HttpRequest, pk: int) -> HttpResponse:
+    return _acted(request, "chat", pk, lambda p: ibs.push_document_to_chat(request.user, p["chat"],
+                                                                           uploaded_file(request)),
+                  _("Sent %(name)s to the visitor."))
 
 
 @login_required

@@ -193,6 +193,11 @@ def identify(visitor: Visitor, *, name: str = "", email: str = "", phone: str = 
         contact = customer_services.create_contact(site.service_user, data)
     if contact is None:
         return None
+    return link_contact(visitor, contact)
+
+
+def link_contact(visitor: Visitor, contact: Contact) -> Contact:
+    """The visitor is this contact: their browsing and their chats not yet linked join the contact's timeline."""
     if visitor.contact_id != contact.pk:
         visitor.contact = contact
         visitor.save(update_fields=["contact"])

@@ -41,17 +41,21 @@ def log_out(request: HttpRequest) -> None:
 
 def current(request: HttpRequest) -> PortalUser | None:
     """The signed-in customer (verified, active, linked to a contact), or None."""
-    if hasattr(request, "portal_user"):
-        return request.portal_user
-    user = None
-    pk = request.session.get(USER_KEY)
-    if pk is not None:
-        found = PortalUser.objects.select_related("contact").filter(pk=pk).first()
-        if found is not None and found.can_log_in and constant_time_compare(
-                request.session.get(HASH_KEY, ""), _digest(found)):
-            user = found
-    request.portal_user = user
-    return user
+    if not hasattr(request, "portal_user"):
+        request.portal_user = user_in_session(request.session)
+    return request.portal_user
+
+
+def user_in_session(session) -> PortalUser | None:
+    """The customer signed in by this session (a request's, or a WebSocket's: the web chat on the portal), if they
+    still may log in and their password has not changed since."""
+    pk = session.get(USER_KEY) if session is not None else None
+    if pk is None:
+        return None
+    found = PortalUser.objects.select_related("contact").filter(pk=pk).first()
+    if found is not None and found.can_log_in and constant_time_compare(session.get(HASH_KEY, ""), _digest(found)):
+        return found
+    return None
 
 
 def portal_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from guanxi.core import sweep
 from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
-from guanxi.core.records import write_audit
+from guanxi.core.records import diff, write_audit
 
 from . import csat_services, dispatch, nps_services, routing
-from .services import RELATED, warning_window
+from .services import RELATED, moved, warning_window
 from .ticket_models import EventKind, Priority, Ticket, TicketEvent, TicketStatus
 
 RUNNING = (TicketStatus.NEW, TicketStatus.OPEN)  # the clock runs (waiting and resolved are paused)
@@ -141,7 +141,7 @@ def reroute_unpicked(now: dt.datetime) -> int:
 def _route_elsewhere(ticket: Ticket, now: dt.datetime, data: dict[str, Any]) -> bool:
     """Take the (locked) ticket from its assignee, who is not tried again, and route it anew; logged and audited.
     True when another agent got it."""
-    lapsed_agent = ticket.owner_id
+    lapsed_agent, queue_id = ticket.owner_id, ticket.queue_id
     lapsed = routing.lapse(routing.Ticket(id=ticket.pk, queue_id=ticket.queue_id, created_at=ticket.created_at,
                                           assigned_to=ticket.owner_id,
                                           excluded=frozenset(ticket.lapsed_agents or ())))
@@ -153,6 +153,9 @@ def _route_elsewhere(ticket: Ticket, now: dt.datetime, data: dict[str, Any]) -> 
     decision = dispatch.route_ticket(ticket, now)
     ticket.save()
     write_audit(ticket, None, AuditAction.ASSIGN, {"owner_id": [lapsed_agent, ticket.owner_id]})
+    before = {"status": ticket.status, "owner_id": lapsed_agent, "queue_id": queue_id}
+    moved(ticket, before, diff(before, {"status": ticket.status, "owner_id": ticket.owner_id,
+                                        "queue_id": ticket.queue_id}))
     return decision is not None and decision.agent_id is not None
 
 

@@ -41,7 +41,7 @@ from . import dispatch
 from .attachments import check_files, store_files
 from .csat_services import survey_on_commit
 from .models import AgentProfile, Availability, QuestionGroup, Queue
-from .signals import reply_added, ticket_activity
+from .signals import reply_added, ticket_activity, ticket_moved
 from .ticket_models import (
     PAUSED,
     TRANSITIONS,
@@ -58,6 +58,7 @@ AUDITED = TICKET_FIELDS + [
     "status", "question_group_id", "queue_id", "account_id", "contact_id", "owner_id", "first_response_at",
     "first_response_due_at", "resolution_due_at", "resolved_at", "closed_at", "merged_into_id",
 ]
+MOVES = ("status", "owner_id", "queue_id")  # changes that move a ticket in the agents' inboxes (ticket_moved)
 RELATED = ("queue__calendar", "queue__senior_queue", "question_group", "account", "sla_policy__calendar")
 
 
@@ -82,6 +83,13 @@ def _save(ticket: Ticket, actor: User | None, before: dict[str, Any], action: st
     changes = diff(before, snapshot(ticket, AUDITED))
     if changes:
         write_audit(ticket, actor, action, changes)
+    moved(ticket, before, changes)
+
+
+def moved(ticket: Ticket, before: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Tell the channels (the live inbox) that the ticket changed status, assignee or queue."""
+    if any(key in changes for key in MOVES):
+        ticket_moved.send(sender=Ticket, ticket=ticket, before={key: before.get(key) for key in MOVES})
 
 
 def _event(ticket: Ticket, kind: str, actor: User | None, **data: Any) -> TicketEvent:

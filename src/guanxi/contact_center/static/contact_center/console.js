@@ -22,7 +22,13 @@
   function append(m) {
     var row = el("div", "mb-1 gx-chat-" + m.sender);
     row.appendChild(el("strong", "", who(m) + ": "));
-    row.appendChild(el("span", "gx-body", m.body));
+    if (m.sender === "document") {  // staff download it from the chat (the visitor's link is theirs)
+      var a = el("a", "gx-body gx-document", m.body);
+      a.href = root.dataset.documentUrl.replace("/0/", "/" + m.document + "/");
+      row.appendChild(a);
+    } else {
+      row.appendChild(el("span", "gx-body", m.body));
+    }
     log.appendChild(row);
     log.scrollTop = log.scrollHeight;
   }
@@ -64,6 +70,10 @@
       if (m.type === "message") {
         touchChat(m);
         if (m.conversation === selected) { append(m); }
+      } else if (m.type === "inbox" && m.source === "chat" && (m.visible === false || m.status === "closed")) {
+        // taken by another agent (this user may not see it any more) or closed elsewhere
+        var gone = document.querySelector('#chat-list [data-conversation="' + m.id + '"]');
+        if (gone && m.id !== selected) { gone.remove(); }
       } else if (m.type === "visitor") {
         touchVisitor(m);
       } else if (m.type === "error") {
@@ -72,9 +82,10 @@
         append({sender: "system", body: text.join(" ")});
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (ev) {
       statusBadge.textContent = statusBadge.dataset.offline;
       statusBadge.className = "badge text-bg-secondary ms-2";
+      if (ev.code === 4429) { retry = 60000; }  // opened too often: wait a minute
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     };

@@ -1,6 +1,7 @@
-/* The agent inbox: the agent socket (/ws/cc/agent/) says when something changed ("inbox": a ticket filed or
-   written on; "message": a web chat message); the list is then fetched again through htmx, so it only ever holds
-   what the server lets this agent see. Messages of the open chat are appended with textContent only. */
+/* The agent inbox: the agent socket (/ws/cc/agent/) says when something changed ("inbox": a ticket filed, written
+   on or moved to another status, assignee or queue, a chat taken or closed; "message": a web chat message); the
+   list is then fetched again through htmx, so it only ever holds what the server lets this agent see. Messages of
+   the open chat are appended with textContent only. */
 (function () {
   "use strict";
   var root = document.getElementById("inbox");
@@ -32,9 +33,10 @@
     var who = document.createElement("strong");
     who.textContent = (m.sender === "agent" ? (m.agent || root.dataset.you) :
       m.sender === "visitor" ? root.dataset.visitor : root.dataset.system) + ": ";
-    var body = document.createElement("span");
-    body.className = "gx-body";
+    var body = document.createElement(m.sender === "document" ? "a" : "span");
+    body.className = m.sender === "document" ? "gx-body gx-document" : "gx-body";
     body.textContent = m.body;
+    if (m.sender === "document") { body.href = root.dataset.documentUrl.replace("/0/", "/" + m.document + "/"); }
     row.appendChild(who);
     row.appendChild(body);
     log.appendChild(row);
@@ -54,9 +56,10 @@
       if (m.type === "message") { append(m); refresh(); }
       else if (m.type === "inbox") { refresh(); }
     };
-    socket.onclose = function () {
+    socket.onclose = function (ev) {
       badge.textContent = badge.dataset.offline;
       badge.className = "badge text-bg-secondary ms-2";
+      if (ev.code === 4429) { retry = 60000; }  // opened too often: wait a minute
       window.setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     };

@@ -61,8 +61,9 @@
       try { m = JSON.parse(ev.data); } catch (err) { return; }
       if (m.type === "call") { pop(m); }
     };
-    socket.onclose = function () {
+    socket.onclose = function (ev) {
       root.dataset.connected = "";
+      if (ev.code === 4429) { retry = 60000; }  // opened too often: wait a minute
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 60000);
     };

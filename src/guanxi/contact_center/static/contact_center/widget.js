@@ -17,13 +17,13 @@
     open: "在线咨询", title: "在线客服", send: "发送", placeholder: "请输入消息…", close: "关闭",
     offline: "客服暂时不在线，请留言，我们会尽快回复。", name: "姓名", email: "邮箱", phone: "电话",
     message: "留言", leave: "提交留言", thanks: "已收到您的留言，工单号：", agent: "客服", you: "我",
-    system: "系统", error: "发送失败：", link: "打开链接"
+    system: "系统", error: "发送失败：", link: "打开链接", document: "文件"
   } : {
     open: "Chat with us", title: "Live chat", send: "Send", placeholder: "Type a message…", close: "Close",
     offline: "Nobody is online right now. Leave a message and we will get back to you.", name: "Name",
     email: "Email", phone: "Phone", message: "Message", leave: "Send message",
     thanks: "Thank you, we have your message. Ticket: ", agent: "Agent", you: "You", system: "System",
-    error: "Not sent: ", link: "Open link"
+    error: "Not sent: ", link: "Open link", document: "Document"
   };
 
   function getCookie() {
@@ -84,6 +84,15 @@
     return row;
   }
   function show(m) {
+    if (m.sender === "document") {  // a file the agent sent: a download that works with this visitor's key only
+      var doc = line(T.document, "");
+      var d = el("a", {rel: "noopener noreferrer", "class": "gx-document", download: m.body}, m.body);
+      d.href = origin + m.url + "?visitor=" + encodeURIComponent(visitor);
+      doc.querySelector(".gx-body").appendChild(d);
+      panel.classList.add("gx-open");
+      showMode();
+      return;
+    }
     if (m.sender === "link") {
       var row = line(T.agent, "");
       var a = el("a", {target: "_blank", rel: "noopener noreferrer", "class": "gx-link"}, m.body);
@@ -129,6 +138,7 @@
     };
     socket.onclose = function (ev) {
       if (ev.code === 4403) { return; }  // this page may not use the widget
+      if (ev.code === 4429) { retry = 60000; }  // too many opens from this address: wait a minute
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 30000);
     };
