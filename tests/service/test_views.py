@@ -3,6 +3,7 @@ notes set apart, SLA badges and the customer panel; replies, status buttons and 
 another's ticket is a 404; an agent's own queue with the availability switch."""
 
 import pytest
+from django.utils import timezone
 
 from guanxi.customers import services as customer_services
 from guanxi.service import services
@@ -88,3 +89,16 @@ def test_my_queue_and_availability(client, users, desk, account):
     assert AgentProfile.objects.get(user=desk["wang"]).availability == "away"
     client.post("/service/availability/", {"availability": "asleep"})
     assert AgentProfile.objects.get(user=desk["wang"]).availability == "away"
+
+
+def test_list_rows_show_labels_links_and_due_times(client, users, desk, account, english):
+    ticket = _tickets(users["rep_a"], account, desk, 1, priority="urgent")[0]
+    client.force_login(desk["lead"])
+    html = client.get("/service/tickets/").content.decode()
+    row = html[html.index(f'data-id="{ticket.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'href="/service/tickets/{ticket.pk}/"' in row and ticket.number in row
+    assert '<span class="badge text-bg-light border">New</span>' in row
+    assert '<span class="badge text-bg-danger">Urgent</span>' in row
+    due = timezone.localtime(ticket.resolution_due_at).strftime("%Y-%m-%d %H:%M")
+    assert due in row and account.name in row and str(ticket.owner) in row

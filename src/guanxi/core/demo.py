@@ -243,7 +243,8 @@ def _after_load(indexes: list[tuple[str, str]]) -> None:
         log.info("demo: secondary indexes rebuilt")
         if connection.vendor == "sqlite":
             for model in SEARCH_TABLES:
-                for sql in sqlite_fts_sql(model._meta.db_table):
+                for sql in sqlite_fts_sql(model._meta.db_table,
+                                          pairs=getattr(model, "search_pairs_indexed", False)):
                     cursor.execute(sql)
                 rebuild_index(model)
         if connection.vendor == "postgresql":

@@ -51,8 +51,13 @@ def decode_cursor(cursor: str, sort: str, field: models.Field | None) -> tuple[A
 
 
 def paginate(qs: models.QuerySet, *, sort: str, allowed: list[str], cursor: str | None = None,
-             limit: int = 50) -> Page:
-    """One page of `qs` ordered by `sort` (a field in `allowed`, '-' for descending) and then by id."""
+             limit: int = 50, ids_first: bool = False) -> Page:
+    """One page of `qs` ordered by `sort` (a field in `allowed`, '-' for descending) and then by id.
+
+    `ids_first`: find the page's ids with the filters and the sort alone, then read those rows with their
+    joins (`select_related`) — one more query, but the database sorts narrow rows and joins only the page.
+    Worth it on large tables whose filters may leave thousands of rows to sort: PostgreSQL otherwise joins
+    every one of them before the sort (5,000 narrowed search hits: 80 ms joined, 8 ms as ids)."""
     if sort not in allowed:
         raise ValidationError({"sort": [_("Sort by one of: %(choices)s.") % {"choices": ", ".join(allowed)}]})
     desc = sort.startswith("-")
@@ -68,7 +73,17 @@ def paginate(qs: models.QuerySet, *, sort: str, allowed: list[str], cursor: str 
             # settles ties on `name`. A bare `name > v OR (name = v AND id > pk)` scans the table.
             qs = qs.filter(Q(**{f"{name}__{op}e": value}) & (Q(**{f"{name}__{op}": value}) | Q(**{f"pk__{op}": pk})))
     order = [sort, "-pk" if desc else "pk"] if name != "id" else [sort]
-    rows = list(qs.order_by(*order)[: limit + 1])
+    if ids_first:
+        ids = list(qs.order_by(*order).values_list("pk", flat=True)[: limit + 1])
+        # The rows by primary key alone: `qs`'s filters (visibility included) chose these ids just now, and
+        # repeating them would make the database evaluate them again (a search's 5,000-id list: 40 ms).
+        fetch = qs.model._base_manager.filter(pk__in=ids).prefetch_related(*qs._prefetch_related_lookups)
+        fetch.query.select_related = qs.query.select_related
+        fetch.query.deferred_loading = qs.query.deferred_loading
+        by_id = {row.pk: row for row in fetch} if ids else {}
+        rows = [by_id[pk] for pk in ids if pk in by_id]
+    else:
+        rows = list(qs.order_by(*order)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

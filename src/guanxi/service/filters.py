@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.search import matching
 from guanxi.core.ui import clean_param
 
-from .ticket_models import Priority, TicketStatus
+from .ticket_models import Priority, Ticket, TicketStatus
 
 TICKET_SORTS = ["-updated_at", "updated_at", "-id", "id"]
 
@@ -19,7 +19,7 @@ def filter_tickets(qs: QuerySet, params, user) -> QuerySet:
     status, priority, assignee (`me`), account."""
     errors: dict[str, list[str]] = {}
     if query := clean_param(params.get("q"), 200):
-        qs = matching(qs, query)
+        qs = matching(qs, query, visible_first=Ticket.objects.few_visible(user))
     for key, field in (("queue", "queue_id"), ("account", "account_id")):
         values = [v for v in params.getlist(key) if v]
         if any(not v.isdigit() or len(v) > 18 for v in values):

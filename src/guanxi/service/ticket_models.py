@@ -68,6 +68,21 @@ def ticket_search_text(number: str | None, subject: str) -> str:
     return f"{number or ''} {subject}".lower().strip()
 
 
+# Up to this many accounts, a user's visible accounts go into the ticket query as a list of ids.
+INLINE_ACCOUNTS = 1000
+
+
+def _few_or_all(ids: models.QuerySet) -> list[int] | models.QuerySet:
+    """The ids themselves when there are at most INLINE_ACCOUNTS (one query), else the query as a subquery.
+
+    The same tickets either way. But with the ids PostgreSQL estimates how many tickets they hold (a rep's
+    250 accounts: 50,000 of a million) and can drive an index with them, so a search among a rep's tickets
+    is a bitmap AND of the search and account indexes, and a list walks the date index; with a subquery it
+    can only test each row it reads against it."""
+    few = list(ids[: INLINE_ACCOUNTS + 1])
+    return few if len(few) <= INLINE_ACCOUNTS else ids
+
+
 class TicketQuerySet(VisibleQuerySet):
     def visibility_rule(self, user: User) -> Q:
         """Who sees a ticket, beyond administrators (all):
@@ -86,8 +101,16 @@ class TicketQuerySet(VisibleQuerySet):
             queues = Queue.objects.filter(Q(agents__user_id=user.pk) | Q(supervisor_id=user.pk))
             rule |= Q(queue_id__in=queues.values("pk"))
         else:
-            rule |= Q(account__in=Account.objects.visible_to(user).values("pk"))
+            rule |= Q(account__in=_few_or_all(Account.objects.visible_to(user).values_list("pk", flat=True)))
         return rule
+
+    def few_visible(self, user: User | None) -> bool:
+        """Whether `user` likely sees a small share of all tickets: everyone but administrators and the service
+        desk (whose queues hold most of them) sees tickets through their own customers. Search then tests a
+        common word against the user's tickets first (core.search `visible_first`), found through the
+        visibility indexes, instead of walking every ticket in date order for the few that are theirs."""
+        return bool(user and user.is_authenticated and not user.is_administrator
+                    and user.role not in (Role.SERVICE_AGENT, Role.SERVICE_MANAGER))
 
 
 class Ticket(OwnedModel, VersionedModel, TimestampedModel):
@@ -108,12 +131,15 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
     channel = models.CharField(_("channel"), max_length=10, choices=TicketChannel.choices,
                                default=TicketChannel.STAFF)
     status = models.CharField(_("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    # Indexed by (account, updated_at, id, search_text) below, which serves what an index on the column would.
     account = models.ForeignKey("customers.Account", verbose_name=_("account"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="tickets")
+                                on_delete=models.SET_NULL, related_name="tickets", db_index=False)
     contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="tickets")
+    # Indexed where set only (below): most tickets come from customers, and SQLite's statistics on a mostly
+    # empty column made "requester is me OR …" in the visibility rule look like a full scan.
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+                                  on_delete=models.SET_NULL, related_name="+", db_index=False)
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
     # Routing state: when it was given to the assignee, when they picked it up, who let it lapse.
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
@@ -139,6 +165,8 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
     search_text = models.TextField(default="", editable=False)
 
     objects = TicketQuerySet.as_manager()
+    # Two-character search terms (most Chinese words) use the search index too (core.search.install_index).
+    search_pairs_indexed = True
 
     class Meta:
         verbose_name = _("ticket")
@@ -148,8 +176,11 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
             models.Index(fields=["owner", "status", "updated_at", "id"]),
             models.Index(fields=["team", "updated_at", "id"]),
             models.Index(fields=["queue", "status", "updated_at", "id"]),
-            models.Index(fields=["account", "updated_at", "id"]),
-            models.Index(fields=["status", "priority", "id"]),
+            # With the search text: a rep's search for a common word tests their customers' tickets in this
+            # index alone (SQLite: 50,000 tickets in 5 ms, against 45 ms reading the rows).
+            models.Index(fields=["account", "updated_at", "id", "search_text"], name="service_tic_account_search"),
+            models.Index(fields=["requester"], condition=Q(requester__isnull=False), name="service_tic_requester"),
+            models.Index(fields=["status", "priority", "updated_at", "id"]),
             models.Index(fields=["channel", "status", "updated_at", "id"]),
             # The sweep: due times of tickets still being worked on.
             models.Index(fields=["status", "first_response_due_at"]),
