@@ -2,9 +2,10 @@
 
 Generates `--deals` opportunities (default 1,000,000) into a fresh database (SQLite in a temporary GUANXI_HOME, or
 PostgreSQL at --pg-url, its schema emptied first), written in bulk (multi-row INSERT on SQLite, COPY on
-PostgreSQL): 60 reps in 6 teams under one company team; 30 % open (expected close over 2031–2032, the stage's
-probability), 30 % won and 40 % lost (closed over 2030–2031); 90 % CNY, 7 % USD, 3 % EUR; monthly rep quotas
-and yearly team quotas in CNY, exchange rates for USD and EUR. Then the server time (Django's test client,
+PostgreSQL; the monthly summary's triggers run meanwhile, as in an import): 60 reps in 6 teams under one
+company team; 30 % open (expected close over 2031–2032, the stage's probability), 30 % won and 40 % lost
+(closed over 2030–2031); 90 % CNY, 7 % USD, 3 % EUR; monthly rep quotas and yearly team quotas in CNY,
+exchange rates for USD and EUR. Then the server time (Django's test client,
 in-process: p50 / p95 over BENCH_REPEAT requests) of the forecast page and API, the leaderboard API (a month,
 a year) and the Performance page, as an administrator (everything), a team's manager and a rep.
 

@@ -116,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ami.add_command(sub)
 
+    from guanxi.sales import summary_cli
+
+    summary_cli.add_command(sub)
+
     from guanxi.customers import import_cli
 
     p = sub.add_parser("import", help="import contacts or accounts from CSV, Excel (.xlsx) or vCard")

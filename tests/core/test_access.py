@@ -101,3 +101,27 @@ def test_bulk_assign_moves_only_editable_records(records, users):
     assert moved == 1
     assert Account.objects.get(pk=records["b"].pk).owner == users["rep_b"]
     assert Account.objects.get(pk=records["a"].pk).owner == users["rep_a2"]
+
+
+def test_visible_parts_make_up_visible_to(records, users, teams):
+    """Summaries kept per owner and team (sales' monthly figures) rely on visible_to being exactly: own rows,
+    rows of the teams seen, rows shared — for every kind of user; models whose rule is wider are refused."""
+    from guanxi.activities.models import Task
+    from guanxi.service.models import Ticket
+
+    tasks = {k: Task.objects.create(title=k, owner=a.owner, team_id=a.team_id) for k, a in records.items()}
+    share_record(users["admin"], tasks["b"], user=users["rep_a"])
+    share_record(users["admin"], tasks["a2"], team=teams["b"])
+    for user in [*users.values(), None]:
+        parts = Task.objects.visible_parts(user)
+        expected = set(Task.objects.visible_to(user).values_list("pk", flat=True))
+        if parts.everything:
+            assert expected == set(Task.objects.values_list("pk", flat=True))
+            continue
+        own = set(Task.objects.filter(owner_id=parts.owner_id).values_list("pk", flat=True))
+        team = set(Task.objects.filter(team_id__in=parts.team_ids).values_list("pk", flat=True))
+        assert own | team | set(parts.shared.values_list("pk", flat=True)) == expected
+    with pytest.raises(TypeError):
+        Account.objects.visible_parts(users["rep_a"])  # the public pool
+    with pytest.raises(TypeError):
+        Ticket.objects.visible_parts(users["rep_a"])  # a requester sees their tickets too

@@ -24,14 +24,17 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value,
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.access import VisibleParts
 from guanxi.core.models import Team, User
 
+from . import summary
 from .lead_models import Lead, LeadStatus
 from .models import Opportunity, StageKind
 from .quota_math import Period, attainment, average, cents, change, parse_period, percent, win_rate
 from .quota_models import Quota
 from .quote_models import Order, OrderStatus
 from .receivables import sum_in
+from .summary_models import Measure
 
 
 def period_param(value: str | None, field: str = "period", default: Period | None = None) -> Period:
@@ -75,6 +78,18 @@ class Scope:
         return self._opportunities.all()  # visible_to's look-ups run once per scope
 
     @cached_property
+    def _parts(self) -> VisibleParts:
+        return Opportunity.objects.visible_parts(self.user, None if self.all else self.team_ids)
+
+    def summary(self, measure: int) -> QuerySet:
+        """The monthly summary rows of `opportunities()`, but for those in `shared_beyond()` (the summary is kept
+        per owner and team; those are the few shared from elsewhere)."""
+        return summary.visible(self._parts, measure, members_only=True)
+
+    def shared_beyond(self) -> QuerySet:
+        return summary.shared_beyond(self._parts, members_only=True)
+
+    @cached_property
     def _orders(self) -> QuerySet:
         qs = Order.objects.visible_to(self.user).exclude(status=OrderStatus.CANCELLED)
         return qs if self.all else qs.filter(Q(owner_id=self.user.pk) | Q(owner__team_id__in=self.team_ids))
@@ -90,7 +105,7 @@ class Scope:
         return qs.filter(Q(user_id=self.user.pk) | Q(user__team_id__in=self.team_ids) | Q(team_id__in=self.team_ids))
 
 
-def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, Any]:
+def leaderboard(user: User, period: Period, currency: str = "CNY", recompute: bool = False) -> dict[str, Any]:
     """Reps ranked by won amount in `currency` (won amounts in other currencies are listed beside, never
     added), with their quota, attainment, won and lost counts, win rate and average deal; and each team with
     a quota for the period, its attainment over the opportunities of the team and the teams below it.
@@ -98,15 +113,12 @@ def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, 
     Won and lost: closed (closed_at) inside the period. Attainment counts won amounts in every currency, converted
     into the quota's currency at the rates in force on the period's last day (or today, for a period not over);
     a currency without a rate is listed under `unconverted` and not counted.
+
+    The won and lost figures come from the monthly summary (`recompute`: from the opportunities; see `_closed`).
     """
     scope = Scope(user)
-    start, end = bounds(period)
     money = Converter(period)
-    closed = (
-        scope.opportunities()
-        .filter(status__in=[StageKind.WON, StageKind.LOST], closed_at__gte=start, closed_at__lt=end)
-        .order_by()
-    )
+    closed = _closed(scope, period, recompute)
     per_rep: dict[int, dict[str, Any]] = {}
 
     def rep(pk: int) -> dict[str, Any]:
@@ -121,18 +133,16 @@ def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, 
             },
         )
 
-    for row in (
-        closed.filter(owner__isnull=False)
-        .values("owner_id", "status", "currency")
-        .annotate(n=Count("id"), total=Sum("amount"))
-    ):
-        acc = rep(row["owner_id"])
-        if row["status"] == StageKind.WON:
-            acc["won"][row["currency"]] += cents(row["total"])
-            acc["won_counts"][row["currency"]] += row["n"]
-            acc["won_count"] += row["n"]
+    for (owner_id, _team_id, status, code), (n, total) in closed.items():
+        if owner_id is None:
+            continue
+        acc = rep(owner_id)
+        if status == StageKind.WON:
+            acc["won"][code] += total
+            acc["won_counts"][code] += n
+            acc["won_count"] += n
         else:
-            acc["lost_count"] += row["n"]
+            acc["lost_count"] += n
     team_quotas = []
     for quota in scope.quotas(period).select_related("team"):
         if quota.user_id:
@@ -176,6 +186,40 @@ def leaderboard(user: User, period: Period, currency: str = "CNY") -> dict[str, 
             "teams": _team_attainment(scope, closed, team_quotas, money)}
 
 
+# (owner id, team id, status, currency) → (count, amount): won and lost opportunities closed in a period.
+Closed = dict[tuple[int | None, int | None, str, str], tuple[int, Decimal]]
+
+
+def _closed(scope: Scope, period: Period, recompute: bool = False) -> Closed:
+    """Won and lost in the period, per owner, team, status and currency: from the monthly summary (a period is
+    whole months; one grouped query over a few thousand rows at most) plus the opportunities shared with the user from
+    beyond their rows and teams; from the opportunities themselves with `recompute`, or when the summary's
+    company months do not cover the period or were made for another time zone."""
+    statuses = [StageKind.WON, StageKind.LOST]
+    out: Closed = {}
+
+    def add(key: tuple, n: int, total: Decimal) -> None:
+        count, amount = out.get(key, (0, cents(0)))
+        out[key] = (count + n, amount + total)
+
+    start, end = bounds(period)
+    if recompute or not summary.covers(period.start, period.end - dt.timedelta(days=1)):
+        opportunities = scope.opportunities()
+    else:
+        rows = (scope.summary(Measure.CLOSED)
+                .filter(status__in=statuses, month__gte=summary.month_key(period.start),
+                        month__lt=summary.month_key(period.end))
+                .values("owner_id", "team_id", "status", "currency").annotate(count=Sum("n"), cents=Sum("amount")))
+        for row in rows:
+            add((row["owner_id"] or None, row["team_id"] or None, row["status"], row["currency"]),
+                int(row["count"]), cents(summary.money(row["cents"])))
+        opportunities = scope.shared_beyond()
+    for row in (opportunities.filter(status__in=statuses, closed_at__gte=start, closed_at__lt=end).order_by()
+                .values("owner_id", "team_id", "status", "currency").annotate(n=Count("id"), total=Sum("amount"))):
+        add((row["owner_id"], row["team_id"], row["status"], row["currency"]), row["n"], cents(row["total"]))
+    return out
+
+
 class Converter:
     """Won amounts into a quota's currency through the stored exchange rates (sales.payment_services), read once
     and only when some amount is in another currency."""
@@ -202,19 +246,16 @@ def _listed(amounts: dict[str, Decimal]) -> list[dict[str, Any]]:
     return [{"currency": c, "amount": a} for c, a in sorted(amounts.items())]
 
 
-def _team_attainment(scope: Scope, closed: QuerySet, quotas: list[Quota], money: Converter) -> list[dict[str, Any]]:
+def _team_attainment(scope: Scope, closed: Closed, quotas: list[Quota], money: Converter) -> list[dict[str, Any]]:
     """Each team quota against the won amounts of the team and its sub-teams, in the quota's currency.
     A team is shown only to those who see all of it: administrators and the managers heading it."""
     quotas = [q for q in quotas if scope.all or q.team_id in scope.team_ids]
     if not quotas:
         return []
-    won: dict[tuple[int, str], Decimal] = {}
-    for row in (
-        closed.filter(status=StageKind.WON, team__isnull=False)
-        .values("team_id", "currency")
-        .annotate(total=Sum("amount"))
-    ):
-        won[(row["team_id"], row["currency"])] = cents(row["total"])
+    won: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for (_owner_id, team_id, status, code), (_n, total) in closed.items():
+        if status == StageKind.WON and team_id is not None:
+            won[(team_id, code)] += total
     paths = dict(Team.objects.values_list("pk", "path"))
     out = []
     for quota in quotas:
@@ -280,7 +321,7 @@ def funnel(user: User, period: Period, owner_id: int | None = None) -> dict[str,
 # ---------------------------------------------------------------- year on year
 
 Month = tuple[dt.date, dt.datetime, dt.datetime]  # first day, and its [start, end) in the company's zone
-Series = Callable[[Scope, list[Month]], Iterable[dict[str, Any]]]
+Series = Callable[[Scope, list[Month], bool], Iterable[dict[str, Any]]]
 
 
 def monthly_sums(qs: QuerySet, field: str, months: list[Month], amount: str = "amount") -> Iterable[dict[str, Any]]:
@@ -307,15 +348,31 @@ def monthly_sums(qs: QuerySet, field: str, months: list[Month], amount: str = "a
         }
 
 
-def _created(scope: Scope, months: list[Month]) -> Iterable[dict[str, Any]]:
+def _summed(scope: Scope, measure: int, months: list[Month], field: str, **filters: Any) -> Iterable[dict[str, Any]]:
+    """`monthly_sums` of the opportunities read from the monthly summary (the rows per month and currency), then
+    from the few shared with the user from beyond their rows and teams."""
+    rows = (scope.summary(measure).filter(month__gte=summary.month_key(months[0][0]),
+                                          month__lte=summary.month_key(months[-1][0]), **filters)
+            .values("month", "currency").annotate(count=Sum("n"), cents=Sum("amount")))
+    for row in rows:
+        yield {"month": summary.month_of(row["month"]), "currency": row["currency"], "n": int(row["count"]),
+               "total": summary.money(row["cents"])}
+    yield from monthly_sums(scope.shared_beyond().filter(**filters), field, months)
+
+
+def _created(scope: Scope, months: list[Month], from_summary: bool) -> Iterable[dict[str, Any]]:
+    if from_summary:
+        return _summed(scope, Measure.CREATED, months, "created_at")
     return monthly_sums(scope.opportunities(), "created_at", months)
 
 
-def _won(scope: Scope, months: list[Month]) -> Iterable[dict[str, Any]]:
+def _won(scope: Scope, months: list[Month], from_summary: bool) -> Iterable[dict[str, Any]]:
+    if from_summary:
+        return _summed(scope, Measure.CLOSED, months, "closed_at", status=StageKind.WON)
     return monthly_sums(scope.opportunities().filter(status=StageKind.WON), "closed_at", months)
 
 
-def _orders(scope: Scope, months: list[Month]) -> Iterable[dict[str, Any]]:
+def _orders(scope: Scope, months: list[Month], from_summary: bool) -> Iterable[dict[str, Any]]:
     # `ordered_on` is a date: the month bounds (midnight in the company's zone) compare as their dates.
     return monthly_sums(scope.orders(), "ordered_on", months, amount="net_total")
 
@@ -324,19 +381,22 @@ def _orders(scope: Scope, months: list[Month]) -> Iterable[dict[str, Any]]:
 YEAR_OVER_YEAR: dict[str, Series] = {"opportunities_created": _created, "opportunities_won": _won, "orders": _orders}
 
 
-def year_over_year(user: User, year: int) -> list[dict[str, Any]]:
+def year_over_year(user: User, year: int, recompute: bool = False) -> list[dict[str, Any]]:
     """Per currency and month of `year`: each measure's count and amount, the same month of the year before,
-    and the change in percent (None when the year before had nothing)."""
+    and the change in percent (None when the year before had nothing). Opportunities created and won are read
+    from the monthly summary (see `_closed`; `recompute`: from the opportunities), orders from the orders."""
     months = []
     for first in Period("year", dt.date(year - 1, 1, 1)).months() + Period("year", dt.date(year, 1, 1)).months():
         months.append((first, *bounds(Period("month", first))))
     scope = Scope(user)
+    from_summary = not recompute and summary.covers(months[0][0], months[-1][0])
     cells: dict[tuple[str, str, int, int], tuple[int, Decimal]] = {}
     currencies: set[str] = set()
     for measure, series in YEAR_OVER_YEAR.items():
-        for row in series(scope, months):
+        for row in series(scope, months, from_summary):
             month = row["month"]
-            cells[(measure, row["currency"], month.year, month.month)] = (row["n"], cents(row["total"]))
+            n, total = cells.get((measure, row["currency"], month.year, month.month), (0, cents(0)))
+            cells[(measure, row["currency"], month.year, month.month)] = (n + row["n"], total + cents(row["total"]))
             currencies.add(row["currency"])
     out = []
     for code in sorted(currencies):

@@ -16,7 +16,9 @@ from django.db.models import CharField, Count, DecimalField, ExpressionWrapper, 
 from guanxi.core.models import Team, User
 from guanxi.core.paging import Page, paginate
 
+from . import summary
 from .models import Opportunity, Pipeline, Stage, StageKind
+from .summary_models import Measure
 
 CARD_SORT = "-updated_at"
 CARDS_PER_COLUMN = 25
@@ -89,16 +91,47 @@ def _group_names(key: str, ids: set[int]) -> dict[int, str]:
 
 
 def forecast(user: User, *, by: str = "owner", pipeline: Pipeline | None = None,
-             start: dt.date | None = None, end: dt.date | None = None) -> list[dict[str, Any]]:
+             start: dt.date | None = None, end: dt.date | None = None, recompute: bool = False) -> list[dict[str, Any]]:
     """Per `by` (owner or team), month of expected close and currency: how many opportunities, their amount,
-    the amount weighted by probability, and what is won already. Lost ones are left out. One grouped query
-    (by month, in SQL: over 1,000,000 deals the result is a few thousand rows), and one for the names.
+    the amount weighted by probability, and what is won already. Lost ones are left out.
+
+    Read from the monthly summary (sales/summary.py: one grouped query over a few thousand rows, whatever the
+    number of opportunities), plus the opportunities shared with the user from outside their own rows and teams
+    (the summary is kept per owner and team); `recompute` (and a `start` or `end` that is not a month's first
+    day) reads the opportunities instead: one grouped query by month in SQL. Then one query for the names.
 
     Weighted = Σ amount × probability / 100, rounded half up to the cent once per row of the result.
     """
     key = "owner" if by not in FORECAST_GROUPS else by
+    groups: dict[tuple, list] = {}
+    if recompute or any(d is not None and d.day != 1 for d in (start, end)):
+        _add_groups(groups, _forecast_opportunities(Opportunity.objects.visible_to(user), key, pipeline, start, end))
+    else:
+        parts = Opportunity.objects.visible_parts(user)
+        _add_groups(groups, _forecast_summary(summary.visible(parts, Measure.EXPECTED), key, pipeline, start, end))
+        _add_groups(groups, _forecast_opportunities(summary.shared_beyond(parts), key, pipeline, start, end))
+    names = _group_names(key, {group_id for group_id, _month, _currency in groups if group_id is not None})
+    out = []
+    for (group_id, month, currency), (n, amount, weighted, won) in groups.items():
+        out.append({"group_id": group_id, "group": names.get(group_id, ""), "month": month, "currency": currency,
+                    "count": n, "amount": _cents(amount), "weighted": _cents(weighted / 100), "won": _cents(won)})
+    out.sort(key=lambda r: (r["month"] is None, r["month"] or dt.date.min, r["group"], r["group_id"] or 0,
+                            r["currency"]))
+    return out
+
+
+def _add_groups(groups: dict[tuple, list], rows: Any) -> None:
+    """Sum (group id, month, currency) → [count, amount, Σ amount × probability, won] rows into `groups`."""
+    for group_key, *sums in rows:
+        acc = groups.setdefault(group_key, [0, Decimal(0), Decimal(0), Decimal(0)])
+        for i, value in enumerate(sums):
+            acc[i] += value
+
+
+def _forecast_opportunities(qs: QuerySet, key: str, pipeline: Pipeline | None, start: dt.date | None,
+                            end: dt.date | None) -> Any:
     # status IN (open, won) rather than != lost: a range on the covering (status, expected_close, …) index.
-    qs = Opportunity.objects.visible_to(user).filter(status__in=[StageKind.OPEN, StageKind.WON])
+    qs = qs.filter(status__in=[StageKind.OPEN, StageKind.WON])
     if pipeline is not None:
         qs = qs.filter(pipeline=pipeline)
     if start is not None:
@@ -106,7 +139,7 @@ def forecast(user: User, *, by: str = "owner", pipeline: Pipeline | None = None,
     if end is not None:
         qs = qs.filter(expected_close__lt=end)
     money = DecimalField(max_digits=20, decimal_places=4)
-    rows = list(
+    rows = (
         qs.order_by()
         .annotate(close_month=MonthOf("expected_close"))
         .values(f"{key}_id", "close_month", "currency")
@@ -118,18 +151,30 @@ def forecast(user: User, *, by: str = "owner", pipeline: Pipeline | None = None,
             won_sum=Sum("amount", filter=Q(status=StageKind.WON)),
         )
     )
-    names = _group_names(key, {row[f"{key}_id"] for row in rows if row[f"{key}_id"] is not None})
-    out = []
     for row in rows:
         text = row["close_month"]
-        group_id = row[f"{key}_id"]
-        out.append({"group_id": group_id, "group": names.get(group_id, ""),
-                    "month": dt.date(int(text[:4]), int(text[5:7]), 1) if text else None,
-                    "currency": row["currency"], "count": row["n"], "amount": _cents(row["amount_sum"]),
-                    "weighted": _cents(Decimal(row["weighted_sum"] or 0) / 100), "won": _cents(row["won_sum"])})
-    out.sort(key=lambda r: (r["month"] is None, r["month"] or dt.date.min, r["group"], r["group_id"] or 0,
-                            r["currency"]))
-    return out
+        month = dt.date(int(text[:4]), int(text[5:7]), 1) if text else None
+        yield ((row[f"{key}_id"], month, row["currency"]), row["n"], Decimal(row["amount_sum"] or 0),
+               Decimal(row["weighted_sum"] or 0), Decimal(row["won_sum"] or 0))
+
+
+def _forecast_summary(qs: QuerySet, key: str, pipeline: Pipeline | None, start: dt.date | None,
+                      end: dt.date | None) -> Any:
+    qs = qs.filter(status__in=[StageKind.OPEN, StageKind.WON])
+    if pipeline is not None:
+        qs = qs.filter(pipeline_id=pipeline.pk)
+    if start is not None or end is not None:
+        qs = qs.filter(month__gt=0)  # no expected close is before or after nothing
+    if start is not None:
+        qs = qs.filter(month__gte=summary.month_key(start))
+    if end is not None:
+        qs = qs.filter(month__lt=summary.month_key(end))
+    rows = qs.values(f"{key}_id", "month", "currency").annotate(
+        count=Sum("n"), cents=Sum("amount"), weighted_cents=Sum("weighted"),
+        won_cents=Sum("amount", filter=Q(status=StageKind.WON)))
+    for row in rows:
+        yield ((row[f"{key}_id"] or None, summary.month_of(row["month"]), row["currency"]), int(row["count"]),
+               summary.money(row["cents"]), summary.money(row["weighted_cents"]), summary.money(row["won_cents"]))
 
 
 def _cents(value: Any) -> Decimal:
