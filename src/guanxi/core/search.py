@@ -74,7 +74,8 @@ def _narrowed_to(qs: models.QuerySet, table: str, ids: list[int]) -> models.Quer
     PostgreSQL): the planner starts from those rows instead of walking a sort index."""
     if connection.vendor == "sqlite":
         return qs.extra(where=[f'"{table}"."id" IN (SELECT value FROM json_each(%s))'], params=[json.dumps(ids)])
-    return qs.extra(where=[f'"{table}"."id" = ANY(%s)'], params=[ids])
+    # An array literal written here: the driver's list adapter takes ~2 ms over 5,000 ids.
+    return qs.extra(where=[f'"{table}"."id" = ANY(%s::bigint[])'], params=["{" + ",".join(map(str, ids)) + "}"])
 
 
 def _first_ids(sql: str, params: list) -> list[int] | None:
