@@ -71,10 +71,14 @@ def _indexable_pair(term: str) -> bool:
 
 def _narrowed_to(qs: models.QuerySet, table: str, ids: list[int]) -> models.QuerySet:
     """`qs` limited to a short list of ids, passed as one parameter (a JSON array on SQLite, an array on
-    PostgreSQL): the planner starts from those rows instead of walking a sort index."""
+    PostgreSQL) and joined as a set: the planner starts from those rows instead of walking a sort index."""
     if connection.vendor == "sqlite":
         return qs.extra(where=[f'"{table}"."id" IN (SELECT value FROM json_each(%s))'], params=[json.dumps(ids)])
-    return qs.extra(where=[f'"{table}"."id" = ANY(%s)'], params=[ids])
+    # A set to join (an `= ANY(...)` filter let the planner walk the date index testing every row against it:
+    # 58,000 rows for an agent's 1,000 of 5,000 ids), given as an array literal (the driver's list adapter
+    # takes ~2 ms over 5,000 ids).
+    return qs.extra(where=[f'"{table}"."id" IN (SELECT unnest(%s::bigint[]))'],
+                    params=["{" + ",".join(map(str, ids)) + "}"])
 
 
 def _first_ids(sql: str, params: list) -> list[int] | None:
