@@ -103,8 +103,8 @@ def _word_pinyin(word: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _readings(char: str) -> list[str]:
-    return pinyin(char, style=Style.NORMAL, heteronym=True)[0]
+def _readings(char: str) -> tuple[str, ...]:
+    return tuple(pinyin(char, style=Style.NORMAL, heteronym=True)[0])  # a tuple: callers share the cached value
 
 
 @lru_cache(maxsize=65536)
