@@ -8,6 +8,7 @@ from django.http import QueryDict
 
 from guanxi.core import search
 from guanxi.core.paging import paginate
+from guanxi.core.people_services import share_record
 from guanxi.core.search import matching, terms_of
 from guanxi.core.services import issue_token
 from guanxi.customers import services as customer_services
@@ -79,8 +80,10 @@ def two_reps(users):
 
 @pytest.mark.parametrize("small_match", [5000, 3, 1, 0])
 def test_a_rep_finds_only_their_customers_tickets_whichever_plan_runs(users, two_reps, monkeypatch, small_match):
-    """SMALL_MATCH decides between the index's ids, the rep's own matches and the walk: all give the same."""
+    """SMALL_MATCH (and on PostgreSQL PROBE_MATCH, the probe of the rep's branches) decides between the index's
+    ids, the rep's own matches and the walk: all give the same."""
     monkeypatch.setattr(search, "SMALL_MATCH", small_match)
+    monkeypatch.setattr(search, "PROBE_MATCH", min(small_match, 1000))
     rep = users["rep_a"]
     visible = set(Ticket.objects.visible_to(rep).values_list("pk", flat=True))
     assert len(visible) == 5 and Ticket.objects.few_visible(rep)
@@ -92,6 +95,23 @@ def test_a_rep_finds_only_their_customers_tickets_whichever_plan_runs(users, two
         assert _found(Ticket.objects.visible_to(rep), query) == expected, query
 
 
+def test_the_visible_branches_hold_exactly_the_visible_tickets(users, desk, two_reps):
+    """core.search probes each branch alone and trusts their union: for every kind of user it must be the set
+    visible_to gives, no ticket more (a leak) and none less (a lost match)."""
+    assigned = Ticket.objects.create(subject="队列 工单", number="T000300", queue=desk["general"], owner=desk["wang"])
+    shared = Ticket.objects.create(subject="共享 工单", number="T000301", owner=desk["li"])
+    share_record(users["admin"], shared, user=users["rep_b"])
+    for user in [*users.values(), *(u for u in desk.values() if hasattr(u, "role"))]:
+        if user.is_administrator:
+            continue
+        visible = set(Ticket.objects.visible_to(user).values_list("pk", flat=True))
+        union = set().union(*(b.values_list("pk", flat=True) for b in Ticket.objects.visible_branches(user)))
+        assert union == visible, user.username
+    assert assigned.pk in set(Ticket.objects.visible_to(desk["wang"]).values_list("pk", flat=True))
+    assert len(set(Ticket.objects.visible_to(users["rep_a"]).values_list("pk", flat=True))) == 5
+    assert shared.pk in set(Ticket.objects.visible_to(users["rep_b"]).values_list("pk", flat=True))
+
+
 def test_who_searches_their_own_tickets_first(users, desk):
     assert Ticket.objects.few_visible(users["rep_a"]) and Ticket.objects.few_visible(users["viewer"])
     assert not Ticket.objects.few_visible(users["admin"]) and not Ticket.objects.few_visible(desk["wang"])
@@ -101,7 +121,9 @@ def test_who_searches_their_own_tickets_first(users, desk):
 def test_a_search_page_costs_the_same_queries_with_more_tickets(users, two_reps, django_assert_max_num_queries):
     rep = ApiClient(issue_token(users["rep_a"]))
     account = two_reps[0].account
-    with django_assert_max_num_queries(12) as few:
+    # 13: session, user, token, visibility (shares, accounts), on PostgreSQL the rep's branches probed (their
+    # rule read again, then two probes), the page's ids and its rows.
+    with django_assert_max_num_queries(13) as few:
         first = rep.get("tickets", {"q": "打印机", "limit": 1}).json()
     assert len(first["items"]) == 1 and first["next"]
     for i in range(10):

@@ -22,6 +22,7 @@ from guanxi.core.api import (
     WRITE,
     WRITE_ONE,
     Id,
+    Out,
     Ref,
     actor,
     page_out,
@@ -67,7 +68,7 @@ class TicketPatch(Schema):
     language: Text = None
 
 
-class SlaOut(Schema):
+class SlaOut(Out):
     first_response_due_at: dt.datetime | None
     first_response_at: dt.datetime | None
     resolution_due_at: dt.datetime | None
@@ -77,7 +78,7 @@ class SlaOut(Schema):
     paused: bool
 
 
-class TicketOut(Schema):
+class TicketOut(Out):
     id: int
     version: int
     number: str
@@ -98,7 +99,7 @@ class TicketOut(Schema):
     updated_at: dt.datetime
 
 
-class TicketPage(Schema):
+class TicketPage(Out):
     items: list[TicketOut]
     next: str | None
 

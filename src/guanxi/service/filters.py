@@ -19,7 +19,9 @@ def filter_tickets(qs: QuerySet, params, user) -> QuerySet:
     status, priority, assignee (`me`), account."""
     errors: dict[str, list[str]] = {}
     if query := clean_param(params.get("q"), 200):
-        qs = matching(qs, query, visible_first=Ticket.objects.few_visible(user))
+        few = Ticket.objects.few_visible(user)
+        qs = matching(qs, query, visible_first=few,
+                      branches=(lambda: Ticket.objects.visible_branches(user)) if few else None)
     for key, field in (("queue", "queue_id"), ("account", "account_id")):
         values = [v for v in params.getlist(key) if v]
         if any(not v.isdigit() or len(v) > 18 for v in values):
