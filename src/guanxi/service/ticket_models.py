@@ -77,10 +77,10 @@ INLINE_ACCOUNTS = 1000
 def _few_or_all(ids: models.QuerySet) -> list[int] | models.QuerySet:
     """The ids themselves when there are at most INLINE_ACCOUNTS (one query), else the query as a subquery.
 
-    The same tickets either way. But with the ids PostgreSQL estimates how many tickets they hold (a rep's
-    250 accounts: 50,000 of a million) and can drive an index with them, so a search among a rep's tickets
-    is a bitmap AND of the search and account indexes, and a list walks the date index; with a subquery it
-    can only test each row it reads against it."""
+    The same tickets either way. With the ids, PostgreSQL estimates how many tickets they hold (a rep's 250
+    accounts: 50,000 of a million) and drives the (account, updated_at, id, search_text) index with them: a
+    rep's search probes their customers' tickets in that index alone (core.search, `visible_branches`). With a
+    subquery it can only test each row it reads against it. (SQLite uses the same index either way.)"""
     few = list(ids[: INLINE_ACCOUNTS + 1])
     return few if len(few) <= INLINE_ACCOUNTS else ids
 
