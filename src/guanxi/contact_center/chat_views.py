@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from guanxi.core.access import require_admin
 from guanxi.core.models import User
 from guanxi.core.ui import flash_errors
 from guanxi.service.models import Queue
@@ -137,15 +138,11 @@ def staff_document(request: HttpRequest, pk: int) -> FileResponse:
 
 # ------------------------------------------------------------------ websites
 
-def _require_admin(user: User) -> None:
-    if not user.is_administrator:
-        raise PermissionDenied(_("Only an administrator may manage chat websites."))
-
 
 @login_required
 @require_GET
 def site_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request.user)
+    require_admin(request.user, _("Only an administrator may manage chat websites."))
     sites = list(ChatSite.objects.select_related("queue", "service_user"))
     base = request.build_absolute_uri("/").rstrip("/")
     return render(request, "contact_center/site_list.html", {"sites": sites, "base": base})
@@ -153,7 +150,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def site_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _require_admin(request.user)
+    require_admin(request.user, _("Only an administrator may manage chat websites."))
     site = get_object_or_404(ChatSite, pk=pk) if pk else None
     errors: dict[str, list[str]] = {}
     values = {"name": site.name if site else "", "allowed_origins": "\n".join(site.allowed_origins) if site else "",

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from .access import require_admin
 from .forms import CUSTOM_FIELD_MODELS, CustomFieldForm, set_custom_field_active
-from .models import CustomField, User
-
-
-def _require_admin(user: User) -> None:
-    if not user.is_administrator:
-        raise PermissionDenied(_("Only an administrator may manage custom fields."))
+from .models import CustomField
 
 
 @login_required
 def customfield_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request.user)
+    require_admin(request.user, _("Only an administrator may manage custom fields."))
     fields = list(CustomField.objects.all())
     groups = [(key, label, [f for f in fields if f.model == key]) for key, label in CUSTOM_FIELD_MODELS]
     return render(request, "core/customfield_list.html", {"groups": groups})
@@ -29,7 +24,7 @@ def customfield_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customfield_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _require_admin(request.user)
+    require_admin(request.user, _("Only an administrator may manage custom fields."))
     instance = get_object_or_404(CustomField, pk=pk) if pk else None
     if request.method == "POST":
         form = CustomFieldForm(request.POST, instance=instance)
@@ -46,7 +41,7 @@ def customfield_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
 @login_required
 @require_POST
 def customfield_active(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request.user)
+    require_admin(request.user, _("Only an administrator may manage custom fields."))
     field = get_object_or_404(CustomField, pk=pk)
     active = request.POST.get("active") == "1"
     set_custom_field_active(request.user, field, active)

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +20,7 @@ from django.views.i18n import set_language as django_set_language
 
 from guanxi.customers.models import Account, Contact
 
+from .access import require_admin
 from .forms import SavedViewForm
 from .models import AuditEntry, JobProgress, JobStatus, SavedView, User
 from .search import capped_count, matching
@@ -186,18 +186,13 @@ HOME_JOBS = 3
 LIST_JOBS = 20
 
 
-def _require_admin(user: User) -> None:
-    if not user.is_administrator:
-        raise PermissionDenied(_("Only an administrator may do this."))
-
-
 def _recent_jobs(limit: int) -> list[JobProgress]:
     return list(JobProgress.objects.select_related("user")[:limit])
 
 
 @login_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request.user)
+    require_admin(request.user)
     return render(request, "core/jobs.html", {"jobs": _recent_jobs(LIST_JOBS), "job_limit": LIST_JOBS})
 
 
@@ -206,7 +201,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_rebuild_search(request: HttpRequest) -> HttpResponse:
     """Start the search-index rebuild in the background (or find the one already running) and answer
     with the job list, newest first, whose running bars poll their progress."""
-    _require_admin(request.user)
+    require_admin(request.user)
     from . import jobs
 
     job = jobs.start_search_rebuild(request.user)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from guanxi.core.access import require_admin
 from guanxi.core.models import MANAGER_ROLES, Role, User
 from guanxi.core.services import assignable_users
 from guanxi.core.ui import clean_params, flash_errors, htmx_target, safe_next
@@ -168,8 +169,7 @@ def _rules_from_post(post: Any) -> dict[str, Any]:
 
 @login_required
 def pool_rules(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_administrator:
-        raise PermissionDenied(_("Only administrators change the pool rules."))
+    require_admin(request.user, _("Only administrators change the pool rules."))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:

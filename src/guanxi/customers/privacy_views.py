@@ -7,12 +7,14 @@ import json
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from guanxi.core.access import require_admin
 
 from .models import Contact
 from .privacy import erase_person, export_person
@@ -49,8 +51,7 @@ def contact_personal_data(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(Contact.objects.visible_to(request.user), pk=pk)
-    if not request.user.is_administrator:
-        raise PermissionDenied(_("Only administrators may erase a person's data."))
+    require_admin(request.user, _("Only administrators may erase a person's data."))
     form = EraseForm(request.POST or None, contact=contact)
     if request.method == "POST" and form.is_valid():
         try:

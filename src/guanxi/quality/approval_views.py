@@ -6,13 +6,14 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from guanxi.core.access import require_admin
 from guanxi.core.paging import paginate
 from guanxi.core.ui import ChangeDescriber, clean_param, flash_errors
 
@@ -98,8 +99,7 @@ def change_request_decide(request: HttpRequest, pk: int, action: str) -> HttpRes
 
 @login_required
 def field_rule_settings(request: HttpRequest, kind: str = RecordKind.CONTACT) -> HttpResponse:
-    if not request.user.is_administrator:
-        raise PermissionDenied
+    require_admin(request.user)
     if kind not in RecordKind.values:
         raise Http404
     errors: dict[str, list[str]] = {}

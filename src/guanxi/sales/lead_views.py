@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from guanxi.core.access import require_admin
 from guanxi.core.models import User
 from guanxi.core.paging import Page, paginate
 from guanxi.core.records import EditConflict, audit_trail
@@ -148,8 +149,7 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_rules(request: HttpRequest) -> HttpResponse:
     """The assignment rules, edited as a whole: one row per rule, in the order they are tried."""
     user = request.user
-    if not user.is_administrator:
-        raise PermissionDenied(_("Only an administrator may change the lead assignment rules."))
+    require_admin(user, _("Only an administrator may change the lead assignment rules."))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         rows = []

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from guanxi.core.access import require_admin
 from guanxi.core.ui import flash_errors
 
 from . import delivery_services as ds
@@ -193,8 +194,7 @@ def receivables_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def currency_rates(request: HttpRequest) -> HttpResponse:
     """Administrators add and remove exchange rates; everyone else may not see this page."""
-    if not request.user.is_administrator:
-        raise PermissionDenied(_("Only an administrator may change exchange rates."))
+    require_admin(request.user, _("Only an administrator may change exchange rates."))
     form = RateForm()
     if request.method == "POST":
         if request.POST.get("delete", "").isdigit():
