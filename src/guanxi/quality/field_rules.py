@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from guanxi.core.access import require_admin
 from guanxi.core.models import MANAGER_ROLES, CustomField, FieldType, User
 
 from .approval_models import FieldRule
@@ -179,10 +180,8 @@ def current_rules(kind: str) -> list[dict[str, Any]]:
 @transaction.atomic
 def save_rules(actor: User, kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Replace the rules of a record type; fields left out lose their rule. Administrators only."""
-    from django.core.exceptions import PermissionDenied
 
-    if not actor.is_administrator:
-        raise PermissionDenied(_("Only administrators set field rules."))
+    require_admin(actor, _("Only administrators set field rules."))
     if kind not in RecordKind.values:
         raise ValidationError({"kind": [_("Unknown record type.")]})
     known = {f.key: f for f in rule_fields(kind)}

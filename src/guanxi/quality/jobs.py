@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from guanxi.core.access import require_admin
 from guanxi.core.jobs import progress, start_job, tracked
 from guanxi.core.models import JobProgress, JobStatus, User
 from guanxi.customers.models import Account, Address, Contact, ContactMethod, ContactMethodKind
@@ -204,8 +204,7 @@ def scan_duplicates(job_id: str, record_kind: str = RecordKind.CONTACT, threshol
 
 def start_scan(user: User, kind: str = RecordKind.CONTACT) -> JobProgress:
     """An administrator starts a scan, or gets the one of that kind already queued or running."""
-    if not getattr(user, "is_administrator", False):
-        raise PermissionDenied(_("Only an administrator may scan for duplicates."))
+    require_admin(user, _("Only an administrator may scan for duplicates."))
     if kind not in FIELDS:
         kind = RecordKind.CONTACT
     label = _("Find duplicate contacts") if kind == RecordKind.CONTACT else _("Find duplicate accounts")

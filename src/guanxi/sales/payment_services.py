@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.access import require_admin
 from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
 from guanxi.core.records import clean_fields, fail, write_audit
@@ -33,8 +34,7 @@ from .services import _clean_currency, _require_editor
 
 
 def _require_admin(actor: User) -> None:
-    if not actor.is_administrator:
-        raise PermissionDenied(_("Only an administrator may change exchange rates."))
+    require_admin(actor, _("Only an administrator may change exchange rates."))
 
 
 def base_currency() -> str:
