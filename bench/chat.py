@@ -15,25 +15,18 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import websockets
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.asgi_server import ROOT, pct, run_against_server
+
 VISITORS = int(os.environ.get("BENCH_VISITORS", "1000"))
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "1000"))
 RATE = float(os.environ.get("BENCH_RATE", "50"))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(env: dict[str, str]) -> tuple[str, str]:
@@ -61,21 +54,6 @@ print(json.dumps([site.public_key, s.session_key]))
     return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-async def wait_port(port: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            _r, w = await asyncio.open_connection("127.0.0.1", port)
-            w.close()
-            return
-        except OSError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the server did not start")
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else float("nan")
 
 
 async def drain(ws) -> None:
@@ -139,27 +117,8 @@ async def load(port: int, site_key: str, session: str) -> dict:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as home:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GUANXI_")}
-        env.update({"GUANXI_HOME": home, "GUANXI_SECRET_KEY": "bench-only-secret", "PYTHONPATH": str(ROOT / "src"),
-                    "DJANGO_SETTINGS_MODULE": "guanxi.settings", "GUANXI_CC_MESSAGES_PER_MINUTE": "100000",
-                    "GUANXI_CC_VISITOR_SOCKETS_PER_MINUTE": "100000"})
-        if os.environ.get("BENCH_CHAT_DB_URL"):
-            env["GUANXI_DATABASE_URL"] = os.environ["BENCH_CHAT_DB_URL"]
-        site_key, session = prepare(env)
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1",
-                                   "--port", str(port), "--workers", "1", "--log-level", "warning",
-                                   "guanxi.asgi:application"], env=env, cwd=ROOT)
-        try:
-            asyncio.run(wait_port(port))
-            result = asyncio.run(load(port, site_key, session))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-    result["database"] = "postgresql" if os.environ.get("BENCH_CHAT_DB_URL") else "sqlite"
-    result["load_average"] = os.getloadavg()
-    print(json.dumps(result, ensure_ascii=False))
+    run_against_server("BENCH_CHAT_DB_URL", prepare, load, {"GUANXI_CC_MESSAGES_PER_MINUTE": "100000",
+                                                           "GUANXI_CC_VISITOR_SOCKETS_PER_MINUTE": "100000"})
 
 
 if __name__ == "__main__":

@@ -18,16 +18,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 import websockets
 
-from bench.chat import free_port, pct, wait_port
+from bench.asgi_server import ROOT, pct, run_against_server
 
-ROOT = Path(__file__).resolve().parent.parent
 CALLS = int(os.environ.get("BENCH_CALLS", "1000"))
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "10000"))
 SECRET = "bench-webhook-secret"
@@ -106,26 +103,7 @@ async def load(port: int, key: str, session: str) -> dict:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as home:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GUANXI_")}
-        env.update({"GUANXI_HOME": home, "GUANXI_SECRET_KEY": "bench-only-secret", "PYTHONPATH": str(ROOT / "src"),
-                    "DJANGO_SETTINGS_MODULE": "guanxi.settings"})
-        if os.environ.get("BENCH_CTI_DB_URL"):
-            env["GUANXI_DATABASE_URL"] = os.environ["BENCH_CTI_DB_URL"]
-        key, session = prepare(env)
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "granian", "--interface", "asginl", "--host", "127.0.0.1",
-                                   "--port", str(port), "--workers", "1", "--log-level", "warning",
-                                   "guanxi.asgi:application"], env=env, cwd=ROOT)
-        try:
-            asyncio.run(wait_port(port))
-            result = asyncio.run(load(port, key, session))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-    result["database"] = "postgresql" if os.environ.get("BENCH_CTI_DB_URL") else "sqlite"
-    result["load_average"] = os.getloadavg()
-    print(json.dumps(result, ensure_ascii=False))
+    run_against_server("BENCH_CTI_DB_URL", prepare, load)
 
 
 if __name__ == "__main__":
