@@ -1,4 +1,4 @@
-"""The weighted forecast and quota attainment over 1,000,000 deals and 1,000,000 orders: `python -m bench.sales_orders`.
+"""The forecast, quota attainment and year on year over 1,000,000 deals and 1,000,000 orders: bench.sales_orders.
 
 Generates `--deals` opportunities (default 1,000,000) into a fresh database (SQLite in a temporary GUANXI_HOME, or
 PostgreSQL at --pg-url, its schema emptied first), written in bulk (multi-row INSERT on SQLite, COPY on
@@ -7,10 +7,10 @@ company team; 30 % open (expected close over 2031–2032, the stage's probabilit
 (closed over 2030–2031); 90 % CNY, 7 % USD, 3 % EUR; monthly rep quotas and yearly team quotas in CNY,
 exchange rates for USD and EUR. Then `--orders` orders (default 1,000,000; one INSERT … SELECT over a number
 series) of the same reps and their accounts, ordered over 2030–2031, 5 % cancelled, 90 % CNY, 7 % USD, 3 % EUR.
-Then the server time (Django's test client,
-in-process: p50 / p95 over BENCH_REPEAT requests) of the forecast page and API, the leaderboard API (a month,
-a year), the Performance page and the year-on-year API (orders against the same month last year), as an
-administrator (everything), a team's manager and a rep.
+Then the server time (Django's test client, in-process: p50 / p95 over BENCH_REPEAT requests) of the forecast
+page and API, the leaderboard API (a month, a year), the Performance page and the year-on-year API (the views
+that read orders: orders against the same month last year), as an administrator (everything), a team's manager
+and a rep.
 
     flock /tmp/h/bench.lock .venv/bin/python -m bench.sales_orders --database sqlite
     flock /tmp/h/bench.lock .venv/bin/python -m bench.sales_orders --database postgresql
