@@ -23,7 +23,7 @@ from guanxi.customers import services as customer_services
 from guanxi.customers.import_writer import insert_rows
 from guanxi.customers.models import Account
 from guanxi.sales import delivery_services, summary
-from guanxi.sales.performance import year_over_year
+from guanxi.sales.performance import gross_by_month, year_over_year
 from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
 from guanxi.sales.summary_models import OrderMonth
 from tests.sales.test_summary import _db
@@ -33,17 +33,19 @@ pytestmark = pytest.mark.django_db
 
 def recomputed() -> dict[tuple, tuple]:
     """The summary as it should be, computed here from the orders, independently of the SQL that keeps it."""
-    out: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    out: dict[tuple, list] = defaultdict(lambda: [0, 0, 0])
     for o in Order.objects.all():
         acc = out[(o.ordered_on.year * 100 + o.ordered_on.month, o.owner_id or 0, o.team_id or 0, o.status,
                    o.currency)]
         acc[0] += 1
         acc[1] += int((o.net_total * 100).to_integral_value(ROUND_HALF_UP))
+        acc[2] += int((o.gross_total * 100).to_integral_value(ROUND_HALF_UP))
     return {k: tuple(v) for k, v in out.items()}
 
 
 def stored() -> dict[tuple, tuple]:
-    return {(r.month, r.owner_id, r.team_id, r.status, r.currency): (r.n, r.amount) for r in OrderMonth.objects.all()}
+    return {(r.month, r.owner_id, r.team_id, r.status, r.currency): (r.n, r.amount, r.gross)
+            for r in OrderMonth.objects.all()}
 
 
 def assert_kept():
@@ -85,6 +87,7 @@ def test_updates_deletes_and_cascades_keep_it(users, teams):
     Order.objects.filter(pk=orders[0].pk).update(ordered_on=dt.date(2031, 2, 1))  # another month
     Order.objects.filter(pk=orders[1].pk).update(status=OrderStatus.CANCELLED, currency="EUR")
     Order.objects.filter(pk__in=[o.pk for o in orders[2:4]]).update(net_total=Decimal("12.34"))
+    Order.objects.filter(pk=orders[5].pk).update(gross_total=Decimal("0.05"))
     Order.objects.filter(owner=rep2).update(owner=rep, team=teams["b"])
     Order.objects.filter(pk=orders[4].pk).update(tax_total=Decimal("1.00"), number="改号")  # nothing summed
     assert_kept()
@@ -125,8 +128,8 @@ def test_bulk_inserts_keep_it(users):
         day = dt.date(2030, 1, 1) + dt.timedelta(days=rng.randrange(730))
         rows.append(tuple(_db(v) for v in (
             now, now, owner.pk, owner.team_id, account.pk, rng.choice(["CNY", "EUR"]),
-            Decimal(rng.randrange(1, 10**8)) / 100, Decimal(0), Decimal(0), f"I{i}", rng.choice(OrderStatus.values),
-            day)))
+            Decimal(rng.randrange(1, 10**8)) / 100, Decimal(0), Decimal(rng.randrange(1, 10**8)) / 100, f"I{i}",
+            rng.choice(OrderStatus.values), day)))
     insert_rows(Order, columns, rows)
     assert_kept()
     with connection.cursor() as cursor:
@@ -178,8 +181,20 @@ def test_orders_shared_from_beyond_count_where_the_scope_takes_them(varied_order
     assert year_over_year(manager, 2031) == year_over_year(manager, 2031, recompute=True)
 
 
+@pytest.mark.parametrize("who", ["admin", "manager_a", "rep_a", "rep_b", "viewer"])
+def test_gross_by_month_equals_the_sum_of_the_orders_the_user_sees(varied_orders, users, who):
+    """What analytics' revenue chart shows: every order the user may see (shared ones included), not cancelled."""
+    user = users[who]
+    expected = defaultdict(Decimal)
+    for day, gross in (Order.objects.visible_to(user).exclude(status=OrderStatus.CANCELLED)
+                       .filter(ordered_on__gte=dt.date(2030, 5, 1)).values_list("ordered_on", "gross_total")):
+        expected[day.replace(day=1)] += gross
+    assert gross_by_month(user, dt.date(2030, 5, 1)) == dict(expected) != {}
+
+
 def test_an_inactive_user_sees_no_orders(varied_orders, users):
     admin = users["admin"]
     User.objects.filter(pk=admin.pk).update(is_active=False)
     admin.refresh_from_db()
     assert year_over_year(admin, 2031) == [] == year_over_year(admin, 2031, recompute=True)
+    assert gross_by_month(admin, dt.date(2030, 1, 1)) == {}

@@ -394,6 +394,22 @@ def _orders(scope: Scope, months: list[Month], from_summary: bool) -> Iterable[d
     return monthly_sums(scope.orders(), "ordered_on", months, amount="net_total")
 
 
+def gross_by_month(user: User, since: dt.date) -> dict[dt.date, Decimal]:
+    """Gross order totals per month of the order date (every currency added, as analytics' revenue chart shows
+    them), from the month of `since` on, of the orders the user may see, cancelled ones left out: from the monthly
+    summary, and the few orders shared with the user from beyond their own and their teams' from the orders."""
+    parts = Order.objects.visible_parts(user)
+    out: dict[dt.date, Decimal] = defaultdict(Decimal)
+    rows = (summary.visible_rows(OrderMonth.objects.exclude(status=OrderStatus.CANCELLED), parts)
+            .filter(month__gte=summary.month_key(since)).values("month").annotate(cents=Sum("gross")))
+    for row in rows:
+        out[summary.month_of(row["month"])] += summary.money(row["cents"])
+    shared = summary.shared_beyond(parts).exclude(status=OrderStatus.CANCELLED).filter(ordered_on__gte=since)
+    for day, total in shared.order_by().values_list("ordered_on", "gross_total"):  # a few rows
+        out[day.replace(day=1)] += total
+    return dict(out)
+
+
 # The measures compared year on year; each is one grouped query giving (month, currency, n, total).
 YEAR_OVER_YEAR: dict[str, Series] = {"opportunities_created": _created, "opportunities_won": _won, "orders": _orders}
 

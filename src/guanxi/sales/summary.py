@@ -86,9 +86,10 @@ def _opportunity_parts(vendor: str, row: str) -> list[Part]:
 
 
 def _order_parts(vendor: str, row: str) -> list[Part]:
-    """Each order counts once, under the month of its order date, with its net total."""
+    """Each order counts once, under the month of its order date, with its net and gross totals."""
     return [([_date_month(vendor, f"{row}ordered_on"), f"coalesce({row}owner_id, 0)", f"coalesce({row}team_id, 0)",
-              f"{row}status", f"{row}currency"], ["1", _cents(vendor, f"{row}net_total")], None)]
+              f"{row}status", f"{row}currency"],
+             ["1", _cents(vendor, f"{row}net_total"), _cents(vendor, f"{row}gross_total")], None)]
 
 
 MONTHS = CompanyMonth._meta.db_table
@@ -102,7 +103,8 @@ OPPORTUNITIES = Kept(
     parts=_opportunity_parts)
 ORDERS = Kept(
     table=OrderMonth._meta.db_table, source="sales_order", key=("month", "owner_id", "team_id", "status", "currency"),
-    sums=("n", "amount"), summed=("owner_id", "team_id", "status", "currency", "net_total", "ordered_on"),
+    sums=("n", "amount", "gross"),
+    summed=("owner_id", "team_id", "status", "currency", "net_total", "gross_total", "ordered_on"),
     parts=_order_parts)
 TABLE, SOURCE = OPPORTUNITIES.table, OPPORTUNITIES.source
 TRIGGERS = ("ai", "au", "ad", "at")

@@ -61,8 +61,8 @@ class CompanyMonth(models.Model):
 
 class OrderMonth(models.Model):
     """How many orders of one owner, team, status and currency have their order date in a month, and their net
-    totals in cents: what year on year reads instead of a million orders. Months are yyyymm integers; 0 owner or
-    team stands for none. Kept by database triggers like OpportunityMonth."""
+    and gross totals in cents: what year on year and analytics' revenue chart read instead of a million orders.
+    Months are yyyymm integers; 0 owner or team stands for none. Kept by database triggers like OpportunityMonth."""
 
     month = models.IntegerField()
     owner_id = models.BigIntegerField()
@@ -71,6 +71,7 @@ class OrderMonth(models.Model):
     currency = models.CharField(max_length=3)
     n = models.BigIntegerField(default=0)
     amount = models.BigIntegerField(default=0)
+    gross = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

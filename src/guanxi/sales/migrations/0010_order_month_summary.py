@@ -32,6 +32,7 @@ class Migration(migrations.Migration):
                 ('currency', models.CharField(max_length=3)),
                 ('n', models.BigIntegerField(default=0)),
                 ('amount', models.BigIntegerField(default=0)),
+                ('gross', models.BigIntegerField(default=0)),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('month', 'owner_id', 'team_id', 'status', 'currency'), name='ordermonth_key')],
