@@ -179,10 +179,13 @@ def measure(client, url: str) -> dict:
             "cpu_p50_ms": round(statistics.median(cpus)), "n": len(walls)}
 
 
-def _setup_kept(home: Path) -> None:
+def _setup_kept(home: Path, pg_url: str | None = None) -> None:
     os.environ["GUANXI_HOME"] = str(home)
     os.environ.setdefault("GUANXI_SECRET_KEY", "bench-only-secret")
-    os.environ.pop("GUANXI_DATABASE_URL", None)
+    if pg_url:
+        os.environ["GUANXI_DATABASE_URL"] = pg_url
+    else:
+        os.environ.pop("GUANXI_DATABASE_URL", None)
     os.environ["DJANGO_SETTINGS_MODULE"] = "guanxi.settings"
     import django
 
@@ -209,22 +212,25 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/guanxi_bench_sales")
     parser.add_argument("--keep", metavar="HOME", help="SQLite only: generate into this GUANXI_HOME once and keep it "
                                                        "(later runs measure again without generating)")
+    parser.add_argument("--reuse", action="store_true", help="measure the database of an earlier run again without "
+                                                             "generating (PostgreSQL: the one at --pg-url)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="guanxi-bench-sales-") as home:
         from bench.analytics_app import _setup
 
         kept = bool(args.keep) and args.database == "sqlite" and (Path(args.keep) / "guanxi.sqlite3").exists()
-        if kept:
-            _setup_kept(Path(args.keep))
+        if kept or args.reuse:
+            _setup_kept(Path(args.keep or home), args.pg_url if args.database == "postgresql" else None)
+            kept = True
         else:
             _setup(args.database, args.pg_url, Path(args.keep or home))
         from django.db import connection
         from django.test import Client
 
-        from guanxi.sales.models import Order
+        from guanxi.sales.models import Opportunity, Order
 
         made = users() if kept else generate(args.deals, args.seed, args.orders)
-        result = {"database": connection.vendor, "deals": args.deals, "orders": Order.objects.count(),
+        result = {"database": connection.vendor, "deals": Opportunity.objects.count(), "orders": Order.objects.count(),
                   "generated_s": made["seconds"], "orders_generated_s": made["orders_seconds"],
                   "load_before": [round(x, 1) for x in os.getloadavg()]}
         for who in ("admin", "manager", "rep"):
