@@ -15,7 +15,8 @@ file readers and writers (bench.fileio) at BENCH_SIZE rows, RFM / lifetime value
 SQLite) and the scoring job on the database (bench.analytics_app, BENCH_SIZE / 10 customers on each of
 BENCH_DATABASES); their reports are printed as they come; "chat", not in the default, adds the web chat's WebSocket
 load, bench.chat; "cti", not in the default either, the phone's screen pop latency, bench.cti; "sales_orders", not
-in the default either, the forecast and quota attainment over BENCH_SIZE deals, bench.sales_orders; "service_tickets",
+in the default either, the forecast, quota attainment and year on year over BENCH_SIZE deals and BENCH_SIZE orders,
+bench.sales_orders; "service_tickets",
 not in the default either, the ticket list and search over 1,000,000 tickets on each of BENCH_DATABASES,
 bench.service_tickets).
 """
@@ -157,8 +158,8 @@ def side_suites() -> None:
               *(("analytics_app", "analytics_app", ["--customers", str(SIZE // 10), "--database", db,
                                                     "--pg-url", PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_analytics"])
                 for db in DATABASES),
-              # the forecast and attainment views over BENCH_SIZE deals (bench.sales_orders), on each database
-              *(("sales_orders", "sales_orders", ["--deals", str(SIZE), "--database", db,
+              # forecast, attainment, year on year over BENCH_SIZE deals and orders (bench.sales_orders), each database
+              *(("sales_orders", "sales_orders", ["--deals", str(SIZE), "--orders", str(SIZE), "--database", db,
                                                   "--pg-url", PG_URL.rsplit("/", 1)[0] + "/guanxi_bench_sales"])
                 for db in DATABASES))
     for suite, module, argv in suites:

@@ -1,8 +1,16 @@
-import pytest
+import datetime as dt
+import random
+from decimal import Decimal
 
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from guanxi.core.models import Share
+from guanxi.core.people_services import share_record
 from guanxi.customers import services as customer_services
 from guanxi.sales import services
 from guanxi.sales.models import StageKind
+from guanxi.sales.quote_models import Order, OrderStatus
 
 
 @pytest.fixture
@@ -50,3 +58,31 @@ def order(users, zhang, settings):
         {"description": "实施服务", "quantity": "3", "unit_price": "1500.00", "tax_rate": "6"}]})
     quote = quote_services.send_quote(rep, quote, quote.version)
     return quote_services.accept_quote(rep, quote, quote.version)
+
+
+@pytest.fixture
+def varied_orders(users, teams):
+    """Three hundred orders over two years (and a few beyond), every status, three currencies; some of rep_a2's
+    filed under team b (they moved); shares to a user and to a team."""
+    rng = random.Random(7)
+    owners = [users["rep_a"], users["rep_a2"], users["rep_b"], users["manager_a"]]
+    accounts = {u.pk: customer_services.create_account(u, {"name": f"{u.username} 的订单客户"}) for u in owners}
+    made = []
+    for i in range(300):
+        owner = rng.choice(owners)
+        made.append(Order(
+            number=f"V{i}", account=accounts[owner.pk], owner=owner, team_id=owner.team_id,
+            ordered_on=dt.date(2029, 12, 1) + dt.timedelta(days=rng.randrange(800)),
+            currency=rng.choice(["CNY", "CNY", "USD", "EUR"]), net_total=Decimal(rng.randrange(1, 10**7)) / 100,
+            status=rng.choice(OrderStatus.values)))
+    Order.objects.bulk_create(made)
+    moved = Order.objects.filter(pk__in=[o.pk for o in made[:40] if o.owner_id == users["rep_a2"].pk])
+    moved.update(team=teams["b"], status=OrderStatus.CONFIRMED, ordered_on=dt.date(2031, 6, 1))
+    admin = users["admin"]
+    share_record(admin, moved.first(), user=users["manager_a"])
+    for o in rng.sample(made, 50):
+        share_record(admin, o, user=rng.choice([users["rep_a"], users["manager_a"], users["viewer"]]))
+    for o in rng.sample(made, 20):
+        share_record(admin, o, team=rng.choice([teams["a"], teams["b"]]))
+    assert Share.objects.filter(content_type=ContentType.objects.get_for_model(Order)).exists()
+    return made

@@ -31,6 +31,7 @@ from guanxi.sales.models import Opportunity, Pipeline, StageKind
 from guanxi.sales.performance import leaderboard, year_over_year
 from guanxi.sales.queries import forecast
 from guanxi.sales.quota_math import parse_period
+from guanxi.sales.quote_models import Order, OrderStatus
 from guanxi.sales.summary_models import CompanyMonth, Measure, OpportunityMonth
 
 pytestmark = pytest.mark.django_db
@@ -325,7 +326,8 @@ def test_an_inactive_user_sees_nothing(varied, users):
 # ---------------------------------------------------------------- pages and the API: a few queries
 
 @pytest.mark.parametrize("who", ["admin", "manager_a", "rep_a"])
-def test_views_run_a_fixed_number_of_queries(varied, users, teams, client, who, django_assert_max_num_queries):
+def test_views_run_a_fixed_number_of_queries(varied, varied_orders, users, teams, client, who,
+                                             django_assert_max_num_queries):
     def measure():
         counts = []
         client.force_login(users[who])
@@ -339,7 +341,7 @@ def test_views_run_a_fixed_number_of_queries(varied, users, teams, client, who, 
 
     measure()  # the company profile (base currency) is made on first use
     before = measure()
-    for i in range(3):  # more reps and deals: the same queries
+    for i in range(3):  # more reps, deals and orders: the same queries
         extra = create_user(None, username=f"extra{i}", password="correct-horse-9", role=Role.SALES_REP,
                             team=teams["a"])
         account = customer_services.create_account(extra, {"name": f"extra{i} 客户"})
@@ -348,6 +350,9 @@ def test_views_run_a_fixed_number_of_queries(varied, users, teams, client, who, 
                                        status=kind, amount=Decimal("10.00"), expected_close=dt.date(2031, 3, 1),
                                        closed_at=None if kind == StageKind.OPEN else at(2031, 3, 2), owner=extra,
                                        team=teams["a"])
+        for status in OrderStatus.values:
+            Order.objects.create(number=f"extra{i}{status}", account=account, owner=extra, team=teams["a"],
+                                 ordered_on=dt.date(2031, 3, 1), net_total=Decimal("10.00"), status=status)
     assert measure() == before
     forecast_page, forecast_api, by_team, month, year, yoy, page = before
     # Session and user; the subtree and shares look-ups (a manager and a rep with shares also read their shared
@@ -357,13 +362,14 @@ def test_views_run_a_fixed_number_of_queries(varied, users, teams, client, who, 
     assert all(n <= most for n, most in zip(counts, limits, strict=True)), counts
 
 
-def test_the_triggers_are_in_place_after_all_migrations():
-    """A migration that makes SQLite rebuild sales_opportunity drops its triggers; such a migration must call
-    summary.install again, or the summary silently stops following the opportunities."""
-    names = {f"{summary.TABLE}_{t}" for t in ("ai", "au", "ad")}
+@pytest.mark.parametrize("kept", [summary.OPPORTUNITIES, summary.ORDERS], ids=["opportunities", "orders"])
+def test_the_triggers_are_in_place_after_all_migrations(kept):
+    """A migration that makes SQLite rebuild sales_opportunity or sales_order drops its triggers; such a migration
+    must call summary.install(schema_editor, kept) again, or the summary silently stops following the table."""
+    names = {f"{kept.table}_{t}" for t in ("ai", "au", "ad")}
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [summary.SOURCE])
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [kept.source])
         else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [summary.SOURCE])
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [kept.source])
         assert names <= {r[0] for r in cursor.fetchall()}

@@ -20,6 +20,7 @@ from guanxi.core.paging import Page, paginate
 from guanxi.customers.models import Account, Address, Classification, Industry, Source
 from guanxi.sales.catalog_models import Product
 from guanxi.sales.lead_models import Lead, LeadStatus
+from guanxi.sales.performance import gross_by_month
 from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
 
 from .playbook_services import visible_scores
@@ -173,8 +174,7 @@ def _orders(user: User):
 def performance(user: User) -> list[Chart]:
     months = _months_back(timezone.localdate(), 12)
     start = months[0].replace(year=months[0].year - 1)
-    totals = {_month(m): float(t or 0) for m, t in _orders(user).filter(ordered_on__gte=start).order_by()
-              .annotate(m=TruncMonth("ordered_on")).values("m").annotate(t=Sum("gross_total")).values_list("m", "t")}
+    totals = {m: float(t) for m, t in gross_by_month(user, start).items()}  # the sales summary of orders
     last_year = [m.replace(year=m.year - 1) for m in months]
     return [Chart("revenue", _("Revenue per month against the same month last year"), "line",
                   [m.strftime("%Y-%m") for m in months],

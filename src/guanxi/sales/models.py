@@ -157,4 +157,4 @@ from .quote_models import (  # noqa: E402, F401
     QuoteLine,
     QuoteStatus,
 )
-from .summary_models import CompanyMonth, OpportunityMonth  # noqa: E402,F401  (kept by triggers: sales/summary.py)
+from .summary_models import CompanyMonth, OpportunityMonth, OrderMonth  # noqa: E402,F401  (kept by triggers: sales/summary.py)

@@ -34,7 +34,7 @@ from .quota_math import Period, attainment, average, cents, change, parse_period
 from .quota_models import Quota
 from .quote_models import Order, OrderStatus
 from .receivables import sum_in
-from .summary_models import Measure
+from .summary_models import Measure, OrderMonth
 
 
 def period_param(value: str | None, field: str = "period", default: Period | None = None) -> Period:
@@ -97,6 +97,18 @@ class Scope:
     def orders(self) -> QuerySet:
         """Orders not cancelled, of the same reps as `opportunities`."""
         return self._orders.all()
+
+    @cached_property
+    def _order_parts(self) -> VisibleParts:
+        return Order.objects.visible_parts(self.user, None if self.all else self.team_ids)
+
+    def order_summary(self) -> QuerySet:
+        """The monthly summary rows of `orders()`, but for those in `orders_shared_beyond()`."""
+        return summary.visible_rows(OrderMonth.objects.exclude(status=OrderStatus.CANCELLED), self._order_parts,
+                                    members_only=True)
+
+    def orders_shared_beyond(self) -> QuerySet:
+        return summary.shared_beyond(self._order_parts, members_only=True).exclude(status=OrderStatus.CANCELLED)
 
     def quotas(self, period: Period) -> QuerySet:
         qs = Quota.objects.visible_to(self.user).filter(kind=period.kind, start=period.start)
@@ -348,33 +360,54 @@ def monthly_sums(qs: QuerySet, field: str, months: list[Month], amount: str = "a
         }
 
 
-def _summed(scope: Scope, measure: int, months: list[Month], field: str, **filters: Any) -> Iterable[dict[str, Any]]:
-    """`monthly_sums` of the opportunities read from the monthly summary (the rows per month and currency), then
-    from the few shared with the user from beyond their rows and teams."""
-    rows = (scope.summary(measure).filter(month__gte=summary.month_key(months[0][0]),
-                                          month__lte=summary.month_key(months[-1][0]), **filters)
+def _summed(rows: QuerySet, months: list[Month], shared: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    """`monthly_sums` read from a monthly summary's `rows` (summed per month and currency), then `shared` (the few
+    rows shared with the user from beyond their rows and teams, summed from the table itself)."""
+    rows = (rows.filter(month__gte=summary.month_key(months[0][0]), month__lte=summary.month_key(months[-1][0]))
             .values("month", "currency").annotate(count=Sum("n"), cents=Sum("amount")))
     for row in rows:
         yield {"month": summary.month_of(row["month"]), "currency": row["currency"], "n": int(row["count"]),
                "total": summary.money(row["cents"])}
-    yield from monthly_sums(scope.shared_beyond().filter(**filters), field, months)
+    yield from shared
 
 
 def _created(scope: Scope, months: list[Month], from_summary: bool) -> Iterable[dict[str, Any]]:
     if from_summary:
-        return _summed(scope, Measure.CREATED, months, "created_at")
+        return _summed(scope.summary(Measure.CREATED), months,
+                       monthly_sums(scope.shared_beyond(), "created_at", months))
     return monthly_sums(scope.opportunities(), "created_at", months)
 
 
 def _won(scope: Scope, months: list[Month], from_summary: bool) -> Iterable[dict[str, Any]]:
     if from_summary:
-        return _summed(scope, Measure.CLOSED, months, "closed_at", status=StageKind.WON)
+        won = Q(status=StageKind.WON)
+        return _summed(scope.summary(Measure.CLOSED).filter(won), months,
+                       monthly_sums(scope.shared_beyond().filter(won), "closed_at", months))
     return monthly_sums(scope.opportunities().filter(status=StageKind.WON), "closed_at", months)
 
 
 def _orders(scope: Scope, months: list[Month], from_summary: bool) -> Iterable[dict[str, Any]]:
     # `ordered_on` is a date: the month bounds (midnight in the company's zone) compare as their dates.
+    if from_summary:
+        return _summed(scope.order_summary(), months,
+                       monthly_sums(scope.orders_shared_beyond(), "ordered_on", months, amount="net_total"))
     return monthly_sums(scope.orders(), "ordered_on", months, amount="net_total")
+
+
+def gross_by_month(user: User, since: dt.date) -> dict[dt.date, Decimal]:
+    """Gross order totals per month of the order date (every currency added, as analytics' revenue chart shows
+    them), from the month of `since` on, of the orders the user may see, cancelled ones left out: from the monthly
+    summary, and the few orders shared with the user from beyond their own and their teams' from the orders."""
+    parts = Order.objects.visible_parts(user)
+    out: dict[dt.date, Decimal] = defaultdict(Decimal)
+    rows = (summary.visible_rows(OrderMonth.objects.exclude(status=OrderStatus.CANCELLED), parts)
+            .filter(month__gte=summary.month_key(since)).values("month").annotate(cents=Sum("gross")))
+    for row in rows:
+        out[summary.month_of(row["month"])] += summary.money(row["cents"])
+    shared = summary.shared_beyond(parts).exclude(status=OrderStatus.CANCELLED).filter(ordered_on__gte=since)
+    for day, total in shared.order_by().values_list("ordered_on", "gross_total"):  # a few rows
+        out[day.replace(day=1)] += total
+    return dict(out)
 
 
 # The measures compared year on year; each is one grouped query giving (month, currency, n, total).
@@ -383,8 +416,8 @@ YEAR_OVER_YEAR: dict[str, Series] = {"opportunities_created": _created, "opportu
 
 def year_over_year(user: User, year: int, recompute: bool = False) -> list[dict[str, Any]]:
     """Per currency and month of `year`: each measure's count and amount, the same month of the year before,
-    and the change in percent (None when the year before had nothing). Opportunities created and won are read
-    from the monthly summary (see `_closed`; `recompute`: from the opportunities), orders from the orders."""
+    and the change in percent (None when the year before had nothing). Opportunities created and won, and orders,
+    are read from the monthly summaries (see `_closed`; `recompute`: from the opportunities and orders)."""
     months = []
     for first in Period("year", dt.date(year - 1, 1, 1)).months() + Period("year", dt.date(year, 1, 1)).months():
         months.append((first, *bounds(Period("month", first))))

@@ -1,4 +1,4 @@
-"""The monthly summary of opportunities (summary_models.OpportunityMonth): kept by the database, rebuilt and checked.
+"""The monthly summaries of opportunities and of orders (summary_models): kept by the database, rebuilt and checked.
 
 Why triggers, not the services: opportunities change through more paths than sales/services.py — a hand-over
 moves an account's open opportunities with one UPDATE, deleting an account or a user cascades in SQL, imports
@@ -11,14 +11,17 @@ summary cannot drift from the opportunities whatever code writes them.
   deadlock between two statements), so a COPY of a million rows costs one aggregation.
 
 A closing or creation time goes into its month in the company's time zone through `CompanyMonth` (month start
-and end in UTC), the same bounds performance.py filters on. `rebuild()` makes both tables again from the
-opportunities (the migration, `guanxi sales-summary --rebuild`, a changed TIME_ZONE); `differences()` compares
-the table with a recomputation.
+and end in UTC), the same bounds performance.py filters on; an order's month is that of its order date (a date: no
+zone). `rebuild()` makes the tables again from the opportunities and orders (the migrations, `guanxi sales-summary
+--rebuild`, a changed TIME_ZONE); `differences()` compares them with a recomputation. `Kept` describes one
+summary; the SQL of its triggers, rebuild and check is made from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,156 +33,197 @@ from django.db.models import Q, QuerySet
 from guanxi.core.access import VisibleParts
 from guanxi.core.models import User
 
-from .summary_models import CompanyMonth, Measure, OpportunityMonth
+from .summary_models import CompanyMonth, Measure, OpportunityMonth, OrderMonth
 
-TABLE = OpportunityMonth._meta.db_table
-SOURCE = "sales_opportunity"
-MONTHS = CompanyMonth._meta.db_table
-FIRST_MONTH, LAST_MONTH = 197001, 219912  # the company months kept: closing and creation times outside count as 0
-KEY = ("measure", "month", "owner_id", "team_id", "pipeline_id", "status", "currency")
-SUMS = ("n", "amount", "weighted")
-TRIGGERS = ("ai", "au", "ad", "at")
-# The columns the summary reads: an update of other columns (name, description, stage within a status …) costs
-# nothing on SQLite.
-SUMMED = ("owner_id", "team_id", "pipeline_id", "status", "currency", "amount", "probability", "expected_close",
-          "closed_at", "created_at")
+# A contribution of one source row: its key expressions, its sums expressions, and the condition under which the
+# row contributes (None: always).
+Part = tuple[list[str], list[str], str | None]
 
 
-def _cents(vendor: str, row: str) -> str:
+@dataclass(frozen=True)
+class Kept:
+    """A table of sums (`key` → `sums`, the first of them the count `n`) that triggers keep in step with `source`.
+    `parts(vendor, row)`: the contributions of one source row, its columns read as `row` + name ("NEW.", "OLD.",
+    "o."). `summed`: the source columns they read (on SQLite an update of no other column runs no trigger)."""
+
+    table: str
+    source: str
+    key: tuple[str, ...]
+    sums: tuple[str, ...]
+    summed: tuple[str, ...]
+    parts: Callable[[str, str], list[Part]]
+
+
+def _cents(vendor: str, column: str) -> str:
     if vendor == "sqlite":  # amounts are stored as REAL there: round to whole cents, then sum integers
-        return f"CAST(round({row}amount * 100) AS INTEGER)"
-    return f"CAST({row}amount * 100 AS bigint)"
+        return f"CAST(round({column} * 100) AS INTEGER)"
+    return f"CAST({column} * 100 AS bigint)"
+
+
+def _date_month(vendor: str, day: str) -> str:
+    """The yyyymm of a date column (0 for none): no time zone involved."""
+    if vendor == "sqlite":  # dates are 'YYYY-MM-DD' text
+        return f"coalesce(CAST(substr({day}, 1, 4) || substr({day}, 6, 2) AS INTEGER), 0)"
+    return f"coalesce(CAST(to_char({day}, 'YYYYMM') AS integer), 0)"
 
 
 def _month(vendor: str, measure: int, row: str) -> str:
     if measure == Measure.EXPECTED:
-        if vendor == "sqlite":  # dates are 'YYYY-MM-DD' text
-            day = f"{row}expected_close"
-            return f"coalesce(CAST(substr({day}, 1, 4) || substr({day}, 6, 2) AS INTEGER), 0)"
-        return f"coalesce(CAST(to_char({row}expected_close, 'YYYYMM') AS integer), 0)"
+        return _date_month(vendor, f"{row}expected_close")
     column = f"{row}{'closed_at' if measure == Measure.CLOSED else 'created_at'}"
     # The last month starting at or before the time, if the time is before its end: one step down the index.
     return (f"coalesce((SELECT CASE WHEN m.ends_at > {column} THEN m.month ELSE 0 END FROM {MONTHS} m "
             f"WHERE m.starts_at <= {column} ORDER BY m.starts_at DESC LIMIT 1), 0)")
 
 
-def _keys(vendor: str, measure: int, row: str) -> list[str]:
-    """The KEY expressions of one opportunity under `measure`. `row` is "NEW." or "OLD." in a SQLite trigger, "o."
-    over a table."""
-    return [str(measure), _month(vendor, measure, row), f"coalesce({row}owner_id, 0)", f"coalesce({row}team_id, 0)",
-            f"{row}pipeline_id", f"{row}status", f"{row}currency"]
+def _opportunity_parts(vendor: str, row: str) -> list[Part]:
+    """Each opportunity counts once under each measure (under CLOSED only when it has a closing time)."""
+    cents = _cents(vendor, f"{row}amount")
+    return [([str(measure), _month(vendor, measure, row), f"coalesce({row}owner_id, 0)", f"coalesce({row}team_id, 0)",
+              f"{row}pipeline_id", f"{row}status", f"{row}currency"], ["1", cents, f"{cents} * {row}probability"],
+             f"{row}closed_at IS NOT NULL" if measure == Measure.CLOSED else None)
+            for measure in (Measure.EXPECTED, Measure.CLOSED, Measure.CREATED)]
 
 
-def _values(vendor: str, measure: int, row: str, sign: int = 1) -> str:
-    """The select list of one opportunity's contribution under `measure`, named KEY then SUMS."""
-    cents = _cents(vendor, row)
-    minus = "" if sign == 1 else "-"
-    sums = [str(sign), f"{minus}{cents}", f"{minus}{cents} * {row}probability"]
-    return ", ".join(f"{e} AS {n}" for e, n in zip(_keys(vendor, measure, row) + sums, KEY + SUMS, strict=True))
+def _order_parts(vendor: str, row: str) -> list[Part]:
+    """Each order counts once, under the month of its order date, with its net and gross totals."""
+    return [([_date_month(vendor, f"{row}ordered_on"), f"coalesce({row}owner_id, 0)", f"coalesce({row}team_id, 0)",
+              f"{row}status", f"{row}currency"],
+             ["1", _cents(vendor, f"{row}net_total"), _cents(vendor, f"{row}gross_total")], None)]
 
 
-def _contributions(vendor: str, source: str, sign: int = 1) -> str:
-    """Every contribution of the rows of `source` (a table or a transition table), as KEY + SUMS columns."""
+MONTHS = CompanyMonth._meta.db_table
+FIRST_MONTH, LAST_MONTH = 197001, 219912  # the company months kept: closing and creation times outside count as 0
+OPPORTUNITIES = Kept(
+    table=OpportunityMonth._meta.db_table, source="sales_opportunity",
+    key=("measure", "month", "owner_id", "team_id", "pipeline_id", "status", "currency"),
+    sums=("n", "amount", "weighted"),
+    summed=("owner_id", "team_id", "pipeline_id", "status", "currency", "amount", "probability", "expected_close",
+            "closed_at", "created_at"),
+    parts=_opportunity_parts)
+ORDERS = Kept(
+    table=OrderMonth._meta.db_table, source="sales_order", key=("month", "owner_id", "team_id", "status", "currency"),
+    sums=("n", "amount", "gross"),
+    summed=("owner_id", "team_id", "status", "currency", "net_total", "gross_total", "ordered_on"),
+    parts=_order_parts)
+TABLE, SOURCE = OPPORTUNITIES.table, OPPORTUNITIES.source
+TRIGGERS = ("ai", "au", "ad", "at")
+
+
+def _values(kept: Kept, part: Part, sign: int = 1) -> str:
+    """The select list of one contribution, named as the key then the sums (the sums negated with `sign` -1)."""
+    keys, sums, _when = part
+    exprs = keys + (sums if sign == 1 else [f"-({e})" for e in sums])
+    return ", ".join(f"{e} AS {n}" for e, n in zip(exprs, kept.key + kept.sums, strict=True))
+
+
+def _contributions(kept: Kept, vendor: str, source: str, sign: int = 1) -> str:
+    """Every contribution of the rows of `source` (a table or a transition table), named as the key then the sums."""
     parts = []
-    for measure in (Measure.EXPECTED, Measure.CLOSED, Measure.CREATED):
-        where = " WHERE o.closed_at IS NOT NULL" if measure == Measure.CLOSED else ""
-        parts.append(f"SELECT {_values(vendor, measure, 'o.', sign)} FROM {source} o{where}")
+    for part in kept.parts(vendor, "o."):
+        where = f" WHERE {part[2]}" if part[2] else ""
+        parts.append(f"SELECT {_values(kept, part, sign)} FROM {source} o{where}")
     return " UNION ALL ".join(parts)
 
 
-def _grouped(contributions: str, having: bool = False) -> str:
-    keys = ", ".join(KEY)
-    sql = f"SELECT {keys}, sum(n), sum(amount), sum(weighted) FROM ({contributions}) AS c GROUP BY {keys}"
+def _grouped(kept: Kept, contributions: str, having: bool = False) -> str:
+    keys = ", ".join(kept.key)
+    sql = (f"SELECT {keys}, {', '.join(f'sum({s})' for s in kept.sums)} FROM ({contributions}) AS c "
+           f"GROUP BY {keys}")
     if having:
-        sql += " HAVING sum(n) <> 0 OR sum(amount) <> 0 OR sum(weighted) <> 0"
+        sql += " HAVING " + " OR ".join(f"sum({s}) <> 0" for s in kept.sums)
     return sql
 
 
 # ---------------------------------------------------------------- triggers
 
-def _sqlite_change(measure: int, row: str, sign: int) -> str:
+def _sqlite_change(kept: Kept, part: Part, sign: int) -> str:
     """A SQLite trigger statement: this row's contribution added (sign 1, an upsert) or taken away (-1, an update
     of the row that must exist, then the row deleted if nothing is left in it)."""
-    when = f"{row}closed_at IS NOT NULL" if measure == Measure.CLOSED else "1"
+    keys, sums, when = part
+    when = when or "1"
     if sign == 1:
-        return (f"INSERT INTO {TABLE} ({', '.join(KEY + SUMS)}) SELECT {_values('sqlite', measure, row)} "
-                f"WHERE {when} ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET n = n + excluded.n, "
-                f"amount = amount + excluded.amount, weighted = weighted + excluded.weighted;")
-    match = " AND ".join(f"{k} = {e}" for k, e in zip(KEY, _keys("sqlite", measure, row), strict=True))
-    cents = _cents("sqlite", row)
-    return (f"UPDATE {TABLE} SET n = n - 1, amount = amount - {cents}, weighted = weighted - {cents} * "
-            f"{row}probability WHERE {when} AND {match}; "
-            f"DELETE FROM {TABLE} WHERE {when} AND {match} AND n = 0;")
+        added = ", ".join(f"{s} = {s} + excluded.{s}" for s in kept.sums)
+        return (f"INSERT INTO {kept.table} ({', '.join(kept.key + kept.sums)}) SELECT {_values(kept, part)} "
+                f"WHERE {when} ON CONFLICT ({', '.join(kept.key)}) DO UPDATE SET {added};")
+    match = " AND ".join(f"{k} = {e}" for k, e in zip(kept.key, keys, strict=True))
+    taken = ", ".join(f"{s} = {s} - ({e})" for s, e in zip(kept.sums, sums, strict=True))
+    return (f"UPDATE {kept.table} SET {taken} WHERE {when} AND {match}; "
+            f"DELETE FROM {kept.table} WHERE {when} AND {match} AND {kept.sums[0]} = 0;")
 
 
-def sqlite_trigger_sql() -> list[str]:
-    measures = (Measure.EXPECTED, Measure.CLOSED, Measure.CREATED)
-    add = " ".join(_sqlite_change(m, "NEW.", 1) for m in measures)
-    take = " ".join(_sqlite_change(m, "OLD.", -1) for m in measures)
-    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in SUMMED)
+def sqlite_trigger_sql(kept: Kept = OPPORTUNITIES) -> list[str]:
+    add = " ".join(_sqlite_change(kept, part, 1) for part in kept.parts("sqlite", "NEW."))
+    take = " ".join(_sqlite_change(kept, part, -1) for part in kept.parts("sqlite", "OLD."))
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in kept.summed)
+    table, source = kept.table, kept.source
     return [
-        f'CREATE TRIGGER "{TABLE}_ai" AFTER INSERT ON "{SOURCE}" BEGIN {add} END',
-        f'CREATE TRIGGER "{TABLE}_au" AFTER UPDATE OF {", ".join(SUMMED)} ON "{SOURCE}" WHEN {changed} '
+        f'CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{source}" BEGIN {add} END',
+        f'CREATE TRIGGER "{table}_au" AFTER UPDATE OF {", ".join(kept.summed)} ON "{source}" WHEN {changed} '
         f"BEGIN {take} {add} END",
-        f'CREATE TRIGGER "{TABLE}_ad" AFTER DELETE ON "{SOURCE}" BEGIN {take} END',
+        f'CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{source}" BEGIN {take} END',
     ]
 
 
-def _pg_apply(contributions: str, having: bool) -> str:
-    keys = ", ".join(KEY)
-    return (f"WITH up AS (INSERT INTO {TABLE} ({keys}, {', '.join(SUMS)}) {_grouped(contributions, having)} "
-            f"ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET n = {TABLE}.n + excluded.n, "
-            f"amount = {TABLE}.amount + excluded.amount, weighted = {TABLE}.weighted + excluded.weighted "
-            f"RETURNING id, n) SELECT array_agg(id) INTO gone FROM up WHERE n = 0;")
+def _pg_apply(kept: Kept, contributions: str, having: bool) -> str:
+    keys, table = ", ".join(kept.key), kept.table
+    added = ", ".join(f"{s} = {table}.{s} + excluded.{s}" for s in kept.sums)
+    return (f"WITH up AS (INSERT INTO {table} ({keys}, {', '.join(kept.sums)}) {_grouped(kept, contributions, having)} "
+            f"ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {added} "
+            f"RETURNING id, {kept.sums[0]} AS n) SELECT array_agg(id) INTO gone FROM up WHERE n = 0;")
 
 
-def postgresql_trigger_sql() -> list[str]:
-    pg = "postgresql"
-    inserted = _pg_apply(_contributions(pg, "new_rows"), False)
-    deleted = _pg_apply(_contributions(pg, "old_rows", -1), False)
-    updated = _pg_apply(f"{_contributions(pg, 'old_rows', -1)} UNION ALL {_contributions(pg, 'new_rows')}", True)
-    function = f"""CREATE OR REPLACE FUNCTION {TABLE}_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+def postgresql_trigger_sql(kept: Kept = OPPORTUNITIES) -> list[str]:
+    pg, table, source = "postgresql", kept.table, kept.source
+    inserted = _pg_apply(kept, _contributions(kept, pg, "new_rows"), False)
+    deleted = _pg_apply(kept, _contributions(kept, pg, "old_rows", -1), False)
+    updated = _pg_apply(kept, f"{_contributions(kept, pg, 'old_rows', -1)} UNION ALL "
+                              f"{_contributions(kept, pg, 'new_rows')}", True)
+    function = f"""CREATE OR REPLACE FUNCTION {table}_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE gone bigint[];
 BEGIN
   IF TG_OP = 'INSERT' THEN {inserted}
   ELSIF TG_OP = 'DELETE' THEN {deleted}
   ELSE {updated}
   END IF;
-  IF gone IS NOT NULL THEN DELETE FROM {TABLE} WHERE id = ANY(gone); END IF;
+  IF gone IS NOT NULL THEN DELETE FROM {table} WHERE id = ANY(gone); END IF;
   RETURN NULL;
 END $$"""
-    truncate = f"""CREATE OR REPLACE FUNCTION {TABLE}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN DELETE FROM {TABLE}; RETURN NULL; END $$"""
-    run = f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_apply()"
+    truncate = f"""CREATE OR REPLACE FUNCTION {table}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN DELETE FROM {table}; RETURN NULL; END $$"""
+    run = f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply()"
     return [
         function,
         truncate,
-        f'CREATE TRIGGER "{TABLE}_ai" AFTER INSERT ON "{SOURCE}" REFERENCING NEW TABLE AS new_rows {run}',
-        f'CREATE TRIGGER "{TABLE}_au" AFTER UPDATE ON "{SOURCE}" REFERENCING OLD TABLE AS old_rows '
+        f'CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{source}" REFERENCING NEW TABLE AS new_rows {run}',
+        f'CREATE TRIGGER "{table}_au" AFTER UPDATE ON "{source}" REFERENCING OLD TABLE AS old_rows '
         f"NEW TABLE AS new_rows {run}",
-        f'CREATE TRIGGER "{TABLE}_ad" AFTER DELETE ON "{SOURCE}" REFERENCING OLD TABLE AS old_rows {run}',
-        f'CREATE TRIGGER "{TABLE}_at" AFTER TRUNCATE ON "{SOURCE}" FOR EACH STATEMENT EXECUTE FUNCTION '
-        f"{TABLE}_truncate()",
+        f'CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{source}" REFERENCING OLD TABLE AS old_rows {run}',
+        f'CREATE TRIGGER "{table}_at" AFTER TRUNCATE ON "{source}" FOR EACH STATEMENT EXECUTE FUNCTION '
+        f"{table}_truncate()",
     ]
 
 
-def drop_trigger_sql(vendor: str) -> list[str]:
+def drop_trigger_sql(vendor: str, kept: Kept = OPPORTUNITIES) -> list[str]:
+    table, source = kept.table, kept.source
     if vendor == "sqlite":
-        return [f'DROP TRIGGER IF EXISTS "{TABLE}_{t}"' for t in TRIGGERS]
-    return [f'DROP TRIGGER IF EXISTS "{TABLE}_{t}" ON "{SOURCE}"' for t in TRIGGERS] + [
-        f"DROP FUNCTION IF EXISTS {TABLE}_apply()", f"DROP FUNCTION IF EXISTS {TABLE}_truncate()"]
+        return [f'DROP TRIGGER IF EXISTS "{table}_{t}"' for t in TRIGGERS]
+    return [f'DROP TRIGGER IF EXISTS "{table}_{t}" ON "{source}"' for t in TRIGGERS] + [
+        f"DROP FUNCTION IF EXISTS {table}_apply()", f"DROP FUNCTION IF EXISTS {table}_truncate()"]
 
 
-def install(schema_editor: Any) -> None:
-    """Used by the migration: the triggers for the database in use, then the summary of what is there."""
+def install(schema_editor: Any, kept: Kept = OPPORTUNITIES) -> None:
+    """Used by the migrations: the triggers for the database in use, then the summary of what is there (of the
+    opportunities: with the company months)."""
     vendor = schema_editor.connection.vendor
-    for sql in drop_trigger_sql(vendor) + (sqlite_trigger_sql() if vendor == "sqlite" else postgresql_trigger_sql()):
+    for sql in drop_trigger_sql(vendor, kept) + (sqlite_trigger_sql(kept) if vendor == "sqlite"
+                                                 else postgresql_trigger_sql(kept)):
         schema_editor.execute(sql, params=None)
-    rebuild(schema_editor.connection.alias)
+    rebuild(schema_editor.connection.alias, (kept,))
 
 
-def remove(schema_editor: Any) -> None:
-    for sql in drop_trigger_sql(schema_editor.connection.vendor):
+def remove(schema_editor: Any, kept: Kept = OPPORTUNITIES) -> None:
+    for sql in drop_trigger_sql(schema_editor.connection.vendor, kept):
         schema_editor.execute(sql, params=None)
 
 
@@ -194,41 +238,48 @@ def _company_months(zone_name: str) -> list[CompanyMonth]:
             for s, e in zip(starts, starts[1:], strict=False)]
 
 
-def rebuild(using: str = DEFAULT_DB_ALIAS) -> int:
-    """The company months for settings.TIME_ZONE and the summary, made again from the opportunities in one
-    transaction (writers wait; readers see the old summary until the end). The number of summary rows."""
+def rebuild(using: str = DEFAULT_DB_ALIAS, kept: tuple[Kept, ...] = (OPPORTUNITIES, ORDERS)) -> int:
+    """The summaries `kept` made again from their tables in one transaction (writers wait; readers see the old
+    summary until the end), and with the opportunities' the company months for settings.TIME_ZONE. The number
+    of summary rows."""
     db = connections[using]
+    made = 0
     with transaction.atomic(using=using), db.cursor() as cursor:
-        if db.vendor == "postgresql":  # no opportunity changes meanwhile (their triggers would race the rebuild)
-            cursor.execute(f'LOCK TABLE "{SOURCE}" IN SHARE MODE')
-        cursor.execute(f"DELETE FROM {MONTHS}")
-        CompanyMonth.objects.using(using).bulk_create(_company_months(settings.TIME_ZONE), batch_size=500)
-        cursor.execute(f"DELETE FROM {TABLE}")
-        cursor.execute(f"INSERT INTO {TABLE} ({', '.join(KEY + SUMS)}) "
-                       f"{_grouped(_contributions(db.vendor, SOURCE))}")
-        return cursor.rowcount
+        for one in kept:
+            if db.vendor == "postgresql":  # no changes meanwhile (their triggers would race the rebuild)
+                cursor.execute(f'LOCK TABLE "{one.source}" IN SHARE MODE')
+            if one is OPPORTUNITIES:
+                cursor.execute(f"DELETE FROM {MONTHS}")
+                CompanyMonth.objects.using(using).bulk_create(_company_months(settings.TIME_ZONE), batch_size=500)
+            cursor.execute(f"DELETE FROM {one.table}")
+            cursor.execute(f"INSERT INTO {one.table} ({', '.join(one.key + one.sums)}) "
+                           f"{_grouped(one, _contributions(one, db.vendor, one.source))}")
+            made += cursor.rowcount
+    return made
 
 
-def _rows(sql: str) -> dict[tuple, tuple]:
+def _rows(sql: str, width: int) -> dict[tuple, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        return {tuple(r[:7]): tuple(int(v) for v in r[7:]) for r in cursor.fetchall()}
+        return {tuple(r[:width]): tuple(int(v) for v in r[width:]) for r in cursor.fetchall()}
 
 
 def differences() -> list[dict[str, Any]]:
-    """Where the summary is not what the opportunities add up to (an empty list when it is): key, stored sums,
-    recomputed sums. Also a company-months table made for another TIME_ZONE (the rebuild fixes both)."""
+    """Where a summary is not what its table adds up to (an empty list when none is): the summary, key, stored
+    sums, recomputed sums. Also a company-months table made for another TIME_ZONE (the rebuild fixes both)."""
     vendor = connection.vendor
     out: list[dict[str, Any]] = []
     if not zone_ready():
         out.append({"key": "company months", "stored": CompanyMonth.objects.values_list("zone", flat=True).first(),
                     "recomputed": settings.TIME_ZONE})
-    stored = _rows(f"SELECT {', '.join(KEY + SUMS)} FROM {TABLE}")
-    recomputed = _rows(_grouped(_contributions(vendor, SOURCE)))
-    for key in sorted(set(stored) | set(recomputed)):
-        if stored.get(key) != recomputed.get(key):
-            out.append({"key": dict(zip(KEY, key, strict=True)), "stored": stored.get(key),
-                        "recomputed": recomputed.get(key)})
+    for kept in (OPPORTUNITIES, ORDERS):
+        width = len(kept.key)
+        stored = _rows(f"SELECT {', '.join(kept.key + kept.sums)} FROM {kept.table}", width)
+        recomputed = _rows(_grouped(kept, _contributions(kept, vendor, kept.source)), width)
+        for key in sorted(set(stored) | set(recomputed)):
+            if stored.get(key) != recomputed.get(key):
+                out.append({"summary": kept.table, "key": dict(zip(kept.key, key, strict=True)),
+                            "stored": stored.get(key), "recomputed": recomputed.get(key)})
     return out
 
 
@@ -263,7 +314,11 @@ def visible(parts: VisibleParts, measure: int, members_only: bool = False) -> Qu
     """The summary rows under `measure` of the opportunities a user sees as their own or through their teams
     (`parts`: Opportunity.objects.visible_parts). `members_only` (a Performance scope): of those, only the user's
     own and those whose owner is a member of the teams."""
-    qs = OpportunityMonth.objects.filter(measure=measure)
+    return visible_rows(OpportunityMonth.objects.filter(measure=measure), parts, members_only)
+
+
+def visible_rows(qs: QuerySet, parts: VisibleParts, members_only: bool = False) -> QuerySet:
+    """`visible` for any summary kept per owner and team (`qs`: its rows; `parts`: its source's visible_parts)."""
     if parts.everything:
         return qs
     if parts.owner_id is None:

@@ -1,4 +1,5 @@
-"""`guanxi sales-summary`: check the monthly summary of opportunities (sales/summary.py) against them, or rebuild it.
+"""`guanxi sales-summary`: check the monthly summaries of opportunities and orders (sales/summary.py) against them,
+or rebuild them.
 Imported before Django is set up: the summary module is imported inside the command."""
 
 from __future__ import annotations
@@ -9,9 +10,10 @@ import sys
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sales-summary", help="check the monthly summary of opportunities against them, or rebuild it")
-    p.add_argument("--rebuild", action="store_true", help="make it again from the opportunities (after changing "
-                                                          "GUANXI_TIME_ZONE; `guanxi migrate` does that too)")
+    p = sub.add_parser("sales-summary",
+                       help="check the monthly summaries of opportunities and orders against them, or rebuild them")
+    p.add_argument("--rebuild", action="store_true", help="make them again from the opportunities and orders (after "
+                                                          "changing GUANXI_TIME_ZONE; `guanxi migrate` does that too)")
     p.set_defaults(func=cmd_sales_summary)
 
 

@@ -1,6 +1,6 @@
-"""The opportunities summed per month: what the forecast, the leaderboard and year on year read instead of a
-million opportunities. Database triggers keep it (see sales/summary.py); nothing in Python writes to it except
-the rebuild."""
+"""The opportunities and the orders summed per month: what the forecast, the leaderboard and year on year read
+instead of a million rows. Database triggers keep them (see sales/summary.py); nothing in Python writes to them
+except the rebuild."""
 
 from __future__ import annotations
 
@@ -57,3 +57,27 @@ class CompanyMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month} ({self.zone})"
+
+
+class OrderMonth(models.Model):
+    """How many orders of one owner, team, status and currency have their order date in a month, and their net
+    and gross totals in cents: what year on year and analytics' revenue chart read instead of a million orders.
+    Months are yyyymm integers; 0 owner or team stands for none. Kept by database triggers like OpportunityMonth."""
+
+    month = models.IntegerField()
+    owner_id = models.BigIntegerField()
+    team_id = models.BigIntegerField()
+    status = models.CharField(max_length=10)
+    currency = models.CharField(max_length=3)
+    n = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    gross = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "owner_id", "team_id", "status", "currency"],
+                                    name="ordermonth_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.owner_id}/{self.team_id} {self.status} {self.currency}"
