@@ -1,9 +1,10 @@
 """The email channel's ingest over BENCH_EMAILS generated messages (default 10,000; target under 2 minutes).
 
-1. From raw bytes: `email_ingest.ingest_many` over the messages (what the IMAP poller calls, a transaction per
-   CHUNK of 50; `email_ingest.ingest`, one message a transaction, was timed here before) — new mail from 2,000 senders (a ticket each, a contact
-   for each new sender), replies threaded by In-Reply-To or by the subject's ticket token, a few auto-replies
-   and bounces; then the same messages again (all skipped by the unique Message-ID: the re-sync cost).
+1. From raw bytes: `email_ingest.ingest_many` over the messages (what the IMAP poller calls: a transaction per
+   CHUNK of 50; `email_ingest.ingest`, one message a transaction, was timed here before) — new mail from 2,000
+   senders (a ticket each, a contact for each new sender), replies threaded by In-Reply-To or by the subject's
+   ticket token, a few auto-replies and bounces; then the same messages again (all skipped by the unique
+   Message-ID: the re-sync cost).
 2. Through IMAP (when Dovecot is installed): the messages are APPENDed to a private Dovecot (not timed), then
    `email_imap.sync` fetches and ingests them into a second mailbox.
 

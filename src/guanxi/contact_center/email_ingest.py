@@ -29,6 +29,7 @@ from guanxi.knowledge.queries import SuggestionCache
 from guanxi.knowledge.services import suggestion_batch
 from guanxi.quality.normalize import search_text
 from guanxi.service import services as desk
+from guanxi.service.models import settings_read_once
 from guanxi.service.ticket_models import MessageKind, Ticket, TicketChannel, TicketMessage, TicketStatus
 
 from . import mail
@@ -94,11 +95,12 @@ def _ingest_chunk(mailbox: Mailbox, messages: Sequence[tuple[bytes, int | None]]
             parsed.append(None)  # quarantined by `ingest` below, with the reason
     results: list[tuple[InboundEmail, bool] | None] = [None] * len(messages)
     try:
-        with transaction.atomic(), suggestion_batch() as suggestions:
+        with transaction.atomic(), suggestion_batch() as suggestions, settings_read_once():
             batch = Batch(suggestions)
             known = {r.message_id: r for r in InboundEmail.objects.filter(
                 mailbox=mailbox, message_id__in=[p.message_id for p in parsed if p is not None])}
-            batch.find_contacts({p.from_address for p in parsed if p is not None and p.from_address})
+            batch.find_contacts({p.from_address for p in parsed
+                                 if p is not None and p.from_address and p.message_id not in known})
             for i, ((raw, uid), message) in enumerate(zip(messages, parsed, strict=True)):
                 if message is None:
                     continue
