@@ -53,6 +53,24 @@ def test_suggestions_rank_by_matched_words_and_respect_public_only(kb):
     assert kb["reset_zh"].suggested_count == 2
 
 
+def test_suggestions_score_as_the_database_does_and_a_batch_reads_each_word_once(
+        kb, django_assert_num_queries, django_assert_max_num_queries):
+    for text in ("您好，我的账号密码忘了，VPN 也连不上", "怎么重置密码", "发票 password reset"):
+        for public_only in (False, True):
+            terms = keywords(text)
+            expected = [(a.pk, a.score) for a in queries._scored_in_sql(terms, public_only, 5)]
+            assert [(a.pk, a.score) for a in queries.suggestions(text, public_only=public_only)] == expected
+    with services.suggestion_batch() as batch:
+        first = services.suggest_articles("账号密码忘了", public_only=False, batch=batch)
+        with django_assert_num_queries(0):  # the same words again: read in this batch already
+            again = services.suggest_articles("密码忘了，账号", public_only=False, batch=batch)
+        with django_assert_max_num_queries(4):  # a new word: its matches, and the articles not read yet
+            services.suggest_articles("账号密码 VPN", public_only=False, batch=batch)
+    assert [a.pk for a in again] == [a.pk for a in first]
+    kb["reset_zh"].refresh_from_db()
+    assert kb["reset_zh"].suggested_count == 3  # counted per suggestion, written when the batch ended
+
+
 def test_editing_a_published_article_keeps_versions_and_restores(kb, users):
     admin, article = users["admin"], kb["reset_zh"]
     article = services.update_article(admin, article, {"title": "重置登录密码"}, article.version)

@@ -1,4 +1,4 @@
-"""Fetch a mailbox's new messages over IMAP (imaplib) and hand each to the idempotent ingest.
+"""Fetch a mailbox's new messages over IMAP (imaplib) and hand them, BATCH at a time, to the idempotent ingest.
 
 New mail is `UID SEARCH UID <last_uid+1>:*`; when the server's UIDVALIDITY changed (folder re-created, server
 moved) the UIDs mean nothing any more, so the whole folder is read again — the ingest's unique
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.customers.fileio.textio import human_size
 
-from .email_ingest import ingest, quarantine
+from .email_ingest import ingest_many, quarantine
 from .email_models import Mailbox, Security
 
 logger = logging.getLogger(__name__)
@@ -137,15 +137,17 @@ def sync(mailbox: Mailbox, since_days: int | None = None, now: dt.datetime | Non
             since = (now - dt.timedelta(days=since_days)).date() if since_days else None
             uids = _uids(conn, after, since)
             for start in range(0, len(uids), BATCH):
-                for uid, raw, refused in _batch(conn, mailbox, uids[start:start + BATCH]):
-                    row, created = (quarantine(mailbox, raw, uid, refused) if refused
-                                    else ingest(mailbox, raw, uid=uid, now=now))
+                fetched = _batch(conn, mailbox, uids[start:start + BATCH])
+                done = [quarantine(mailbox, raw, uid, refused) for uid, raw, refused in fetched if refused]
+                done += ingest_many(mailbox, [(raw, uid) for uid, raw, refused in fetched if not refused], now)
+                for row, created in done:
                     result.fetched += 1
                     if created:
                         result.created += 1
                         result.statuses[row.status] = result.statuses.get(row.status, 0) + 1
+                if fetched:  # after the batch's messages are stored: a crash before this reads them again (no harm)
                     Mailbox.objects.filter(pk=mailbox.pk, uidvalidity=validity).update(
-                        last_uid=Greatest(F("last_uid"), uid))
+                        last_uid=Greatest(F("last_uid"), max(uid for uid, _raw, _refused in fetched)))
         finally:
             try:
                 conn.logout()

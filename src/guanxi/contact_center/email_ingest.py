@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -23,18 +24,23 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import AuditAction
 from guanxi.core.records import write_audit
 from guanxi.customers.fileio.textio import human_size
-from guanxi.customers.models import Contact, ContactMethod, ContactMethodKind
+from guanxi.customers.models import Account, Contact, ContactMethod, ContactMethodKind
+from guanxi.knowledge.queries import SuggestionCache
+from guanxi.knowledge.services import suggestion_batch
 from guanxi.quality.normalize import search_text
 from guanxi.service import services as desk
+from guanxi.service.models import settings_read_once
 from guanxi.service.ticket_models import MessageKind, Ticket, TicketChannel, TicketMessage, TicketStatus
 
 from . import mail
 from .email_kb import answer_from_knowledge_base
+from .email_kb_models import EmailAutoResponse
 from .email_logging import log_mail
 from .email_models import EmailAttachment, InboundEmail, InboundStatus, Mailbox, MailboxMode, OutboundEmail
 from .email_outbound import queue_acknowledgement
 
 logger = logging.getLogger(__name__)
+CHUNK = 50  # messages a transaction in ingest_many
 
 
 def attachment_limit() -> int:
@@ -50,7 +56,7 @@ def ingest(mailbox: Mailbox, raw: bytes, uid: int | None = None,
     except mail.MalformedMail as exc:
         return quarantine(mailbox, raw, uid, str(exc))
     try:
-        with transaction.atomic():
+        with transaction.atomic(), suggestion_batch() as suggestions:
             row = _claim(mailbox, parsed, uid)
             if row.pk is None:  # already there: this message was ingested before
                 existing = InboundEmail.objects.select_for_update().get(mailbox=mailbox, message_id=parsed.message_id)
@@ -58,19 +64,78 @@ def ingest(mailbox: Mailbox, raw: bytes, uid: int | None = None,
                     return existing, False
                 existing.delete()  # quarantined before (too large, a failure) and readable now: ingest it for real
                 row = _claim(mailbox, parsed, uid)
-            _act(mailbox, row, parsed, now, raw)
+            _act(mailbox, row, parsed, now, raw, Batch(suggestions))
             return row, True
     except Exception as exc:  # a bug or a database refusal on this one message: keep it, poll on
         logger.exception("could not ingest %s into mailbox %s", parsed.message_id, mailbox.pk)
         return quarantine(mailbox, raw, uid, f"{exc.__class__.__name__}: {exc}"[:1000], parsed.message_id)
 
 
-def _claim(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> InboundEmail:
-    row = InboundEmail(
+def ingest_many(mailbox: Mailbox, messages: Sequence[tuple[bytes, int | None]], now: dt.datetime | None = None
+                ) -> list[tuple[InboundEmail, bool]]:
+    """`ingest` for many messages (raw bytes, IMAP uid or None), in order, with one transaction per CHUNK of them:
+    each message in a savepoint of its own, the lookups they share made once a chunk (Batch), the messages
+    already there found with one query. A message that fails is rolled back alone and then ingested by itself
+    (`ingest`: quarantined if it fails again); a chunk whose commit fails is ingested again message by message.
+    The live events and mail of the chunk's messages go after its commit."""
+    now = now or timezone.now()
+    out: list[tuple[InboundEmail, bool]] = []
+    for start in range(0, len(messages), CHUNK):
+        out += _ingest_chunk(mailbox, messages[start:start + CHUNK], now)
+    return out
+
+
+def _ingest_chunk(mailbox: Mailbox, messages: Sequence[tuple[bytes, int | None]], now: dt.datetime
+                  ) -> list[tuple[InboundEmail, bool]]:
+    parsed: list[mail.ParsedMail | None] = []
+    for raw, _uid in messages:
+        try:
+            parsed.append(mail.parse(raw, max_attachment=attachment_limit()))
+        except mail.MalformedMail:
+            parsed.append(None)  # quarantined by `ingest` below, with the reason
+    results: list[tuple[InboundEmail, bool] | None] = [None] * len(messages)
+    try:
+        with transaction.atomic(), suggestion_batch() as suggestions, settings_read_once():
+            batch = Batch(suggestions)
+            known = {r.message_id: r for r in InboundEmail.objects.filter(
+                mailbox=mailbox, message_id__in=[p.message_id for p in parsed if p is not None])}
+            batch.find_contacts({p.from_address for p in parsed
+                                 if p is not None and p.from_address and p.message_id not in known})
+            for i, ((raw, uid), message) in enumerate(zip(messages, parsed, strict=True)):
+                if message is None:
+                    continue
+                existing = known.get(message.message_id)
+                if existing is not None:
+                    if existing.status != InboundStatus.QUARANTINED:  # else read again by `ingest` below
+                        results[i] = (existing, False)
+                    continue
+                counted = suggestions.checkpoint()
+                try:
+                    with transaction.atomic():
+                        row = _new_row(mailbox, message, uid)
+                        row.save()  # a message already there (another poller, twice in the chunk) fails here
+                        _act(mailbox, row, message, now, raw, batch)
+                    results[i] = (row, True)
+                except Exception:  # rolled back to its savepoint; `ingest` below takes it alone
+                    suggestions.restore(counted)
+                    batch.forget()
+    except Exception:  # the commit (or a shared lookup) failed: nothing of the chunk was stored
+        logger.exception("could not commit %s messages of mailbox %s; ingesting them one by one",
+                         len(messages), mailbox.pk)
+        results = [None] * len(messages)
+    return [result or ingest(mailbox, raw, uid, now) for result, (raw, uid) in zip(results, messages, strict=True)]
+
+
+def _new_row(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> InboundEmail:
+    return InboundEmail(
         mailbox=mailbox, message_id=parsed.message_id, uid=uid, status=InboundStatus.TICKET,
         from_address=parsed.from_address[:254], from_name=parsed.from_name, to=parsed.to, cc=parsed.cc,
         subject=parsed.subject, in_reply_to=" ".join(parsed.in_reply_to), references=" ".join(parsed.references),
         body=parsed.text, sent_at=parsed.date if parsed.date and parsed.date.tzinfo else None)
+
+
+def _claim(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> InboundEmail:
+    row = _new_row(mailbox, parsed, uid)
     try:
         with transaction.atomic():
             row.save()
@@ -136,21 +201,61 @@ def _may_use_token(ticket: Ticket, sender: str) -> bool:
     return mail.may_use_token(sender, contact, seen)
 
 
-def _contact_for(parsed: mail.ParsedMail) -> Contact:
-    method = (ContactMethod.objects.select_related("contact").filter(
-        kind=ContactMethodKind.EMAIL, normalized=parsed.from_address).order_by("contact_id").first())
-    if method is not None:
-        return method.contact
-    contact = Contact.objects.filter(email=parsed.from_address).order_by("pk").first()
-    if contact is not None:
-        return contact
-    name = (parsed.from_name or parsed.from_address.split("@")[0])[:100]
-    contact = Contact.objects.create(name=name, email=parsed.from_address,
-                                     search_text=search_text(names=[name], emails=[parsed.from_address]))
-    ContactMethod.objects.create(contact=contact, kind=ContactMethodKind.EMAIL, value=parsed.from_address,
-                                 normalized=parsed.from_address, is_primary=True)
-    write_audit(contact, None, AuditAction.CREATE, {"name": [None, name], "emails": [None, [parsed.from_address]],
+class Batch:
+    """What the messages of one transaction share: our own addresses, the senders' contacts and their accounts,
+    each question group's automatic-answer setting, the knowledge base's suggestion cache. A message rolled back
+    to its savepoint may have added a contact that is gone again: `forget` drops what was found."""
+
+    def __init__(self, suggestions: SuggestionCache) -> None:
+        self.suggestions = suggestions
+        self.auto_responses: dict[int | None, EmailAutoResponse | None] = {}
+        self._own: set[str] | None = None
+        self.forget()
+
+    def forget(self) -> None:
+        self.contacts: dict[str, Contact] = {}
+        self.unknown: set[str] = set()  # addresses no contact had when looked up in this transaction
+        self.accounts: dict[int, Account | None] = {}
+
+    def ours(self, address: str) -> bool:
+        """Mail from one of our mailboxes (it must not loop back in as a ticket)."""
+        if self._own is None:
+            self._own = set(Mailbox.objects.values_list("address", flat=True))
+        return address in self._own
+
+    def find_contacts(self, addresses: set[str]) -> None:
+        """Look up the contacts of many senders at once (as `_contact_for` does one)."""
+        addresses = addresses - self.contacts.keys() - self.unknown
+        if not addresses:
+            return
+        for method in (ContactMethod.objects.select_related("contact").filter(
+                kind=ContactMethodKind.EMAIL, normalized__in=addresses).order_by("contact_id", "pk")):
+            self.contacts.setdefault(method.normalized, method.contact)
+        rest = addresses - self.contacts.keys()
+        if rest:
+            for contact in Contact.objects.filter(email__in=rest).order_by("pk"):
+                self.contacts.setdefault(contact.email, contact)
+        self.unknown |= addresses - self.contacts.keys()
+
+    def account_of(self, contact: Contact) -> Account | None:
+        if contact.pk not in self.accounts:
+            self.accounts[contact.pk] = contact.primary_account or contact.accounts.order_by("pk").first()
+        return self.accounts[contact.pk]
+
+
+def _contact_for(parsed: mail.ParsedMail, batch: Batch) -> Contact:
+    address = parsed.from_address
+    batch.find_contacts({address})
+    if address in batch.contacts:
+        return batch.contacts[address]
+    name = (parsed.from_name or address.split("@")[0])[:100]
+    contact = Contact.objects.create(name=name, email=address, search_text=search_text(names=[name], emails=[address]))
+    ContactMethod.objects.create(contact=contact, kind=ContactMethodKind.EMAIL, value=address,
+                                 normalized=address, is_primary=True)
+    write_audit(contact, None, AuditAction.CREATE, {"name": [None, name], "emails": [None, [address]],
                                                     "source": [None, "email"]})
+    batch.contacts[address] = contact
+    batch.unknown.discard(address)
     return contact
 
 
@@ -181,11 +286,8 @@ def _store_attachments(row: InboundEmail, parsed: mail.ParsedMail) -> None:
             item.file.save(attachment.filename, ContentFile(attachment.data), save=True)
 
 
-def _ours(address: str) -> bool:
-    return Mailbox.objects.filter(address=address).exists()
-
-
-def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.datetime, raw: bytes) -> None:
+def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.datetime, raw: bytes,
+         batch: Batch) -> None:
     if mailbox.mode == MailboxMode.LOGGING:
         return log_mail(mailbox, row, parsed, raw, now)
     ticket, refused_token = _thread(mailbox, parsed)
@@ -203,7 +305,7 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
         return
     _store_attachments(row, parsed)
     body = _body(row, parsed)
-    if parsed.kind == mail.AUTO_REPLY or _ours(parsed.from_address):
+    if parsed.kind == mail.AUTO_REPLY or batch.ours(parsed.from_address):
         # kept, never answered: an out-of-office must not reopen a ticket, our own mail must not loop back in
         row.status = InboundStatus.AUTO_REPLY
         if ticket is not None:
@@ -216,7 +318,7 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
         row.ticket_message = desk.customer_replied(ticket, body, now)
         row.save(update_fields=["status", "ticket", "ticket_message"])
         return
-    contact = _contact_for(parsed)
+    contact = _contact_for(parsed, batch)
     description = _("Received by email from %(sender)s at %(mailbox)s.") % {"sender": parsed.from_address,
                                                                           "mailbox": mailbox.address}
     if ticket is not None:  # a reply to a closed ticket opens a new one, linked
@@ -227,13 +329,13 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
     new = desk.open_ticket(None, {
         "subject": mail.TOKEN_RE.sub("", parsed.subject).strip()[:200] or _("(no subject)"),
         "description": description, "contact": contact,
-        "account": contact.primary_account or contact.accounts.order_by("pk").first(),
+        "account": batch.account_of(contact),
         "question_group": mailbox.question_group, "queue": mailbox.queue, "channel": TicketChannel.EMAIL,
     }, now)
     row.status, row.ticket = InboundStatus.TICKET, new
     row.ticket_message = TicketMessage.objects.create(ticket=new, kind=MessageKind.REPLY, body=body)
     row.save(update_fields=["status", "ticket", "ticket_message"])
-    if answer_from_knowledge_base(mailbox, row, new, parsed.text, now):
+    if answer_from_knowledge_base(mailbox, row, new, parsed.text, now, batch.suggestions, batch.auto_responses):
         return  # the automatic answer carries the ticket number: no acknowledgement besides
     if mailbox.auto_acknowledge:
         queue_acknowledgement(mailbox, row, new, now)

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from guanxi.knowledge.queries import SuggestionCache
 from guanxi.knowledge.services import article_link, suggest_articles
 from guanxi.service import services as desk
 from guanxi.service.ticket_models import Ticket
@@ -33,9 +34,10 @@ def question_text(subject: str, body: str) -> str:
     return f"{subject}\n{subject}\n{body[:4000]}"
 
 
-def suggest(ticket: Ticket, row: InboundEmail | None, text: str) -> list[KnowledgeSuggestion]:
+def suggest(ticket: Ticket, row: InboundEmail | None, text: str, batch: SuggestionCache | None = None
+            ) -> list[KnowledgeSuggestion]:
     """Store the best articles for the ticket's question (published ones, internal too: agents read them)."""
-    found = [a for a in suggest_articles(text, public_only=False, limit=SUGGESTED) if a.score > 0]
+    found = [a for a in suggest_articles(text, public_only=False, limit=SUGGESTED, batch=batch) if a.score > 0]
     return KnowledgeSuggestion.objects.bulk_create(
         [KnowledgeSuggestion(ticket=ticket, inbound=row, article=a, score=a.score) for a in found],
         ignore_conflicts=True)
@@ -54,16 +56,29 @@ def default_template() -> str:
              "subject) and one of our agents will take it up.")
 
 
+def auto_response(group_id: int | None) -> EmailAutoResponse | None:
+    """The question group's automatic answers, when an administrator turned them on."""
+    return EmailAutoResponse.objects.filter(question_group_id=group_id, enabled=True).first() if group_id else None
+
+
 def answer_from_knowledge_base(mailbox: Mailbox, row: InboundEmail, ticket: Ticket, body: str,
-                               now: dt.datetime) -> bool:
-    """Suggest articles for a new email ticket and, where allowed, answer with them. True when an answer went."""
+                               now: dt.datetime, batch: SuggestionCache | None = None,
+                               settings_by_group: dict[int | None, EmailAutoResponse | None] | None = None) -> bool:
+    """Suggest articles for a new email ticket and, where allowed, answer with them. True when an answer went.
+    An email batch passes its `suggestion_batch` and a dict keeping each question group's setting."""
     text = question_text(row.subject, body)
-    suggest(ticket, row, text)
-    setting = (EmailAutoResponse.objects.filter(question_group_id=ticket.question_group_id, enabled=True).first()
-               if ticket.question_group_id else None)
+    suggest(ticket, row, text, batch)
+    group = ticket.question_group_id
+    if settings_by_group is None:
+        setting = auto_response(group)
+    else:
+        if group not in settings_by_group:
+            settings_by_group[group] = auto_response(group)
+        setting = settings_by_group[group]
     if setting is None:
         return False
-    articles = [a for a in suggest_articles(text, public_only=True, limit=setting.max_articles, count=False)
+    articles = [a for a in suggest_articles(text, public_only=True, limit=setting.max_articles, count=False,
+                                            batch=batch)
                 if a.score >= setting.min_score]
     if not articles or not may_answer_automatically(mailbox, row.from_address, now):
         return False

@@ -3,6 +3,7 @@ bulletin board. Every query starts from a `visible_to` queryset."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -57,19 +58,91 @@ def search_page(qs: QuerySet[Article], query: str, *, cursor: str | None, limit:
     return Page(items=rows, next_cursor=next_cursor, sort=RANK)
 
 
-def suggestions(text: str, *, public_only: bool, limit: int = 5) -> list[Article]:
-    """Published articles matching any keyword of `text`, the most matched (title first) on top."""
+SUGGEST_PER_TERM = 500  # matches read per keyword; a keyword matching more is scored in SQL (see suggestions)
+
+
+class SuggestionCache:
+    """What suggestions read, kept for a run of them (an email batch): each keyword's matching articles and each
+    article's title and helpful count. Articles are not edited by the callers that hold one, and a run is short
+    (one transaction), so nothing read here goes stale within it. `counts` gathers how often each article was
+    suggested (knowledge.services writes them once, at the end of the run)."""
+
+    def __init__(self) -> None:
+        self.term_ids: dict[tuple[str, bool], frozenset[int] | None] = {}  # None: more than SUGGEST_PER_TERM
+        self.rows: dict[int, tuple[str, int]] = {}  # id → (title lower-cased, helpful_count)
+        self.articles: dict[int, Article] = {}
+        self.counts: dict[int, int] = {}
+
+    def checkpoint(self) -> dict[int, int]:
+        return dict(self.counts)
+
+    def restore(self, counts: dict[int, int]) -> None:
+        """Forget the suggestions counted since `checkpoint` (their message was rolled back)."""
+        self.counts = dict(counts)
+
+
+def _published(public_only: bool) -> QuerySet[Article]:
+    base = Article.objects.filter(status=ArticleStatus.PUBLISHED)
+    return base.filter(visibility=Visibility.PUBLIC) if public_only else base
+
+
+def _term_ids(cache: SuggestionCache, term: str, public_only: bool) -> frozenset[int] | None:
+    key = (term, public_only)
+    if key not in cache.term_ids:
+        ids = list(matching(_published(public_only), term).values_list("pk", flat=True)[:SUGGEST_PER_TERM + 1])
+        cache.term_ids[key] = frozenset(ids) if len(ids) <= SUGGEST_PER_TERM else None
+    return cache.term_ids[key]
+
+
+def _load(cache: SuggestionCache, ids: set[int]) -> None:
+    missing = ids - cache.rows.keys()
+    if missing:
+        for pk, title, helpful in Article.objects.filter(pk__in=missing).values_list("pk", "title", "helpful_count"):
+            cache.rows[pk] = (title.lower(), helpful)
+
+
+def suggestions(text: str, *, public_only: bool, limit: int = 5, cache: SuggestionCache | None = None
+                ) -> list[Article]:
+    """Published articles matching any keyword of `text`, the most matched (title first) on top.
+
+    Each keyword's matches come through the search index; the score (TITLE_WEIGHT for a keyword in the title,
+    1 for one only in the text) is then added up here from those matches and the titles, so that a `cache`
+    shared by many suggestions reads each keyword and each article once. A keyword matching more than
+    SUGGEST_PER_TERM articles has matches beyond those read: the score is then computed by the database."""
     terms = keywords(text)
     if not terms:
         return []
-    base = Article.objects.filter(status=ArticleStatus.PUBLISHED)
-    if public_only:
-        base = base.filter(visibility=Visibility.PUBLIC)
-    ids: set[int] = set()
-    for term in terms:  # each word through the index; an article needs only one of them
-        ids.update(matching(base, term).values_list("pk", flat=True)[:500])
+    cache = cache or SuggestionCache()
+    matches = {term: _term_ids(cache, term, public_only) for term in terms}
+    if any(ids is None for ids in matches.values()):
+        return _scored_in_sql(terms, public_only, limit)
+    ids: set[int] = set().union(*matches.values())
     if not ids:
         return []
+    _load(cache, ids)
+    ranked = []
+    for pk in ids:
+        title, helpful = cache.rows[pk]
+        score = sum(TITLE_WEIGHT if term in title else 1 if pk in matches[term] else 0 for term in terms)
+        ranked.append((-score, -helpful, -pk))
+    ranked.sort()
+    top = [-pk for _score, _helpful, pk in ranked[:limit]]
+    missing = [pk for pk in top if pk not in cache.articles]
+    if missing:
+        cache.articles.update(Article.objects.in_bulk(missing))
+    out = []
+    for score, _helpful, pk in ranked[:limit]:
+        article = copy.copy(cache.articles[-pk])
+        article.score = -score
+        out.append(article)
+    return out
+
+
+def _scored_in_sql(terms: list[str], public_only: bool, limit: int) -> list[Article]:
+    base = _published(public_only)
+    ids: set[int] = set()
+    for term in terms:  # each word through the index; an article needs only one of them
+        ids.update(matching(base, term).values_list("pk", flat=True)[:SUGGEST_PER_TERM])
     return list(base.filter(pk__in=ids).annotate(score=_score(terms))
                 .order_by("-score", "-helpful_count", "-pk")[:limit])
 

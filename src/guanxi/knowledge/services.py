@@ -6,7 +6,9 @@ Portal visitors have no user: they are `user=None` with a `visitor_key` (the por
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -259,13 +261,33 @@ def rate_article(article: Article, *, helpful: Any, user: User | None = None, vi
     return feedback
 
 
-def suggest_articles(text: str, *, public_only: bool, limit: int = 5, count: bool = True) -> list[Article]:
+def suggest_articles(text: str, *, public_only: bool, limit: int = 5, count: bool = True,
+                     batch: queries.SuggestionCache | None = None) -> list[Article]:
     """Published articles for what someone is writing (a reply, a ticket): its keywords searched, the
-    articles matching most of them first, title matches above body ones. Counted as suggested."""
-    articles = queries.suggestions(text, public_only=public_only, limit=limit)
+    articles matching most of them first, title matches above body ones. Counted as suggested — inside a
+    `suggestion_batch`, when the batch ends."""
+    articles = queries.suggestions(text, public_only=public_only, limit=limit, cache=batch)
     if count and articles:
-        Article.objects.filter(pk__in=[a.pk for a in articles]).update(suggested_count=F("suggested_count") + 1)
+        if batch is not None:
+            for article in articles:
+                batch.counts[article.pk] = batch.counts.get(article.pk, 0) + 1
+        else:
+            Article.objects.filter(pk__in=[a.pk for a in articles]).update(suggested_count=F("suggested_count") + 1)
     return articles
+
+
+@contextlib.contextmanager
+def suggestion_batch() -> Iterator[queries.SuggestionCache]:
+    """Many suggestions in one transaction (an email batch): they share what they read, and the articles'
+    suggested counts are added up and written once, when the block ends without an error. Call inside the
+    transaction that stores what the suggestions are for."""
+    batch = queries.SuggestionCache()
+    yield batch
+    by_count: dict[int, list[int]] = {}
+    for pk, n in batch.counts.items():
+        by_count.setdefault(n, []).append(pk)
+    for n, ids in sorted(by_count.items()):
+        Article.objects.filter(pk__in=ids).update(suggested_count=F("suggested_count") + n)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ The routing and business-time arithmetic are plain modules (`routing`, `business
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -66,9 +71,37 @@ class BusinessCalendar(models.Model):
 _calendars: dict[tuple, Calendar] = {}
 
 
+# Within `settings_read_once`: what the SLA clock reads of the desk's settings, kept for the block.
+_settings_memo: ContextVar[dict[tuple, Any] | None] = ContextVar("service_settings_memo", default=None)
+
+
+@contextlib.contextmanager
+def settings_read_once() -> Iterator[None]:
+    """Tickets filed inside (a batch of email in one transaction) read the SLA policies and the default calendar
+    once. An administrator's change made meanwhile applies from the next block, as it would to a ticket filed
+    a moment earlier."""
+    token = _settings_memo.set({})
+    try:
+        yield
+    finally:
+        _settings_memo.reset(token)
+
+
+def _read_once(key: tuple, read: Callable[[], Any]) -> Any:
+    memo = _settings_memo.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def default_calendar() -> Calendar:
-    row = BusinessCalendar.objects.order_by("-is_default", "pk").first()
-    return row.to_calendar() if row else Calendar()
+    def read() -> Calendar:
+        row = BusinessCalendar.objects.order_by("-is_default", "pk").first()
+        return row.to_calendar() if row else Calendar()
+
+    return _read_once(("default_calendar",), read)
 
 
 class Queue(models.Model):
@@ -206,8 +239,11 @@ class SlaPolicy(models.Model):
     @classmethod
     def matching(cls, priority: str, classification: str) -> SlaPolicy | None:
         """The policy for this classification, else the one for any classification."""
-        rows = {p.classification: p for p in cls.objects.filter(priority=priority,
-                                                                 classification__in=[classification or "", ""])}
-        return rows.get(classification or "") or rows.get("")
+        def read() -> SlaPolicy | None:
+            rows = {p.classification: p for p in cls.objects.filter(priority=priority,
+                                                                     classification__in=[classification or "", ""])}
+            return rows.get(classification or "") or rows.get("")
+
+        return _read_once(("sla_policy", priority, classification or ""), read)
 
 from .canned_models import CannedReply  # noqa: E402,F401
