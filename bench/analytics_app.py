@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import os
 import platform
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -44,33 +44,64 @@ def _setup(database: str, pg_url: str, home: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _insert(model, template, columns: dict[str, np.ndarray | list], batch: int = 50_000) -> None:
-    """Rows of `model` like `template`, with `columns` (attname → one value per row) varying: one executemany
-    per batch on SQLite, COPY on PostgreSQL."""
+def _insert(model, template, columns: dict[str, list]) -> None:
+    """Rows of `model` like `template`, with `columns` (attname → one value per row, as text or numbers)
+    varying: the rows are zipped from the columns (no per-row Python lists), COPY on PostgreSQL, one
+    executemany on the sqlite3 connection itself."""
     from django.db import connection, transaction
 
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    fixed = {f.attname: f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields}
-    names = [f.column for f in fields]
-    n = len(next(iter(columns.values())))
+    values = [columns[f.attname] if f.attname in columns
+              else itertools.repeat(f.get_db_prep_save(getattr(template, f.attname), connection)) for f in fields]
+    names = ", ".join(f'"{f.column}"' for f in fields)
     table = model._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cols = ", ".join(f'"{c}"' for c in names)
-            with cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
-                for i in range(n):
-                    copy.write_row([columns[f.attname][i] if f.attname in columns else fixed[f.attname]
-                                    for f in fields])
-            return
-        sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in names)}) VALUES ' \
-              f'({", ".join(["%s"] * len(names))})'
-        for start in range(0, n, batch):
-            rows = [[columns[f.attname][i] if f.attname in columns else fixed[f.attname] for f in fields]
-                    for i in range(start, min(start + batch, n))]
-            cursor.executemany(sql, rows)
+            with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in zip(*values, strict=False):  # the fixed columns repeat forever
+                    copy.write_row(row)
+        else:
+            connection.connection.executemany(
+                f'INSERT INTO "{table}" ({names}) VALUES ({", ".join(["?"] * len(fields))})',
+                zip(*values, strict=False))
+
+
+LINES = 10_000_000  # order lines per million customers (the issue's figure)
+
+
+def _insert_lines(n_customers: int, product_ids: list[int]) -> None:
+    """The order lines by INSERT … SELECT over the orders: one line each with a product drawn by a hash of the
+    order id, and on every k-th order a second line with the next product, up to LINES per million
+    customers (10 a customer); affinity then has pairs to find."""
+    from django.db import connection, transaction
+
+    from guanxi.sales.quote_models import Order, OrderLine
+
+    assert product_ids == list(range(product_ids[0], product_ids[0] + len(product_ids))), "products not contiguous"
+    n_orders = Order.objects.count()
+    extra = max(LINES * n_customers // 1_000_000 - n_orders, 0)
+    step = max(n_orders // extra, 1) if extra else 0
+    fixed = {f.column: f.get_db_prep_save(f.get_default(), connection)
+             for f in OrderLine._meta.concrete_fields
+             if not f.primary_key and f.column not in ("order_id", "product_id", "description", "quantity",
+                                                       "unit_price")}
+    names = ", ".join(f'"{c}"' for c in ("order_id", "product_id", "description", "quantity", "unit_price",
+                                         *fixed))
+    marks = ", ".join(["%s"] * len(fixed))
+    pick = f"(%s + ((CAST(o.id AS BIGINT) * 1103515245 + 12345) / 65536) %% {len(product_ids)})"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO "{OrderLine._meta.db_table}" ({names}) SELECT o.id, {pick}, %s, 1, '
+                       f'o.gross_total, {marks} FROM "{Order._meta.db_table}" o',
+                       [product_ids[0], "x", *fixed.values()])
+        if step:
+            second = f"(%s + ({pick} - %s + 1) %% {len(product_ids)})"
+            cursor.execute(f'INSERT INTO "{OrderLine._meta.db_table}" ({names}) SELECT o.id, {second}, %s, 1, '
+                           f'0, {marks} FROM "{Order._meta.db_table}" o WHERE o.id %% %s = 0',
+                           [product_ids[0], product_ids[0], product_ids[0], "x", *fixed.values(), step])
 
 
 def load(n_customers: int, seed: int) -> tuple[object, dict[str, float]]:
+    from django.db import connection
     from django.utils import timezone
 
     from guanxi.analytics.simulate import bgnbd_transactions
@@ -81,30 +112,31 @@ def load(n_customers: int, seed: int) -> tuple[object, dict[str, float]]:
     took: dict[str, float] = {}
     started = time.perf_counter()
     tx = bgnbd_transactions(n_customers, seed=seed)
+    took["generate the transactions (numpy)"] = time.perf_counter() - started
+    started = time.perf_counter()
     now = timezone.now()
     _insert(Account, Account(name="x", created_at=now, updated_at=now, search_text=""),
             {"name": [f"客户{i}" for i in range(n_customers)]})
     account_ids = np.fromiter(Account.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
-    base = int(account_ids[0])
     products = Product.objects.bulk_create([Product(code=f"B{k}", name=f"产品{k}") for k in range(50)])
-    took["generate + accounts"] = time.perf_counter() - started
+    took["accounts"] = time.perf_counter() - started
     started = time.perf_counter()
     n = len(tx)
-    _insert(Order, Order(number="", account_id=int(base), ordered_on=dt.date(2024, 1, 1), created_at=now,
-                         updated_at=now),
+    amounts = np.char.mod("%.2f", tx["amount"].to_numpy()).tolist()
+    _insert(Order, Order(number="", account_id=int(account_ids[0]), ordered_on=dt.date(2024, 1, 1),
+                         created_at=now, updated_at=now),
             {"number": [f"B{i}" for i in range(n)], "account_id": account_ids[tx["customer"].to_numpy()].tolist(),
-             "ordered_on": [d.date() for d in tx["date"]],
-             "gross_total": [Decimal(f"{a:.2f}") for a in tx["amount"]],
-             "net_total": [Decimal(f"{a:.2f}") for a in tx["amount"]]})
+             "ordered_on": tx["date"].to_numpy().astype("datetime64[D]").astype(str).tolist(),
+             "gross_total": amounts, "net_total": amounts})
     took["orders"] = time.perf_counter() - started
     started = time.perf_counter()
-    order_ids = np.fromiter(Order.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    product_ids = np.array([p.pk for p in products])[rng.integers(0, len(products), n)]
-    _insert(OrderLine, OrderLine(order_id=int(order_ids[0]), description="x", quantity=Decimal(1),
-                                 unit_price=Decimal(1)),
-            {"order_id": order_ids.tolist(), "product_id": product_ids.tolist()})
-    took["order lines"] = time.perf_counter() - started
+    _insert_lines(n_customers, sorted(p.pk for p in products))
+    took[f"order lines (INSERT … SELECT, {OrderLine.objects.count():,})"] = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        started = time.perf_counter()
+        with connection.cursor() as c:
+            c.execute("ANALYZE")
+        took["ANALYZE"] = time.perf_counter() - started
     return tx, took
 
 
@@ -162,9 +194,9 @@ def main() -> None:
 
         load_before = os.getloadavg()
         tx, took = load(args.customers, args.seed)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as c:
-                c.execute("ANALYZE")
+        from guanxi.sales.quote_models import OrderLine
+
+        lines = OrderLine.objects.count()
         as_of = dt.date(2025, 12, 31)
         started = time.perf_counter()
         summary = queries.customer_summary(as_of)
@@ -185,7 +217,8 @@ def main() -> None:
         print("in-memory path (bench.analytics_clv) on the same transactions:", flush=True)
         memory = ours(tx)
         load_after = os.getloadavg()
-    print(f"\n## Scoring job on {args.database}: {len(summary):,} customers, {len(tx):,} orders / order lines\n")
+    print(f"\n## Scoring job on {args.database}: {len(summary):,} customers, {len(tx):,} orders, {lines:,} order lines; "
+          f"{run.details.get('affinity_rules', 0)} affinity rules\n")
     print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
           f"load average {load_before[0]:.2f} before / {load_after[0]:.2f} after; run {run.status}: {run.message}\n")
     print("| step | seconds |\n| --- | ---: |")
