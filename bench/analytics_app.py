@@ -217,8 +217,8 @@ def main() -> None:
         print("in-memory path (bench.analytics_clv) on the same transactions:", flush=True)
         memory = ours(tx)
         load_after = os.getloadavg()
-    print(f"\n## Scoring job on {args.database}: {len(summary):,} customers, {len(tx):,} orders, {lines:,} order lines; "
-          f"{run.details.get('affinity_rules', 0)} affinity rules\n")
+    print(f"\n## Scoring job on {args.database}: {len(summary):,} customers, {len(tx):,} orders, {lines:,} order "
+          f"lines; {run.details.get('affinity_rules', 0)} affinity rules\n")
     print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
           f"load average {load_before[0]:.2f} before / {load_after[0]:.2f} after; run {run.status}: {run.message}\n")
     print("| step | seconds |\n| --- | ---: |")
