@@ -13,6 +13,7 @@ on the same transactions. Prints a Markdown report with the load average; run it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import itertools
 import os
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _setup(database: str, pg_url: str, home: Path) -> None:
+def _setup(database: str, pg_url: str, home: Path, fresh: bool = True) -> None:
     os.environ["GUANXI_HOME"] = str(home)
     os.environ.setdefault("GUANXI_SECRET_KEY", "bench-only-secret")
     if database == "postgresql":
@@ -38,7 +39,7 @@ def _setup(database: str, pg_url: str, home: Path) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    if database == "postgresql":  # start from an empty schema
+    if database == "postgresql" and fresh:  # start from an empty schema
         with connection.cursor() as c:
             c.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
@@ -67,12 +68,13 @@ def _insert(model, template, columns: dict[str, list]) -> None:
 
 
 LINES = 10_000_000  # order lines per million customers (the issue's figure)
+BUNDLED = 10  # products that sometimes come with the next one (at 10M lines: every 5th order of theirs)
 
 
 def _insert_lines(n_customers: int, product_ids: list[int]) -> None:
-    """The order lines by INSERT … SELECT over the orders: one line each with a product drawn by a hash of the
-    order id, and on every k-th order a second line with the next product, up to LINES per million
-    customers (10 a customer); affinity then has pairs to find."""
+    """The order lines by INSERT … SELECT over the orders: one line each with one of the products drawn by a
+    hash of the order id, and a second line with the next product on every k-th order of the first BUNDLED
+    products, k chosen for LINES lines per million customers (10 a customer), so affinity has pairs to find."""
     from django.db import connection, transaction
 
     from guanxi.sales.quote_models import Order, OrderLine
@@ -80,7 +82,7 @@ def _insert_lines(n_customers: int, product_ids: list[int]) -> None:
     assert product_ids == list(range(product_ids[0], product_ids[0] + len(product_ids))), "products not contiguous"
     n_orders = Order.objects.count()
     extra = max(LINES * n_customers // 1_000_000 - n_orders, 0)
-    step = max(n_orders // extra, 1) if extra else 0
+    step = max(n_orders * BUNDLED // len(product_ids) // extra, 1) if extra else 0
     fixed = {f.column: f.get_db_prep_save(f.get_default(), connection)
              for f in OrderLine._meta.concrete_fields
              if not f.primary_key and f.column not in ("order_id", "product_id", "description", "quantity",
@@ -88,16 +90,15 @@ def _insert_lines(n_customers: int, product_ids: list[int]) -> None:
     names = ", ".join(f'"{c}"' for c in ("order_id", "product_id", "description", "quantity", "unit_price",
                                          *fixed))
     marks = ", ".join(["%s"] * len(fixed))
-    pick = f"(%s + ((CAST(o.id AS BIGINT) * 1103515245 + 12345) / 65536) %% {len(product_ids)})"
+    code = f"(((CAST(o.id AS BIGINT) * 1103515245 + 12345) / 65536) %% {len(product_ids)})"
+    table, orders = OrderLine._meta.db_table, Order._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO "{OrderLine._meta.db_table}" ({names}) SELECT o.id, {pick}, %s, 1, '
-                       f'o.gross_total, {marks} FROM "{Order._meta.db_table}" o',
-                       [product_ids[0], "x", *fixed.values()])
+        cursor.execute(f'INSERT INTO "{table}" ({names}) SELECT o.id, %s + {code}, %s, 1, o.gross_total, {marks} '
+                       f'FROM "{orders}" o', [product_ids[0], "x", *fixed.values()])
         if step:
-            second = f"(%s + ({pick} - %s + 1) %% {len(product_ids)})"
-            cursor.execute(f'INSERT INTO "{OrderLine._meta.db_table}" ({names}) SELECT o.id, {second}, %s, 1, '
-                           f'0, {marks} FROM "{Order._meta.db_table}" o WHERE o.id %% %s = 0',
-                           [product_ids[0], product_ids[0], product_ids[0], "x", *fixed.values(), step])
+            cursor.execute(f'INSERT INTO "{table}" ({names}) SELECT o.id, %s + ({code} + 1) %% {len(product_ids)}, '
+                           f'%s, 1, 0, {marks} FROM "{orders}" o WHERE {code} < %s AND o.id %% %s = 0',
+                           [product_ids[0], "x", *fixed.values(), BUNDLED, step])
 
 
 def load(n_customers: int, seed: int) -> tuple[object, dict[str, float]]:
@@ -153,9 +154,10 @@ def _ptc_and_kpis(quarter: dt.date) -> dict[str, float]:
     from guanxi.sales.quota_math import Period
     from guanxi.sales.quote_models import OrderLine
 
-    admin = User.objects.create(username="bench-admin", role=Role.ADMIN)
-    rep = User.objects.create(username="bench-rep", role=Role.SALES_REP)
-    Account.objects.update(owner=User.objects.create(username="bench-other", role=Role.SALES_REP))  # no pool
+    admin = User.objects.get_or_create(username="bench-admin", defaults={"role": Role.ADMIN})[0]
+    rep = User.objects.get_or_create(username="bench-rep", defaults={"role": Role.SALES_REP})[0]
+    other = User.objects.get_or_create(username="bench-other", defaults={"role": Role.SALES_REP})[0]
+    Account.objects.update(owner=other)  # no pool
     ids = list(Account.objects.order_by("pk").values_list("pk", flat=True)[::10])
     for start in range(0, len(ids), 10_000):
         Account.objects.filter(pk__in=ids[start:start + 10_000]).update(owner=rep)
@@ -183,9 +185,15 @@ def main() -> None:
     parser.add_argument("--try-index", action="store_true",
                         help="also time the aggregation with a covering index on (account, ordered_on, status, total)")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/guanxi_bench_analytics")
+    parser.add_argument("--keep", metavar="DIR", help="SQLite: keep the database in DIR (GUANXI_HOME), and with "
+                        "--reuse measure again on the one loaded there before")
+    parser.add_argument("--reuse", action="store_true", help="skip the load: the database (--keep DIR, or --pg-url) "
+                        "holds the same --customers and --seed already")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="guanxi-bench-analytics-") as home:
-        _setup(args.database, args.pg_url, Path(home))
+    with contextlib.ExitStack() as stack:
+        home = args.keep or stack.enter_context(tempfile.TemporaryDirectory(prefix="guanxi-bench-analytics-"))
+        Path(home).mkdir(parents=True, exist_ok=True)
+        _setup(args.database, args.pg_url, Path(home), fresh=not args.reuse)
         from django.db import connection
 
         from bench.analytics_clv import ours
@@ -193,7 +201,12 @@ def main() -> None:
         from guanxi.analytics.score_services import score_customers
 
         load_before = os.getloadavg()
-        tx, took = load(args.customers, args.seed)
+        if args.reuse:
+            from guanxi.analytics.simulate import bgnbd_transactions
+
+            tx, took = bgnbd_transactions(args.customers, seed=args.seed), {}
+        else:
+            tx, took = load(args.customers, args.seed)
         from guanxi.sales.quote_models import OrderLine
 
         lines = OrderLine.objects.count()
@@ -208,12 +221,14 @@ def main() -> None:
         with_index = None
         if args.try_index:  # what a covering index on the orders would save (it belongs to sales.Order)
             with connection.cursor() as c:
-                c.execute('CREATE INDEX bench_order_account_day ON "sales_order" '
+                c.execute('CREATE INDEX IF NOT EXISTS bench_order_account_day ON "sales_order" '
                           '("account_id", "ordered_on", "status", "gross_total")')
                 c.execute("ANALYZE")
             started = time.perf_counter()
             queries.customer_summary(as_of)
             with_index = time.perf_counter() - started
+            with connection.cursor() as c:  # a kept database stays as the app makes it
+                c.execute("DROP INDEX bench_order_account_day")
         print("in-memory path (bench.analytics_clv) on the same transactions:", flush=True)
         memory = ours(tx)
         load_after = os.getloadavg()
