@@ -13,18 +13,19 @@ on the same transactions. Prints a Markdown report with the load average; run it
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import itertools
 import os
 import platform
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 
 
-def _setup(database: str, pg_url: str, home: Path) -> None:
+def _setup(database: str, pg_url: str, home: Path, fresh: bool = True) -> None:
     os.environ["GUANXI_HOME"] = str(home)
     os.environ.setdefault("GUANXI_SECRET_KEY", "bench-only-secret")
     if database == "postgresql":
@@ -38,39 +39,70 @@ def _setup(database: str, pg_url: str, home: Path) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    if database == "postgresql":  # start from an empty schema
+    if database == "postgresql" and fresh:  # start from an empty schema
         with connection.cursor() as c:
             c.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     call_command("migrate", verbosity=0)
 
 
-def _insert(model, template, columns: dict[str, np.ndarray | list], batch: int = 50_000) -> None:
-    """Rows of `model` like `template`, with `columns` (attname → one value per row) varying: one executemany
-    per batch on SQLite, COPY on PostgreSQL."""
+def _insert(model, template, columns: dict[str, list]) -> None:
+    """Rows of `model` like `template`, with `columns` (attname → one value per row, as text or numbers)
+    varying: the rows are zipped from the columns (no per-row Python lists), COPY on PostgreSQL, one
+    executemany on the sqlite3 connection itself."""
     from django.db import connection, transaction
 
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    fixed = {f.attname: f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields}
-    names = [f.column for f in fields]
-    n = len(next(iter(columns.values())))
+    values = [columns[f.attname] if f.attname in columns
+              else itertools.repeat(f.get_db_prep_save(getattr(template, f.attname), connection)) for f in fields]
+    names = ", ".join(f'"{f.column}"' for f in fields)
     table = model._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cols = ", ".join(f'"{c}"' for c in names)
-            with cursor.cursor.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
-                for i in range(n):
-                    copy.write_row([columns[f.attname][i] if f.attname in columns else fixed[f.attname]
-                                    for f in fields])
-            return
-        sql = f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in names)}) VALUES ' \
-              f'({", ".join(["%s"] * len(names))})'
-        for start in range(0, n, batch):
-            rows = [[columns[f.attname][i] if f.attname in columns else fixed[f.attname] for f in fields]
-                    for i in range(start, min(start + batch, n))]
-            cursor.executemany(sql, rows)
+            with cursor.cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+                for row in zip(*values, strict=False):  # the fixed columns repeat forever
+                    copy.write_row(row)
+        else:
+            connection.connection.executemany(
+                f'INSERT INTO "{table}" ({names}) VALUES ({", ".join(["?"] * len(fields))})',
+                zip(*values, strict=False))
+
+
+LINES = 10_000_000  # order lines per million customers (the issue's figure)
+BUNDLED = 10  # products that sometimes come with the next one (at 10M lines: every 5th order of theirs)
+
+
+def _insert_lines(n_customers: int, product_ids: list[int]) -> None:
+    """The order lines by INSERT … SELECT over the orders: one line each with one of the products drawn by a
+    hash of the order id, and a second line with the next product on every k-th order of the first BUNDLED
+    products, k chosen for LINES lines per million customers (10 a customer), so affinity has pairs to find."""
+    from django.db import connection, transaction
+
+    from guanxi.sales.quote_models import Order, OrderLine
+
+    assert product_ids == list(range(product_ids[0], product_ids[0] + len(product_ids))), "products not contiguous"
+    n_orders = Order.objects.count()
+    extra = max(LINES * n_customers // 1_000_000 - n_orders, 0)
+    step = max(n_orders * BUNDLED // len(product_ids) // extra, 1) if extra else 0
+    fixed = {f.column: f.get_db_prep_save(f.get_default(), connection)
+             for f in OrderLine._meta.concrete_fields
+             if not f.primary_key and f.column not in ("order_id", "product_id", "description", "quantity",
+                                                       "unit_price")}
+    names = ", ".join(f'"{c}"' for c in ("order_id", "product_id", "description", "quantity", "unit_price",
+                                         *fixed))
+    marks = ", ".join(["%s"] * len(fixed))
+    code = f"(((CAST(o.id AS BIGINT) * 1103515245 + 12345) / 65536) %% {len(product_ids)})"
+    table, orders = OrderLine._meta.db_table, Order._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO "{table}" ({names}) SELECT o.id, %s + {code}, %s, 1, o.gross_total, {marks} '
+                       f'FROM "{orders}" o', [product_ids[0], "x", *fixed.values()])
+        if step:
+            cursor.execute(f'INSERT INTO "{table}" ({names}) SELECT o.id, %s + ({code} + 1) %% {len(product_ids)}, '
+                           f'%s, 1, 0, {marks} FROM "{orders}" o WHERE {code} < %s AND o.id %% %s = 0',
+                           [product_ids[0], "x", *fixed.values(), BUNDLED, step])
 
 
 def load(n_customers: int, seed: int) -> tuple[object, dict[str, float]]:
+    from django.db import connection
     from django.utils import timezone
 
     from guanxi.analytics.simulate import bgnbd_transactions
@@ -81,34 +113,35 @@ def load(n_customers: int, seed: int) -> tuple[object, dict[str, float]]:
     took: dict[str, float] = {}
     started = time.perf_counter()
     tx = bgnbd_transactions(n_customers, seed=seed)
+    took["generate the transactions (numpy)"] = time.perf_counter() - started
+    started = time.perf_counter()
     now = timezone.now()
     _insert(Account, Account(name="x", created_at=now, updated_at=now, search_text=""),
             {"name": [f"客户{i}" for i in range(n_customers)]})
     account_ids = np.fromiter(Account.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
-    base = int(account_ids[0])
     products = Product.objects.bulk_create([Product(code=f"B{k}", name=f"产品{k}") for k in range(50)])
-    took["generate + accounts"] = time.perf_counter() - started
+    took["accounts"] = time.perf_counter() - started
     started = time.perf_counter()
     n = len(tx)
-    _insert(Order, Order(number="", account_id=int(base), ordered_on=dt.date(2024, 1, 1), created_at=now,
-                         updated_at=now),
+    amounts = np.char.mod("%.2f", tx["amount"].to_numpy()).tolist()
+    _insert(Order, Order(number="", account_id=int(account_ids[0]), ordered_on=dt.date(2024, 1, 1),
+                         created_at=now, updated_at=now),
             {"number": [f"B{i}" for i in range(n)], "account_id": account_ids[tx["customer"].to_numpy()].tolist(),
-             "ordered_on": [d.date() for d in tx["date"]],
-             "gross_total": [Decimal(f"{a:.2f}") for a in tx["amount"]],
-             "net_total": [Decimal(f"{a:.2f}") for a in tx["amount"]]})
+             "ordered_on": tx["date"].to_numpy().astype("datetime64[D]").astype(str).tolist(),
+             "gross_total": amounts, "net_total": amounts})
     took["orders"] = time.perf_counter() - started
     started = time.perf_counter()
-    order_ids = np.fromiter(Order.objects.order_by("pk").values_list("pk", flat=True), dtype=np.int64)
-    rng = np.random.default_rng(seed)
-    product_ids = np.array([p.pk for p in products])[rng.integers(0, len(products), n)]
-    _insert(OrderLine, OrderLine(order_id=int(order_ids[0]), description="x", quantity=Decimal(1),
-                                 unit_price=Decimal(1)),
-            {"order_id": order_ids.tolist(), "product_id": product_ids.tolist()})
-    took["order lines"] = time.perf_counter() - started
+    _insert_lines(n_customers, sorted(p.pk for p in products))
+    took[f"order lines (INSERT … SELECT, {OrderLine.objects.count():,})"] = time.perf_counter() - started
+    if connection.vendor == "postgresql":
+        started = time.perf_counter()
+        with connection.cursor() as c:
+            c.execute("ANALYZE")
+        took["ANALYZE"] = time.perf_counter() - started
     return tx, took
 
 
-def _ptc_and_kpis(quarter: dt.date) -> dict[str, float]:
+def _ptc_and_kpis(quarter: dt.date, kpis: bool = True) -> dict[str, float]:
     """Seconds of target customers for the most bought product (an administrator; a rep owning every tenth
     account) and of the KPI dashboard for a quarter against the year before."""
     from django.db.models import Count
@@ -121,9 +154,10 @@ def _ptc_and_kpis(quarter: dt.date) -> dict[str, float]:
     from guanxi.sales.quota_math import Period
     from guanxi.sales.quote_models import OrderLine
 
-    admin = User.objects.create(username="bench-admin", role=Role.ADMIN)
-    rep = User.objects.create(username="bench-rep", role=Role.SALES_REP)
-    Account.objects.update(owner=User.objects.create(username="bench-other", role=Role.SALES_REP))  # no pool
+    admin = User.objects.get_or_create(username="bench-admin", defaults={"role": Role.ADMIN})[0]
+    rep = User.objects.get_or_create(username="bench-rep", defaults={"role": Role.SALES_REP})[0]
+    other = User.objects.get_or_create(username="bench-other", defaults={"role": Role.SALES_REP})[0]
+    Account.objects.update(owner=other)  # no pool
     ids = list(Account.objects.order_by("pk").values_list("pk", flat=True)[::10])
     for start in range(0, len(ids), 10_000):
         Account.objects.filter(pk__in=ids[start:start + 10_000]).update(owner=rep)
@@ -136,7 +170,7 @@ def _ptc_and_kpis(quarter: dt.date) -> dict[str, float]:
         found = target_customers(user, product, 50)
         took[f"PTC: target customers, one product, top 50, {label} ({found.method})"] = time.perf_counter() - started
     period = Period("quarter", quarter)
-    for label, user in (("administrator", admin), ("rep", rep)):
+    for label, user in (("administrator", admin), ("rep", rep)) if kpis else ():
         started = time.perf_counter()
         kpi_services.dashboard(user, period, kpi_services.default_baseline(period))
         took[f"KPI dashboard, a quarter and its 6-quarter trend, {label}"] = time.perf_counter() - started
@@ -151,9 +185,17 @@ def main() -> None:
     parser.add_argument("--try-index", action="store_true",
                         help="also time the aggregation with a covering index on (account, ordered_on, status, total)")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/guanxi_bench_analytics")
+    parser.add_argument("--keep", metavar="DIR", help="SQLite: keep the database in DIR (GUANXI_HOME), and with "
+                        "--reuse measure again on the one loaded there before")
+    parser.add_argument("--no-kpi", action="store_true", help="leave out the KPI dashboard")
+    parser.add_argument("--no-memory", action="store_true", help="leave out the in-memory comparison")
+    parser.add_argument("--reuse", action="store_true", help="skip the load: the database (--keep DIR, or --pg-url) "
+                        "holds the same --customers and --seed already")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="guanxi-bench-analytics-") as home:
-        _setup(args.database, args.pg_url, Path(home))
+    with contextlib.ExitStack() as stack:
+        home = args.keep or stack.enter_context(tempfile.TemporaryDirectory(prefix="guanxi-bench-analytics-"))
+        Path(home).mkdir(parents=True, exist_ok=True)
+        _setup(args.database, args.pg_url, Path(home), fresh=not args.reuse)
         from django.db import connection
 
         from bench.analytics_clv import ours
@@ -161,37 +203,51 @@ def main() -> None:
         from guanxi.analytics.score_services import score_customers
 
         load_before = os.getloadavg()
-        tx, took = load(args.customers, args.seed)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as c:
-                c.execute("ANALYZE")
+        if args.reuse:
+            from guanxi.analytics.simulate import bgnbd_transactions
+
+            tx, took = bgnbd_transactions(args.customers, seed=args.seed), {}
+        else:
+            tx, took = load(args.customers, args.seed)
+        from guanxi.sales.quote_models import OrderLine
+
+        lines = OrderLine.objects.count()
         as_of = dt.date(2025, 12, 31)
         started = time.perf_counter()
-        summary = queries.customer_summary(as_of)
+        summary = queries.customer_summary(as_of, "sql")
         sql_aggregate = time.perf_counter() - started
+        started = time.perf_counter()
+        queries.customer_summary(as_of, "read")
+        read_aggregate = time.perf_counter() - started
         started = time.perf_counter()
         run = score_customers(as_of)
         job = time.perf_counter() - started
-        ptc = _ptc_and_kpis(dt.date(2025, 10, 1))
+        ptc = _ptc_and_kpis(dt.date(2025, 10, 1), kpis=not args.no_kpi)
         with_index = None
         if args.try_index:  # what a covering index on the orders would save (it belongs to sales.Order)
             with connection.cursor() as c:
-                c.execute('CREATE INDEX bench_order_account_day ON "sales_order" '
+                c.execute('CREATE INDEX IF NOT EXISTS bench_order_account_day ON "sales_order" '
                           '("account_id", "ordered_on", "status", "gross_total")')
                 c.execute("ANALYZE")
             started = time.perf_counter()
-            queries.customer_summary(as_of)
+            queries.customer_summary(as_of, "sql")
             with_index = time.perf_counter() - started
-        print("in-memory path (bench.analytics_clv) on the same transactions:", flush=True)
-        memory = ours(tx)
+            with connection.cursor() as c:  # a kept database stays as the app makes it
+                c.execute("DROP INDEX bench_order_account_day")
+        memory = {}
+        if not args.no_memory:
+            print("in-memory path (bench.analytics_clv) on the same transactions:", flush=True)
+            memory = ours(tx)
         load_after = os.getloadavg()
-    print(f"\n## Scoring job on {args.database}: {len(summary):,} customers, {len(tx):,} orders / order lines\n")
+    print(f"\n## Scoring job on {args.database}: {len(summary):,} customers, {len(tx):,} orders, {lines:,} order "
+          f"lines; {run.details.get('affinity_rules', 0)} affinity rules\n")
     print(f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} CPUs, "
           f"load average {load_before[0]:.2f} before / {load_after[0]:.2f} after; run {run.status}: {run.message}\n")
     print("| step | seconds |\n| --- | ---: |")
     for name, seconds in took.items():
         print(f"| load: {name} | {seconds:.1f} |")
-    print(f"| SQL aggregation alone (customer_summary) | {sql_aggregate:.2f} |")
+    print(f"| customer_summary alone, one grouped query (\"sql\") | {sql_aggregate:.2f} |")
+    print(f"| customer_summary alone, three columns read out and grouped in numpy (\"read\") | {read_aggregate:.2f} |")
     if with_index is not None:
         print(f"| SQL aggregation with a covering index | {with_index:.2f} |")
     for name, seconds in run.details.get("timings", {}).items():
@@ -201,8 +257,9 @@ def main() -> None:
         print(f"| {name} | {seconds:.2f} |")
     for name, seconds in memory.items():
         print(f"| in memory: {name} | {seconds:.2f} |")
-    print(f"\nSQL aggregation {sql_aggregate:.2f} s against the in-memory RFM + summary "
-          f"{memory['RFM'] + memory['summary']:.2f} s (which needs the transactions loaded first).")
+    if memory:
+        print(f"\nSQL aggregation {sql_aggregate:.2f} s against the in-memory RFM + summary "
+              f"{memory['RFM'] + memory['summary']:.2f} s (which needs the transactions loaded first).")
 
 
 if __name__ == "__main__":

@@ -144,3 +144,39 @@ def test_on_scored_history_the_model_ranks_non_buyers(users):
                               for r in found.rows)
     scores = [r.score for r in found.rows]
     assert scores == sorted(scores, reverse=True) and 0 < scores[0] < 1
+
+
+def test_scored_lists_read_the_stored_figures_and_equal_the_recomputation(users, django_assert_max_num_queries):
+    """After a scoring run, every role's list ranks on the run's stored recency, frequency and spend (one read
+    of the scores, no aggregation of the orders) and equals the list ranked on figures aggregated again from
+    the orders as of that run, for the accounts each user may see."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.analytics.score_models import CustomerScore
+    from guanxi.analytics.score_services import score_customers
+
+    from .app_history import make_history
+
+    history = make_history([users["rep_a"], users["rep_b"], users["rep_a2"]], n_accounts=150, seed=11)
+    assert score_customers(history["as_of"]).status == "done"
+    product = history["products"][4]
+    scores, orders = CustomerScore._meta.db_table, '"sales_order"'
+
+    def listed(found):
+        return [(r.account.pk, r.score, r.cf_score, r.bought, [(p.pk, w) for p, w in r.reasons]) for r in found.rows]
+
+    for role in ("admin", "manager_a", "rep_a", "rep_a2", "rep_b", "viewer"):
+        user = users[role]
+        with django_assert_max_num_queries(7), CaptureQueriesContext(connection) as stored_queries:  # 2 + visibility
+            stored = targets.target_customers(user, product, top=500, include_buyers=True)
+        with CaptureQueriesContext(connection) as recomputed_queries:
+            recomputed = targets.target_customers(user, product, top=500, include_buyers=True, recompute=True)
+        reads = [q["sql"] for q in stored_queries.captured_queries]
+        assert sum(scores in sql for sql in reads) == 1 and sum(orders in sql for sql in reads) == 1  # the pairs
+        assert sum(orders in q["sql"] for q in recomputed_queries.captured_queries) == 2  # and the aggregation
+        assert stored.method == recomputed.method == "model"
+        assert stored.rows and listed(stored) == listed(recomputed), role
+        visible = set(Account.objects.visible_to(user).values_list("pk", flat=True))
+        assert {r.account.pk for r in stored.rows} == visible & set(
+            CustomerScore.objects.values_list("account_id", flat=True)), role  # every visible account with orders

@@ -64,9 +64,17 @@ class CustomerSummary:
         return np.divide(self.repeat_total, f, out=np.zeros(len(f)), where=f > 0)
 
 
-def customer_summary(as_of: dt.date) -> CustomerSummary:
-    """One query: orders grouped by (account, day), then by account, with the first day's total found by
-    a window so the repeat spend needs no second pass."""
+def customer_summary(as_of: dt.date, method: str | None = None) -> CustomerSummary:
+    """The counted orders up to `as_of` per account. `method` "sql": one grouped query (orders by account and
+    day, then by account, the first day's total found by a window); "read": the three columns read out
+    (account, day number, amount; one scan, streamed into numpy) and grouped by one sort in numpy. By default
+    "read" on SQLite, where it takes a quarter of the grouped query's time (SQLite sorts the whole table into
+    a temporary B-tree for each GROUP BY), and "sql" on PostgreSQL (hash aggregation, parallel workers)."""
+    method = method or ("read" if connection.vendor == "sqlite" else "sql")
+    return _summary_sql(as_of) if method == "sql" else _summary_read(as_of)
+
+
+def _summary_sql(as_of: dt.date) -> CustomerSummary:
     order = Order._meta.db_table
     sql = f"""
         WITH days AS (
@@ -93,6 +101,40 @@ def customer_summary(as_of: dt.date) -> CustomerSummary:
         orders=np.asarray(columns[4], dtype=np.int64),
         total=np.asarray(columns[5], dtype=np.float64),
         repeat_total=np.asarray(columns[6], dtype=np.float64),
+        as_of=int((as_of - EPOCH).days),
+    )
+
+
+def _summary_read(as_of: dt.date) -> CustomerSummary:
+    day = ("CAST(julianday(ordered_on) - 2440587.5 AS INTEGER)" if connection.vendor == "sqlite"
+           else "(ordered_on - DATE '1970-01-01')")
+    scan = " NOT INDEXED" if connection.vendor == "sqlite" else ""  # not the account index: random reads
+    sql = (f'SELECT account_id, {day}, CAST(gross_total AS DOUBLE PRECISION) FROM "{Order._meta.db_table}"{scan} '
+           f"WHERE status <> %s AND ordered_on <= %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [OrderStatus.CANCELLED, as_of])
+        rows = np.fromiter(cursor, dtype=[("account", np.int64), ("day", np.int64), ("amount", np.float64)])
+    order = np.lexsort((rows["day"], rows["account"]))
+    account, day_of, amount = rows["account"][order], rows["day"][order], rows["amount"][order]
+    del rows, order
+    n = len(account)
+    starts = np.ones(n, dtype=bool)  # the first order of each account
+    starts[1:] = account[1:] != account[:-1]
+    new_day = starts.copy()
+    new_day[1:] |= day_of[1:] != day_of[:-1]
+    group = np.cumsum(starts) - 1
+    first = day_of[starts]
+    ends = np.flatnonzero(np.append(starts[1:], True)) if n else np.zeros(0, dtype=np.int64)
+    repeat = np.where(day_of == first[group], 0.0, amount)
+    k = len(first)
+    return CustomerSummary(
+        account_ids=account[starts],
+        first_day=first,
+        last_day=day_of[ends],
+        order_days=np.bincount(group, weights=new_day, minlength=k).astype(np.int64),
+        orders=np.bincount(group, minlength=k).astype(np.int64),
+        total=np.bincount(group, weights=amount, minlength=k),
+        repeat_total=np.bincount(group, weights=repeat, minlength=k),
         as_of=int((as_of - EPOCH).days),
     )
 
@@ -149,13 +191,20 @@ def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: in
 
 
 def _line_pairs(key: str) -> tuple[np.ndarray, np.ndarray]:
-    """(`key`, product id) of the product lines of counted orders, each pair once."""
-    rows = list(OrderLine.objects.filter(product__isnull=False).exclude(order__status=OrderStatus.CANCELLED)
-                .order_by().values_list(key, "product_id").distinct())
-    if not rows:
+    """(`key` — "order_id" or "account_id" — , product id) of the product lines of counted orders, each pair
+    once: one join streamed from the cursor into a numpy array (no Python row list), the repeats dropped in
+    pandas rather than by a DISTINCT over every line in the database."""
+    line, order = OrderLine._meta.db_table, Order._meta.db_table
+    column = {"order_id": 'l."order_id"', "account_id": 'o."account_id"'}[key]
+    sql = (f'SELECT {column}, l."product_id" FROM "{line}" l JOIN "{order}" o ON o."id" = l."order_id" '
+           f'WHERE l."product_id" IS NOT NULL AND o."status" <> %s')
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [OrderStatus.CANCELLED])
+        pairs = np.fromiter(cursor, dtype=[("key", np.int64), ("product", np.int64)])
+    if not len(pairs):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    keys, products = zip(*rows, strict=True)
-    return np.asarray(keys, dtype=np.int64), np.asarray(products, dtype=np.int64)
+    unique = pd.DataFrame({"key": pairs["key"], "product": pairs["product"]}).drop_duplicates()
+    return unique["key"].to_numpy(), unique["product"].to_numpy()
 
 
 def order_baskets() -> tuple[np.ndarray, np.ndarray]:
@@ -165,7 +214,7 @@ def order_baskets() -> tuple[np.ndarray, np.ndarray]:
 
 def account_products() -> tuple[np.ndarray, np.ndarray]:
     """(account id, product id) of every product an account has ordered (counted orders), once each."""
-    return _line_pairs("order__account_id")
+    return _line_pairs("account_id")
 
 
 # ------------------------------------------------------------------ the account card and cross-selling

@@ -5,18 +5,20 @@ ScoringRun and AffinityRule rows, written in bulk. The job (score_jobs) and the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.analytics import affinity, churn, clv, rfm
 from guanxi.analytics.errors import AnalyticsInputError, ConvergenceError
+from guanxi.customers.import_writer import insert_rows
 
 from . import lifecycle_services, queries
 from .score_models import AffinityRule, Band, CustomerScore, ScoringRun, ScoringStatus
@@ -120,17 +122,27 @@ def value_bands(values: pd.Series) -> np.ndarray:
     return np.where(values.fillna(-np.inf).to_numpy() >= cut, Band.HIGH, Band.LOW).astype(object)
 
 
-def _none(value: float) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)
+def _nullable(values: pd.Series) -> list[float | None]:
+    """Floats for a column, None (NULL) where the value is missing or not finite."""
+    array = values.to_numpy(dtype=np.float64)
+    return [float(v) if ok else None for v, ok in zip(array.tolist(), np.isfinite(array).tolist(), strict=True)]
 
 
-def _write_scores(rows: list[CustomerScore], started: dt.datetime) -> None:
-    fields = [f.name for f in CustomerScore._meta.concrete_fields if f.name != "account"]
-    with transaction.atomic():
-        for i in range(0, len(rows), BATCH):
-            CustomerScore.objects.bulk_create(rows[i:i + BATCH], update_conflicts=True, unique_fields=["account"],
-                                              update_fields=fields)
-        CustomerScore.objects.filter(scored_at__lt=started).delete()  # accounts without counted orders now
+_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes an encoder per call
+
+
+def _write_scores(columns: dict[str, list], as_of: dt.date, started: dt.datetime) -> None:
+    """Replace every stored score by the run's (`columns`: CustomerScore column → one value per account) in one
+    transaction: a DELETE, then the rows in bulk (COPY on PostgreSQL, multi-row INSERTs on SQLite); readers
+    see the old scores until the commit, and accounts without counted orders now lose theirs."""
+    n = len(columns["account_id"])
+    fixed = {"as_of": connection.ops.adapt_datefield_value(as_of),
+             "scored_at": connection.ops.adapt_datetimefield_value(started)}
+    names = (*columns, *fixed)
+    rows = list(zip(*columns.values(), *([v] * n for v in fixed.values()), strict=True))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'DELETE FROM "{CustomerScore._meta.db_table}"')
+        insert_rows(CustomerScore, names, rows)
 
 
 def mine_affinity() -> int:
@@ -187,17 +199,18 @@ def score_customers(as_of: dt.date | None = None, report: Report = _quiet) -> Sc
         lap("churn")
         report(4, _("Saving the scores…"))
         bands = value_bands(lifetime["clv"])
-        rows = [
-            CustomerScore(account_id=int(a), as_of=as_of, recency_days=int(rec), frequency=int(f), monetary=float(m),
-                          r_score=int(r), f_score=int(fs), m_score=int(ms), segment=str(seg), p_alive=_none(p),
-                          expected_orders=_none(e), clv=_none(c), churn_risk=float(k), reasons=why,
-                          value_band=band, risk_band=Band.HIGH if k >= HIGH_RISK else Band.LOW, scored_at=started)
-            for a, rec, f, m, r, fs, ms, seg, p, e, c, k, why, band in zip(
-                table.index, table["recency"], table["frequency"], table["monetary"], table["r_score"],
-                table["f_score"], table["m_score"], table["segment"], lifetime["p_alive"],
-                lifetime["expected_purchases"], lifetime["clv"], risk, reasons, bands, strict=True)
-        ]
-        _write_scores(rows, started)
+        high_risk = risk.to_numpy() >= HIGH_RISK
+        _write_scores({
+            "account_id": table.index.tolist(), "recency_days": table["recency"].tolist(),
+            "frequency": table["frequency"].tolist(), "monetary": table["monetary"].astype(float).tolist(),
+            "r_score": table["r_score"].tolist(), "f_score": table["f_score"].tolist(),
+            "m_score": table["m_score"].tolist(), "segment": table["segment"].astype(str).tolist(),
+            "p_alive": _nullable(lifetime["p_alive"]), "expected_orders": _nullable(lifetime["expected_purchases"]),
+            "clv": _nullable(lifetime["clv"]), "churn_risk": risk.astype(float).tolist(),
+            "reasons": [_json(why) if why else "[]" for why in reasons], "value_band": [str(b) for b in bands],
+            "risk_band": np.where(high_risk, Band.HIGH.value, Band.LOW.value).tolist(),
+        }, as_of, started)
+        n_scored = len(table)
         lap("write")
         report(5, _("Mining the products bought together…"))
         n_rules = mine_affinity()
@@ -212,10 +225,10 @@ def score_customers(as_of: dt.date | None = None, report: Report = _quiet) -> Sc
     else:
         method = _("1 − P(alive), because the churn model could not be used: %(reason)s") % {
             "reason": churn_details["reason"]}
-    message = _("%(n)d customers scored; churn risk from %(method)s.") % {"n": len(rows), "method": method}
+    message = _("%(n)d customers scored; churn risk from %(method)s.") % {"n": n_scored, "method": method}
     details = {**fits, "churn": churn_details, "affinity_rules": n_rules, "lifecycle_changes": stages,
                "timings": timings}
-    return _finish(run, ScoringStatus.DONE, message, len(rows), details)
+    return _finish(run, ScoringStatus.DONE, message, n_scored, details)
 
 
 def _finish(run: ScoringRun, status: str, message: str, customers: int, details: dict[str, Any]) -> ScoringRun:
