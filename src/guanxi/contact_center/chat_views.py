@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.access import require_admin
@@ -26,6 +27,9 @@ from .chat_models import ChatConversation, ChatDocument, ChatSite, ChatStatus, V
 
 LIVE_MINUTES = 30
 CONSOLE_ROWS = 100
+
+# The 403's reason on every page here (the message is the same for each).
+ADMIN_ONLY = gettext_lazy("Only an administrator may manage chat websites.")
 
 
 def console_context(user: User, selected: ChatConversation | None = None) -> dict:
@@ -142,7 +146,7 @@ def staff_document(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 @require_GET
 def site_list(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may manage chat websites."))
+    require_admin(request.user, ADMIN_ONLY)
     sites = list(ChatSite.objects.select_related("queue", "service_user"))
     base = request.build_absolute_uri("/").rstrip("/")
     return render(request, "contact_center/site_list.html", {"sites": sites, "base": base})
@@ -150,7 +154,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def site_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may manage chat websites."))
+    require_admin(request.user, ADMIN_ONLY)
     site = get_object_or_404(ChatSite, pk=pk) if pk else None
     errors: dict[str, list[str]] = {}
     values = {"name": site.name if site else "", "allowed_origins": "\n".join(site.allowed_origins) if site else "",

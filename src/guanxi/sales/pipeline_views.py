@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.access import require_admin
@@ -20,6 +21,9 @@ from guanxi.core.ui import flash_errors
 from . import services
 from .forms import PipelineForm, StageForm
 from .models import Opportunity, Pipeline, Stage
+
+# The 403's reason on every page here (the message is the same for each).
+ADMIN_ONLY = gettext_lazy("Only an administrator may change pipelines and stages.")
 
 
 def _count(**outer: str) -> Coalesce:
@@ -32,14 +36,14 @@ def _count(**outer: str) -> Coalesce:
 @login_required
 @require_GET
 def pipeline_list(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     pipelines = Pipeline.objects.annotate(opportunity_count=_count(pipeline="pk")).prefetch_related("stages")
     return render(request, "sales/pipeline_list.html", {"pipelines": pipelines})
 
 
 @login_required
 def pipeline_create(request: HttpRequest) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     form = PipelineForm(request.POST or None, initial={"currency": "CNY"})
     if request.method == "POST" and form.is_valid():
         try:
@@ -73,7 +77,7 @@ def _detail(request: HttpRequest, pipeline: Pipeline, *, form: PipelineForm | No
 @login_required
 def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The pipeline and its stages; a POST renames it (or changes its currency)."""
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     if request.method != "POST":
         return _detail(request, pipeline)
@@ -92,7 +96,7 @@ def pipeline_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def pipeline_default(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     services.update_pipeline(request.user, pipeline, {"is_default": True})
     messages.success(request, _("“%(name)s” is now the default pipeline.") % {"name": pipeline})
@@ -102,7 +106,7 @@ def pipeline_default(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def pipeline_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     try:
         services.delete_pipeline(request.user, pipeline)
@@ -116,7 +120,7 @@ def pipeline_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def stage_add(request: HttpRequest, pk: int) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     pipeline = get_object_or_404(Pipeline, pk=pk)
     form = StageForm(request.POST, prefix="new")
     if form.is_valid():
@@ -136,7 +140,7 @@ def _stage(pk: int, stage_id: int) -> Stage:
 @login_required
 @require_POST
 def stage_edit(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     stage = _stage(pk, stage_id)
     form = StageForm(request.POST, prefix=f"stage-{stage.pk}")
     if form.is_valid():
@@ -153,7 +157,7 @@ def stage_edit(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
 @require_POST
 def stage_move(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
     """One place up or down (the buttons); the services renumber every stage in one go."""
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     stage = _stage(pk, stage_id)
     ids = list(stage.pipeline.stages.order_by("position", "id").values_list("pk", flat=True))
     at = ids.index(stage.pk)
@@ -167,7 +171,7 @@ def stage_move(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def stage_delete(request: HttpRequest, pk: int, stage_id: int) -> HttpResponse:
-    require_admin(request.user, _("Only an administrator may change pipelines and stages."))
+    require_admin(request.user, ADMIN_ONLY)
     stage = _stage(pk, stage_id)
     try:
         services.delete_stage(request.user, stage)
