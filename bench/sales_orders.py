@@ -223,6 +223,8 @@ def main() -> None:
             _setup_kept(Path(args.keep or home), args.pg_url if args.database == "postgresql" else None)
             kept = True
         else:
+            if args.keep:
+                Path(args.keep).mkdir(parents=True, exist_ok=True)
             _setup(args.database, args.pg_url, Path(args.keep or home))
         from django.db import connection
         from django.test import Client

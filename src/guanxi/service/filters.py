@@ -14,14 +14,16 @@ from .ticket_models import Priority, Ticket, TicketStatus
 TICKET_SORTS = ["-updated_at", "updated_at", "-id", "id"]
 
 
-def filter_tickets(qs: QuerySet, params, user) -> QuerySet:
-    """The list filters, shared by the page and the API: a search (`q`: number or words of the subject), queue,
-    status, priority, assignee (`me`), account."""
+def filter_tickets(params, user) -> QuerySet:
+    """The tickets `user` may see, narrowed by the list filters, shared by the page and the API: a search (`q`:
+    number or words of the subject), queue, status, priority, assignee (`me`), account."""
     errors: dict[str, list[str]] = {}
     if query := clean_param(params.get("q"), 200):
-        few = Ticket.objects.few_visible(user)
-        qs = matching(qs, query, visible_first=few,
-                      branches=(lambda: Ticket.objects.visible_branches(user)) if few else None)
+        qs, branches = Ticket.objects.visible_with_branches(user)
+        qs = matching(qs, query, visible_first=branches is not None,
+                      branches=(lambda: branches) if branches is not None else None)
+    else:
+        qs = Ticket.objects.visible_to(user)
     for key, field in (("queue", "queue_id"), ("account", "account_id")):
         values = [v for v in params.getlist(key) if v]
         if any(not v.isdigit() or len(v) > 18 for v in values):

@@ -117,6 +117,15 @@ class TicketQuerySet(VisibleQuerySet):
         search_text) index alone, which the rule's OR as a whole cannot use."""
         return [self.model._base_manager.filter(branch) for branch in self._rule_branches(user)]
 
+    def visible_with_branches(self, user: User | None) -> tuple[TicketQuerySet, list[models.QuerySet] | None]:
+        """`visible_to(user)` and, for a user who sees few tickets (`few_visible`), `visible_branches(user)`,
+        reading the rule's parts (shares, teams, the user's accounts) once for both; None for everyone else."""
+        if not self.few_visible(user) or not user.is_active:
+            return self.visible_to(user), None
+        branches = self._rule_branches(user)
+        return (self.filter(reduce(operator.or_, branches)),
+                [self.model._base_manager.filter(branch) for branch in branches])
+
     def few_visible(self, user: User | None) -> bool:
         """Whether `user` likely sees a small share of all tickets: everyone but administrators and the service
         desk (whose queues hold most of them) sees tickets through their own customers. Search then tests a

@@ -72,7 +72,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     params = clean_params(request.GET)
     errors: list[str] = []
     try:
-        qs = filter_tickets(Ticket.objects.visible_to(user), params, user).select_related(*LIST_RELATED) \
+        qs = filter_tickets(params, user).select_related(*LIST_RELATED) \
             .only(*LIST_FIELDS)
         page = paginate(qs, sort=params.get("sort") or "-updated_at", allowed=TICKET_SORTS,
                         cursor=params.get("cursor") or None, limit=PAGE_SIZE, ids_first=True)
