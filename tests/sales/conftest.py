@@ -10,7 +10,16 @@ from guanxi.core.people_services import share_record
 from guanxi.customers import services as customer_services
 from guanxi.sales import services
 from guanxi.sales.models import StageKind
+from guanxi.sales.payment_models import CurrencyRate
 from guanxi.sales.quote_models import Order, OrderStatus
+
+
+@pytest.fixture
+def rates_later(db):
+    """USD and EUR rates dated after every day the tests report on: deals, quotes and contracts in them may be
+    entered (a currency without any rate is refused), while reports of earlier days still find none in force."""
+    for currency in ("USD", "EUR"):
+        CurrencyRate.objects.create(currency=currency, rate=Decimal("7"), valid_from=dt.date(2099, 1, 1))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ def at(*args):
 
 
 @pytest.fixture
-def make_opp(stages):
+def make_opp(stages, rates_later):
     def make(user, amount, kind, closed=None, currency="CNY", created=None):
         account = customer_services.create_account(user, {"name": f"{user.username} 客户 {amount} {currency}"})
         data = {

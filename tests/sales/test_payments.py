@@ -120,7 +120,7 @@ def test_exchange_rates_are_for_administrators_and_refuse_bad_input(users):
 
 
 @pytest.fixture
-def receivables(users, order, account_b, settings):
+def receivables(users, order, account_b, settings, rates_later):
     """rep_a's CNY order in 3 instalments (1,000 paid); rep_b's USD order of 1,130.00 in one instalment."""
     rep_a, rep_b = users["rep_a"], users["rep_b"]
     plan_a = ps.set_plan(rep_a, order, {"instalments": [

@@ -91,7 +91,7 @@ def deal_for(stages):
     return make
 
 
-def test_every_change_through_the_services_keeps_it(users, stages, deal_for):
+def test_every_change_through_the_services_keeps_it(users, stages, deal_for, rates_later):
     rep, admin = users["rep_a"], users["admin"]
     assert_kept()
     deal = deal_for(rep, "120000.55")

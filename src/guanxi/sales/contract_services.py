@@ -36,7 +36,7 @@ from .catalog_services import clean_number
 from .contract_models import Contract, ContractStatus
 from .quote_models import Order
 from .quote_services import next_number
-from .services import _clean_currency, _pick, _require_editor
+from .services import _clean_currency, _pick, _require_editor, check_rate
 
 logger = logging.getLogger(__name__)
 FIELDS = ["title", "start_date", "end_date", "renewal_date", "renewal_reminder_days", "notes"]
@@ -75,6 +75,8 @@ def _clean(actor: User, data: dict[str, Any], contract: Contract | None) -> dict
         cleaned["value"] = clean_number(value if value not in (None, "") else 0, "value", errors)
     if data.get("currency") not in (None, ""):
         cleaned["currency"] = _clean_currency(data["currency"], errors)
+        if contract is None or cleaned["currency"] != contract.currency:
+            check_rate(cleaned["currency"], errors)
     elif not partial:
         cleaned["currency"] = order.currency if order is not None else "CNY"
     start = cleaned.get("start_date", contract.start_date if contract else None)

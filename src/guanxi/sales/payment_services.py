@@ -28,7 +28,7 @@ from .contract_models import Contract
 from .delivery_services import require_order_editor
 from .payment_models import CurrencyRate, Instalment, InvoiceStatus, Payment, PaymentAllocation, PaymentPlan
 from .quote_models import CompanyProfile, Order
-from .services import _clean_currency, _require_editor
+from .services import _clean_currency, _require_editor, no_rate_message
 
 # ---------------------------------------------------------------- exchange rates
 
@@ -49,9 +49,7 @@ def rates_on(day: dt.date) -> dict[str, Decimal]:
 
 
 def missing_rate_error(currency: str) -> ValidationError:
-    return ValidationError({"currency": [
-        _("No exchange rate for %(currency)s into %(base)s: add one under Settings → Exchange rates.")
-        % {"currency": currency, "base": base_currency()}]})
+    return ValidationError({"currency": [no_rate_message(currency, base_currency())]})
 
 
 def to_base(amounts: dict[str, Decimal], day: dt.date) -> Decimal:

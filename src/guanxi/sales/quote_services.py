@@ -52,7 +52,7 @@ from .quote_models import (
     QuoteLine,
     QuoteStatus,
 )
-from .services import _clean_currency, _pick, _require_editor
+from .services import _clean_currency, _pick, _require_editor, check_rate
 
 HEADER_FIELDS = ["title", "valid_until", "terms", "notes"]
 AUDITED = HEADER_FIELDS + ["account_id", "contact_id", "opportunity_id", "currency", "price_list_id", "status",
@@ -293,6 +293,8 @@ def _clean_header(actor: User, data: dict[str, Any], quote: Quote | None) -> dic
     if quote is not None and currency != quote.currency and quote.lines.exists():
         errors["currency"] = [_("Remove the lines before changing the currency: prices are per currency.")]
     cleaned["currency"] = currency
+    if quote is None or currency != quote.currency:
+        check_rate(currency, errors)
     fail(errors)
     return cleaned
 

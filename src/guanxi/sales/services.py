@@ -22,6 +22,8 @@ from guanxi.quality.normalize import clean_text
 
 from .defaults import create_default_pipeline
 from .models import Opportunity, Pipeline, Stage, StageKind
+from .payment_models import CurrencyRate
+from .quote_models import CompanyProfile
 
 OPPORTUNITY_FIELDS = ["name", "amount", "expected_close", "competitors", "description"]
 AUDITED = OPPORTUNITY_FIELDS + [
@@ -29,6 +31,22 @@ AUDITED = OPPORTUNITY_FIELDS + [
     "closed_at", "owner_id", "custom",
 ]
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def no_rate_message(currency: str, base: str) -> str:
+    return _("No exchange rate for %(currency)s into %(base)s: add one under Settings → Exchange rates.") % {
+        "currency": currency, "base": base}
+
+
+def check_rate(currency: str, errors: dict, field: str = "currency") -> None:
+    """Money in a currency other than the company's needs an exchange rate, or the forecast, attainment and
+    receivables could not count it: a deal, quote or contract in such a currency is refused at entry, naming
+    the currency (the rate may be dated later than the deal; reports say which amounts it does not cover)."""
+    if field in errors or not currency:
+        return
+    base = CompanyProfile.current().base_currency
+    if currency != base and not CurrencyRate.objects.filter(currency=currency).exists():
+        errors[field] = [no_rate_message(currency, base)]
 
 
 def _require_editor(actor: User) -> None:
@@ -160,6 +178,9 @@ def _clean_opportunity(actor: User, data: dict, opp: Opportunity | None) -> dict
         cleaned["stage"] = stage
     if opp is None and "currency" not in cleaned:
         cleaned["currency"] = pipeline.currency
+    if "currency" in cleaned and (opp is None or cleaned["currency"] != opp.currency):
+        check_rate(cleaned["currency"], errors)
+        fail(errors)
     return cleaned
 
 

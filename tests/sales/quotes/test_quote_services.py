@@ -51,7 +51,7 @@ def test_bad_lines_are_refused_by_field_and_change_nothing(quote, users, line, f
     assert Quote.objects.get(pk=quote.pk).lines.count() == 2
 
 
-def test_currency_must_match_the_price_list(users, zhang, catalog):
+def test_currency_must_match_the_price_list(users, zhang, catalog, rates_later):
     with pytest.raises(ValidationError) as exc:
         qs.create_quote(users["rep_a"], {"account_id": zhang[0].pk, "currency": "CNY",
                                          "price_list_id": catalog["usd"].pk})
