@@ -179,6 +179,33 @@ def measure(client, url: str) -> dict:
             "cpu_p50_ms": round(statistics.median(cpus)), "n": len(walls)}
 
 
+def baseline_orders_by_month(year: int) -> dict:
+    """The baseline, in the same run: the year-on-year orders summed straight from the orders table by the ORM
+    (per month and currency, cancelled left out, as an administrator sees them, no page around it) — what the
+    views did before the monthly summary."""
+    import statistics
+
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncMonth
+
+    from bench.kanban import REPEAT, percentile
+    from guanxi.sales.quote_models import Order, OrderStatus
+
+    def run() -> list:
+        return list(Order.objects.exclude(status=OrderStatus.CANCELLED)
+                    .filter(ordered_on__gte=dt.date(year - 1, 1, 1), ordered_on__lt=dt.date(year + 1, 1, 1))
+                    .annotate(month=TruncMonth("ordered_on")).values("month", "currency")
+                    .annotate(n=Count("id"), net=Sum("net_total")).order_by())
+
+    run()
+    walls = []
+    for _ in range(REPEAT):
+        wall = time.perf_counter()
+        run()
+        walls.append((time.perf_counter() - wall) * 1000)
+    return {"p50_ms": round(statistics.median(walls)), "p95_ms": round(percentile(walls, 95)), "n": len(walls)}
+
+
 def _setup_kept(home: Path, pg_url: str | None = None) -> None:
     os.environ["GUANXI_HOME"] = str(home)
     os.environ.setdefault("GUANXI_SECRET_KEY", "bench-only-secret")
@@ -249,6 +276,7 @@ def main() -> None:
                 ("revenue_chart", "/analytics/charts/performance/"),
             ):
                 result[f"{name}_{who}"] = measure(client, url)
+        result["baseline_orders_by_month_orm"] = baseline_orders_by_month(YEAR)
         result["load_after"] = [round(x, 1) for x in os.getloadavg()]
         print(json.dumps(result), flush=True)
 
