@@ -1,3 +1,9 @@
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from guanxi.core.models import Role, Team
@@ -51,3 +57,28 @@ def zhang(users):
 def english(settings):
     """For tests that read messages, pages and mails in English (the catalogue also ships them in Chinese)."""
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An SQLite database migrated by the real `guanxi migrate`, once a run. Tests that start `guanxi` processes
+    on a fresh home copy it (`sqlite_home`) instead of migrating from scratch (~15 s of CPU each)."""
+    home = tmp_path_factory.mktemp("migrated-sqlite")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUANXI_")}
+    env.update(GUANXI_HOME=str(home), GUANXI_REDIS_URL="")
+    subprocess.run([sys.executable, "-m", "guanxi.cli", "migrate", "--verbosity", "0"], env=env, check=True,
+                   capture_output=True, timeout=300)
+    return home / "guanxi.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def sqlite_home(migrated_sqlite):
+    """`sqlite_home(path)`: `path` becomes a data directory holding a copy of the migrated database (copied with
+    SQLite's backup, so nothing left in its write-ahead log is lost)."""
+    def make(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(migrated_sqlite) as source, sqlite3.connect(path / "guanxi.sqlite3") as target:
+            source.backup(target)
+        return path
+
+    return make

@@ -126,7 +126,7 @@ def test_the_serve_thread_watches_the_mailboxes_that_use_idle_and_stops_cleanly(
     assert [m.idle_state for m in Mailbox.objects.filter(pk__in=[mailbox.pk, polled_only.pk])] == ["", ""]
 
 
-def test_guanxi_serve_reads_pushed_mail_within_seconds(dovecot, tmp_path):
+def test_guanxi_serve_reads_pushed_mail_within_seconds(dovecot, tmp_path, sqlite_home):
     """The real command: `guanxi serve` on a fresh SQLite home with a mailbox on the test Dovecot. Once its watcher
     idles, an appended message is stored within a few seconds (the minute poll would take up to a minute), and
     SIGTERM stops everything cleanly, the mailbox marked not watched."""
@@ -138,7 +138,7 @@ def test_guanxi_serve_reads_pushed_mail_within_seconds(dovecot, tmp_path):
 
     env = {k: v for k, v in os.environ.items() if k != "GUANXI_DATABASE_URL"}  # SQLite in the temporary home
     env.update(GUANXI_HOME=str(tmp_path), GUANXI_REDIS_URL="")
-    subprocess.run([*GUANXI, "migrate", "--verbosity", "0"], env=env, check=True, capture_output=True, timeout=300)
+    sqlite_home(tmp_path)  # migrated
     folder = dovecot.new_folder()
     code = ("from guanxi.contact_center.email_models import Mailbox; "
             f"m = Mailbox(name='客服', address='support@guanxi.test', imap_host={dovecot.host!r}, "

@@ -45,9 +45,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
+def home(tmp_path_factory, sqlite_home):
     """A data directory with a migrated SQLite database, the admin and a little demo data."""
-    path = tmp_path_factory.mktemp("guanxi-home")
+    path = sqlite_home(tmp_path_factory.mktemp("guanxi-home"))
     env = {k: v for k, v in os.environ.items() if k != "GUANXI_DATABASE_URL"}  # always SQLite here
     env.update(GUANXI_HOME=str(path), GUANXI_REDIS_URL="")
     subprocess.run([*GUANXI, "demo", "--size", "20", "--no-serve"], env=env, check=True, capture_output=True,
