@@ -15,6 +15,13 @@ from .test_browser import expect, log_in
 pytestmark = [pytest.mark.e2e]
 
 
+def drag_card(page, opportunity_id: int, stage_id: int) -> None:
+    """Drop the opportunity's card on the stage's column and wait until the server has saved the move."""
+    page.drag_and_drop(f"#card-{opportunity_id}", f"#column-{stage_id} [data-dropzone]")
+    # The save is a POST after the drop; under CI's load (two suites and browsers on 2 cores) it took over 5 s.
+    expect(page.locator(f"#card-{opportunity_id}")).to_have_attribute("data-saved", "1", timeout=20_000)
+
+
 def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db, users):
     rep = users["rep_a"]
     pipeline = services.default_pipeline()
@@ -30,9 +37,7 @@ def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db,
     page.click("#nav-pipeline")
     expect(page.locator(f"#column-{first.pk} [data-count]")).to_have_text("2")
 
-    page.drag_and_drop(f"#card-{ct.pk}", f"#column-{third.pk} [data-dropzone]")
-    # The save is a POST after the drop; under CI's load (two suites and browsers on 2 cores) it took over 5 s.
-    expect(page.locator(f"#card-{ct.pk}")).to_have_attribute("data-saved", "1", timeout=20_000)
+    drag_card(page, ct.pk, third.pk)
     expect(page.locator(f"#column-{third.pk} [data-count]")).to_have_text("1")
     page.reload()
     expect(page.locator(f"#column-{third.pk} #card-{ct.pk}")).to_be_visible()

@@ -115,9 +115,12 @@ class ChangeDescriber:
         if key in _SPECIAL_LABELS:
             return str(_SPECIAL_LABELS[key]())
         field = self._field(key)
-        if field is not None:
-            return str(field.verbose_name)
-        return key
+        if field is None:
+            return key
+        if field.auto_created and not field.concrete:
+            # A reverse relation (a quote's "lines": how many) has no verbose name: its model's plural one.
+            return str(field.related_model._meta.verbose_name_plural)
+        return str(field.verbose_name)
 
     def describe(self, changes_list: list[dict]) -> list[list[ChangeRow]]:
         names = self._related_names(changes_list)

@@ -68,15 +68,20 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _form_choices(user: Any, account: Account | None) -> dict[str, Any]:
+def _form_choices(user: Any, account: Account | None, opportunity: Opportunity | None = None) -> dict[str, Any]:
+    """The pickers' choices: open opportunities, plus `opportunity` (the one the quote is for or was opened
+    from) even when it is won or lost, so a quote made after the win stays linked to its deal."""
     accounts = Account.objects.visible_to(user).order_by("-updated_at", "pk")[:200]
     opportunities = Opportunity.objects.visible_to(user).filter(status="open").select_related("account")
     contacts = Contact.objects.none()
     if account is not None:
         opportunities = opportunities.filter(account=account)
         contacts = Contact.objects.visible_to(user).filter(accounts=account).order_by("name")[:200]
+    listed = list(opportunities.order_by("-updated_at")[:200])
+    if opportunity is not None and opportunity not in listed:
+        listed.append(opportunity)
     return {"accounts": list(accounts) + ([account] if account and account not in accounts else []),
-            "opportunities": opportunities.order_by("-updated_at")[:200], "contacts": contacts}
+            "opportunities": listed, "contacts": contacts}
 
 
 @login_required
@@ -94,7 +99,7 @@ def quote_create(request: HttpRequest) -> HttpResponse:
         account = Account.objects.visible_to(user).filter(
             pk=int(source.get("account_id") or source.get("account"))).first()
     if request.method == "POST":
-        form = QuoteForm(request.POST, **_form_choices(user, account))
+        form = QuoteForm(request.POST, **_form_choices(user, account, opportunity))
         if form.is_valid():
             try:
                 quote = qs.create_quote(user, form.to_data())
@@ -104,7 +109,7 @@ def quote_create(request: HttpRequest) -> HttpResponse:
     else:
         initial = {"account_id": account.pk if account else "", "opportunity_id": opportunity.pk if opportunity
                    else "", "contact_id": opportunity.contact_id if opportunity else ""}
-        form = QuoteForm(initial=initial, **_form_choices(user, account))
+        form = QuoteForm(initial=initial, **_form_choices(user, account, opportunity))
     return render(request, "sales/quote_form.html", {"form": form, "obj": None, "account": account})
 
 
@@ -112,7 +117,7 @@ def quote_create(request: HttpRequest) -> HttpResponse:
 def quote_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The header of a draft: title, contact, validity, price list, terms."""
     quote = _visible(request, pk)
-    choices = _form_choices(request.user, quote.account)
+    choices = _form_choices(request.user, quote.account, quote.opportunity)
     if request.method == "POST":
         form = QuoteForm(request.POST, **choices)
         if form.is_valid():
@@ -164,7 +169,8 @@ def _lines_response(request: HttpRequest, quote: Quote, errors: dict[str, list[s
     quote = Quote.objects.select_related("price_list").get(pk=quote.pk)
     return render(request, "sales/_quote_lines.html", {
         "obj": quote, "lines": quote.lines.select_related("product"), "can_edit": True,
-        "line_form": form or LineForm(), "line_errors": [m for ms in (errors or {}).values() for m in ms]})
+        "line_form": form or LineForm(), "line_errors": [m for ms in (errors or {}).values() for m in ms],
+        "oob": True})
 
 
 def _line_action(request: HttpRequest, pk: int, action: Callable[[Quote, dict[str, Any]], Any]) -> HttpResponse:

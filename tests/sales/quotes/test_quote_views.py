@@ -164,3 +164,45 @@ def test_quote_detail_and_catalogue_pages_render(client, users, quote, catalog):
     response = client.post(reverse("sales:product_create"), {"code": "SRV-740", "name": "重复", "kind": "goods",
                                                              "unit": "piece", "tax_rate": "13"})
     assert response.status_code == 200 and 'data-field="code"' in response.content.decode()
+
+
+def test_a_quote_opened_from_a_won_opportunity_stays_linked_to_it(rep_client, users, deal, stages, catalog):
+    """The quote form lists open opportunities; the one it was opened from is offered (and kept) even once won."""
+    from guanxi.sales import services
+
+    won = services.move_stage(users["rep_a"], deal, stages["won"].pk, deal.version)
+    url = reverse("sales:quote_create") + f"?opportunity={won.pk}"
+    page = rep_client.get(url).content.decode()
+    assert f'<option value="{won.pk}" selected>' in page
+    response = rep_client.post(url, {"account_id": won.account_id, "opportunity_id": won.pk,
+                                     "contact_id": won.contact_id, "title": "CT 设备正式报价"})
+    quote = Quote.objects.get(title="CT 设备正式报价")
+    assert response.status_code == 302 and quote.opportunity_id == won.pk and quote.contact_id == won.contact_id
+    assert f'<option value="{won.pk}" selected>' in rep_client.get(
+        reverse("sales:quote_edit", args=[quote.pk])).content.decode()
+
+
+def test_the_quote_page_shows_line_changes_in_its_history(rep_client, users, quote, catalog, english):
+    """Adding a line is audited as the number of lines (a reverse relation, no field of the quote): the history
+    names it by the lines' model instead of breaking the page."""
+    quote = qs.add_lines(users["rep_a"], quote, [{"description": "运费", "quantity": "1", "unit_price": "300"}],
+                         quote.version)
+    response = rep_client.get(reverse("sales:quote_detail", args=[quote.pk]))
+    assert response.status_code == 200
+    assert "Quote lines" in response.content.decode()
+
+
+def test_a_line_added_with_htmx_keeps_the_send_forms_version_current(rep_client, quote, smtp):
+    """The send form is outside the swapped lines table: the answer updates its version out of band, so the
+    quote can be emailed right after a line change without reloading the page."""
+    page = rep_client.get(reverse("sales:quote_detail", args=[quote.pk])).content.decode()
+    assert f'value="{quote.version}" id="send-version"' in page
+    response = rep_client.post(reverse("sales:quote_line_add", args=[quote.pk]),
+                               {"version": quote.version, "description": "运费", "quantity": "1",
+                                "unit_price": "300"}, HTTP_HX_REQUEST="true")
+    version = Quote.objects.get(pk=quote.pk).version
+    assert version == quote.version + 1
+    oob = f'<input type="hidden" name="version" value="{version}" id="send-version" hx-swap-oob="true">'
+    assert oob in response.content.decode()
+    rep_client.post(reverse("sales:quote_send", args=[quote.pk]), {"version": version, "to": ""})
+    assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.SENT and len(smtp.messages) == 1
