@@ -5,10 +5,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from guanxi.core.models import Role, Team
 from guanxi.core.services import create_user
 from guanxi.customers import services
+
+# The property tests run beside other suites on 2 cores: a slow example is the machine, not a failure.
+hypothesis_settings.register_profile("guanxi", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("guanxi")
 
 
 @pytest.fixture(autouse=True)
