@@ -155,6 +155,17 @@ def test_high_value_goes_to_the_senior_queue_first_and_falls_back_when_seniors_a
     assert "senior queue: all_at_capacity" in d.detail
 
 
+def test_high_predicted_value_counts_as_high_value_whatever_the_class():
+    """The app reads the stored lifetime value against the queue's threshold and passes the answer in."""
+    queue = Queue(Q, senior_queue=SENIOR, senior_for=frozenset({"A"}))
+    senior = Queue(SENIOR)
+    agents = [agent(1), agent(10, queues=frozenset({SENIOR}))]
+    d = route(ticket(value_class="C", high_value=True), queue, agents, NOW, senior=senior)
+    assert (d.agent_id, d.queue_id, d.senior) == (10, SENIOR, True)
+    assert route(ticket(value_class="C"), queue, agents, NOW, senior=senior).queue_id == Q
+    assert route(ticket(high_value=True), queue, agents, NOW).queue_id == Q  # no senior queue: its own
+
+
 def test_reroute_after_n_minutes_excludes_the_agent_who_let_it_lapse():
     queue = Queue(Q, Strategy.ROUND_ROBIN, reroute_minutes=10, supervisor_id=77)
     agents = [agent(1), agent(2)]

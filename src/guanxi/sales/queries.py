@@ -18,6 +18,7 @@ from guanxi.core.paging import Page, paginate
 
 from . import summary
 from .models import Opportunity, Pipeline, Stage, StageKind
+from .quote_models import OPEN_ORDER_STATUSES, Order
 from .summary_models import Measure
 
 CARD_SORT = "-updated_at"
@@ -205,3 +206,11 @@ def account_opportunities(user: User, account: Any, limit: int = 20) -> AccountO
           .select_related("stage").order_by(F("expected_close").asc(nulls_last=True), "pk"))
     rows = list(qs[:limit + 1])
     return AccountOpportunities(items=rows[:limit], more=len(rows) > limit)
+
+
+def account_open_orders(user: User, account: Any, limit: int = 5) -> list[Order]:
+    """The account's orders still being fulfilled (OPEN_ORDER_STATUSES) that the user may see through the
+    orders' own visibility, newest first: one query. A user who sees the account but none of its orders
+    gets none."""
+    return list(Order.objects.visible_to(user).filter(account=account, status__in=OPEN_ORDER_STATUSES)
+                .order_by("-ordered_on", "-id")[:limit])

@@ -205,6 +205,10 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("order", "Cancelled")
 
 
+# Orders still being fulfilled (not yet delivered in full, not cancelled): the service desk's "open orders".
+OPEN_ORDER_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.PARTIAL)
+
+
 class Order(OwnedModel, CustomerDocument, TimestampedModel):
     number = models.CharField(_("number"), max_length=30, unique=True)
     quote = models.OneToOneField(Quote, verbose_name=_("quote"), null=True, blank=True, on_delete=models.SET_NULL,

@@ -35,7 +35,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 class TicketAdmin(admin.ModelAdmin):
     list_display = ("number", "subject", "status", "priority", "queue", "owner", "updated_at")
     list_filter = ("status", "priority", "queue")
-    raw_id_fields = ("owner", "account", "contact", "requester", "merged_into")
+    raw_id_fields = ("owner", "account", "contact", "order", "product", "requester", "merged_into")
     readonly_fields = ("version",)
     show_full_result_count = False
 

@@ -52,6 +52,8 @@ class TicketIn(Schema):
     queue_id: Id | None = Field(None, description="Default: the question group's queue.")
     account_id: Id | None = None
     contact_id: Id | None = None
+    order_id: Id | None = Field(None, description="An order of the ticket's account (default: its account).")
+    product_id: Id | None = Field(None, description="An active product of the catalogue.")
     language: Text = None
     channel: str = Field("api", description="The door the request came in by.",
                          json_schema_extra={"enum": list(TicketChannel.values)})
@@ -65,6 +67,8 @@ class TicketPatch(Schema):
     question_group_id: Id | None = None
     account_id: Id | None = None
     contact_id: Id | None = None
+    order_id: Id | None = None
+    product_id: Id | None = None
     language: Text = None
 
 
@@ -91,6 +95,8 @@ class TicketOut(Out):
     queue: Ref | None
     account: Ref | None
     contact: Ref | None
+    order: Ref | None
+    product: Ref | None
     assignee: Ref | None
     requester: Ref | None
     merged_into: int | None
@@ -116,6 +122,8 @@ class TicketQuery(Schema):
     priority: list[str] = Field(default_factory=list, json_schema_extra={"items": {"enum": list(Priority.values)}})
     assignee: list[str] = Field(default_factory=list, description="A user id, or `me`; repeat for several.")
     account: list[Id] = Field(default_factory=list)
+    order: list[Id] = Field(default_factory=list)
+    product: list[Id] = Field(default_factory=list)
     sort: str = sort_field(TICKET_SORTS, "-updated_at")
     limit: int = LIMIT
     cursor: str | None = CURSOR
@@ -186,7 +194,7 @@ class QuestionGroupList(Schema):
     next: str | None
 
 
-RELATED = ("question_group", "queue", "account", "contact", "owner", "requester")
+RELATED = ("question_group", "queue", "account", "contact", "order", "product", "owner", "requester")
 
 
 def ticket_item(t: Ticket) -> dict[str, Any]:
@@ -195,7 +203,8 @@ def ticket_item(t: Ticket) -> dict[str, Any]:
         "description": t.description, "status": t.status, "priority": t.priority,
         "channel": t.channel,
         "question_group": ref(t.question_group), "queue": ref(t.queue), "account": ref(t.account),
-        "contact": ref(t.contact), "assignee": ref(t.owner), "requester": ref(t.requester),
+        "contact": ref(t.contact), "order": ref(t.order), "product": ref(t.product), "assignee": ref(t.owner),
+        "requester": ref(t.requester),
         "merged_into": t.merged_into_id,
         "sla": {"first_response_due_at": utc(t.first_response_due_at), "first_response_at": utc(t.first_response_at),
                 "resolution_due_at": utc(t.resolution_due_at), "resolved_at": utc(t.resolved_at),

@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.db.models import Count
 
+from guanxi.analytics.score_models import CustomerScore
 from guanxi.core.models import User
 
 from . import routing
@@ -105,6 +106,15 @@ def _open_counts(user_ids: list[int]) -> dict[int, int]:
     return {row["owner_id"]: row["n"] for row in rows}
 
 
+def predicted_high_value(ticket: Ticket, queue: Queue) -> bool:
+    """Whether the ticket's account has a stored lifetime value (analytics' latest scoring run) at or above the
+    queue's `senior_from_value`. No threshold, no account or no score: False (classification decides alone)."""
+    if queue.senior_from_value is None or not ticket.account_id:
+        return False
+    clv = CustomerScore.objects.filter(account_id=ticket.account_id).values_list("clv", flat=True).first()
+    return clv is not None and clv >= float(queue.senior_from_value)
+
+
 def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) -> routing.Decision | None:
     """Give the ticket to an agent of its queue (a high-value customer's to the senior queue first) and log
     the decision. None when the ticket has no queue. The caller saves the ticket."""
@@ -133,12 +143,14 @@ def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) ->
         required_skills=frozenset(group.skills or ()) if group else frozenset(),
         language=routing.primary_language(ticket.language),
         value_class=(ticket.account.classification or None) if ticket.account_id else None,
+        high_value=senior is not None and predicted_high_value(ticket, queue),
         excluded=frozenset(ticket.lapsed_agents or ()))
     decision = routing.route(request, queue.to_routing(), agents, now, last,
                              senior=senior.to_routing() if senior else None)
     data = {"reason": decision.reason.value, "queue": decision.queue_id, "senior": decision.senior,
             "senior_reason": decision.senior_reason.value if decision.senior_reason else None,
-            "skills": sorted(decision.skills), "language": decision.language}
+            "skills": sorted(decision.skills), "language": decision.language,
+            "predicted_value": request.high_value}
     if decision.agent_id is not None:
         profile = next(p for p in profiles if p.user_id == decision.agent_id)
         ticket.set_owner(profile.user)

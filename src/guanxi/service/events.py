@@ -40,6 +40,8 @@ def describe_event(event: TicketEvent) -> str:
         return _("Ticket created.")
     if kind == EventKind.ROUTED:
         text = _("Routed to %(agent)s.") % {"agent": d.get("agent_name", "")}
+        if d.get("senior") and d.get("predicted_value"):
+            return text + " " + _("Key customer by predicted value: senior queue first.")
         return text + (" " + _("Key customer: senior queue first.") if d.get("senior") else "")
     if kind == EventKind.UNROUTED:
         return _("Not routed: %(reason)s.") % {"reason": _reason(d.get("reason"))}

@@ -16,7 +16,7 @@ TICKET_SORTS = ["-updated_at", "updated_at", "-id", "id"]
 
 def filter_tickets(params, user) -> QuerySet:
     """The tickets `user` may see, narrowed by the list filters, shared by the page and the API: a search (`q`:
-    number or words of the subject), queue, status, priority, assignee (`me`), account."""
+    number or words of the subject), queue, status, priority, assignee (`me`), account, order, product."""
     errors: dict[str, list[str]] = {}
     if query := clean_param(params.get("q"), 200):
         qs, branches = Ticket.objects.visible_with_branches(user)
@@ -24,7 +24,8 @@ def filter_tickets(params, user) -> QuerySet:
                       branches=(lambda: branches) if branches is not None else None)
     else:
         qs = Ticket.objects.visible_to(user)
-    for key, field in (("queue", "queue_id"), ("account", "account_id")):
+    for key, field in (("queue", "queue_id"), ("account", "account_id"), ("order", "order_id"),
+                       ("product", "product_id")):
         values = [v for v in params.getlist(key) if v]
         if any(not v.isdigit() or len(v) > 18 for v in values):
             errors[key] = [_("Enter a whole number.")]

@@ -17,6 +17,8 @@ class TicketForm(ServiceErrorsMixin, forms.Form):
     priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL)
     account_id = forms.CharField(label=_("Account id"), required=False)
     contact_id = forms.CharField(label=_("Contact id"), required=False)
+    order_id = forms.CharField(label=_("Order id"), required=False)
+    product_id = forms.CharField(label=_("Product id"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -117,6 +117,11 @@ class Queue(models.Model):
                                      limit_choices_to={"is_senior": True})
     senior_for = models.JSONField(_("senior for classifications"), default=list, blank=True,
                                   help_text=_('Account classifications that go to the senior queue first, e.g. ["A"].'))
+    senior_from_value = models.DecimalField(
+        _("senior from predicted value"), max_digits=16, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Accounts whose predicted lifetime value (12 months, base currency, from the latest scoring "
+                    "run) is at least this go to the senior queue first too; empty: by classification only."))
     required_skills = models.JSONField(_("required skills"), default=list, blank=True)
     reroute_after_minutes = models.PositiveIntegerField(
         _("re-route after (minutes)"), null=True, blank=True, default=15,

@@ -18,7 +18,8 @@ agent's working hours, open tickets below capacity. Among the eligible, the queu
 - skills-based: the highest summed skill level over the ticket's required and preferred skills, then as
   least loaded.
 
-High-value tickets (a customer value class the queue lists in `senior_for`) try the senior queue first
+High-value tickets (a customer value class the queue lists in `senior_for`, or `Ticket.high_value` set by the
+app from the customer's predicted value) try the senior queue first
 and fall back to their own queue when no senior agent is eligible. `reroute_due` finds assigned tickets
 nobody picked up within the queue's `reroute_minutes`; `lapse` takes the ticket back from that agent and
 excludes them so the next `route` picks someone else.
@@ -143,6 +144,9 @@ class Ticket:
     preferred_skills: frozenset[str] = frozenset()  # ranks agents in skills-based queues, never excludes
     language: str | None = None
     value_class: str | None = None  # the account's classification or predicted-value class ("A", "B", …)
+    # The app found the customer's predicted value at or above the queue's senior threshold: high value
+    # whatever the class (the stored score is read by the app; this module stays free of the database).
+    high_value: bool = False
     assigned_to: AgentId | None = None
     assigned_at: dt.datetime | None = None
     picked_up_at: dt.datetime | None = None  # the agent opened it or answered
@@ -309,7 +313,7 @@ def route(
     """
     last = last_assigned or {}
     pool = agents if isinstance(agents, AgentIndex) else list(agents)
-    high_value = ticket.value_class is not None and ticket.value_class in queue.senior_for
+    high_value = ticket.high_value or (ticket.value_class is not None and ticket.value_class in queue.senior_for)
     if high_value and senior is not None and senior.id != queue.id:
         first = _pick(ticket, senior, pool, now, last)
         if first.agent_id is not None:

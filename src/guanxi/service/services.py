@@ -36,6 +36,8 @@ from guanxi.core.services import assignable_users
 from guanxi.customers.models import Account, Contact
 from guanxi.customers.services import validation_messages  # noqa: F401 (views)
 from guanxi.quality.normalize import clean_text
+from guanxi.sales.catalog_models import Product
+from guanxi.sales.quote_models import Order
 
 from . import dispatch
 from .attachments import check_files, store_files
@@ -55,8 +57,8 @@ from .ticket_models import (
 
 TICKET_FIELDS = ["subject", "description", "priority", "language"]
 AUDITED = TICKET_FIELDS + [
-    "status", "question_group_id", "queue_id", "account_id", "contact_id", "owner_id", "first_response_at",
-    "first_response_due_at", "resolution_due_at", "resolved_at", "closed_at", "merged_into_id",
+    "status", "question_group_id", "queue_id", "account_id", "contact_id", "order_id", "product_id", "owner_id",
+    "first_response_at", "first_response_due_at", "resolution_due_at", "resolved_at", "closed_at", "merged_into_id",
 ]
 MOVES = ("status", "owner_id", "queue_id")  # changes that move a ticket in the agents' inboxes (ticket_moved)
 RELATED = ("queue__calendar", "queue__senior_queue", "question_group", "account", "sla_policy__calendar")
@@ -110,18 +112,20 @@ def _clean(actor: User, data: dict[str, Any], ticket: Ticket | None) -> dict[str
     data = {k: clean_text(v) if k == "subject" and isinstance(v, str) else v for k, v in data.items()}
     # The channel is set when a ticket is made (an integrator may log a phone call's ticket), never changed.
     cleaned, errors = clean_fields(Ticket, data, TICKET_FIELDS + ([] if partial else ["channel"]), partial=partial)
-    for key, model in (("account_id", Account), ("contact_id", Contact)):
+    for key, model in (("account_id", Account), ("contact_id", Contact), ("order_id", Order)):
         if data.get(key) not in (None, ""):
             cleaned[key[:-3]] = _pick_related(model, actor, data[key], errors, key)
         elif key in data:
             cleaned[key[:-3]] = None
-    if data.get("question_group_id") not in (None, ""):
-        group = QuestionGroup.objects.filter(pk=int_or_none(data["question_group_id"]), active=True).first()
-        if group is None:
-            errors["question_group_id"] = [_("No such question group.")]
-        cleaned["question_group"] = group
-    elif "question_group_id" in data:
-        cleaned["question_group"] = None
+    for key, model, message in (("question_group_id", QuestionGroup, _("No such question group.")),
+                                ("product_id", Product, _("No such product, or it is no longer sold."))):
+        if data.get(key) not in (None, ""):
+            found = model.objects.filter(pk=int_or_none(data[key]), active=True).first()
+            if found is None:
+                errors[key] = [message]
+            cleaned[key[:-3]] = found
+        elif key in data:
+            cleaned[key[:-3]] = None
     if data.get("queue_id") not in (None, ""):
         queue = Queue.objects.filter(pk=int_or_none(data["queue_id"])).first()
         if queue is None:
@@ -131,8 +135,15 @@ def _clean(actor: User, data: dict[str, Any], ticket: Ticket | None) -> dict[str
     contact, account = cleaned.get("contact"), cleaned.get("account", ticket.account if ticket else None)
     if contact is not None and account is not None and not contact.accounts.filter(pk=account.pk).exists():
         fail({"contact_id": [_("This contact does not belong to the account.")]})
-    if contact is not None and account is None and "account" not in cleaned:
-        cleaned["account"] = contact.primary_account or contact.accounts.order_by("pk").first()
+    # No account given (a new ticket, or an edit that leaves it alone): the contact's or the order's.
+    fill = ticket is None or "account" not in cleaned
+    if contact is not None and account is None and fill:
+        account = cleaned["account"] = contact.primary_account or contact.accounts.order_by("pk").first()
+    order = cleaned["order"] if "order" in cleaned else ticket.order if ticket and ticket.order_id else None
+    if order is not None and account is None and fill:
+        cleaned["account"] = order.account  # a ticket about an order is the ordering customer's
+    elif order is not None and order.account_id != getattr(account, "pk", None):
+        fail({"order_id": [_("This order belongs to another account than the ticket's.")]})
     return cleaned
 
 
@@ -171,8 +182,9 @@ def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
 @transaction.atomic
 def update_ticket(actor: User, ticket: Ticket, data: dict[str, Any], version: Any,
                   now: dt.datetime | None = None) -> Ticket:
-    """Edit subject, description, priority, language, question group, account or contact. A new priority or
-    account on a ticket still being worked on recomputes its SLA due times under the matching policy."""
+    """Edit subject, description, priority, language, question group, account, contact, order or product. A new
+    priority or account on a ticket still being worked on recomputes its SLA due times under the matching
+    policy."""
     _require_editor(actor)
     current = _locked(ticket)
     check_version(current, version, data)
@@ -408,7 +420,8 @@ def split(actor: User, ticket: Ticket, message_ids: Any, subject: Any, now: dt.d
     # The same customer as the ticket the agent works on, even one whose account the agent may not open.
     new = file_ticket(Ticket(requester=source.requester, subject=subject, priority=source.priority,
                              language=source.language, question_group=source.question_group, queue=source.queue,
-                             account=source.account, contact=source.contact), actor, now)
+                             account=source.account, contact=source.contact, order=source.order,
+                             product=source.product), actor, now)
     moved = chosen.update(ticket=new)
     _event(new, EventKind.SPLIT, actor, source=source.pk, number=source.number, messages=moved)
     _event(source, EventKind.SPLIT, actor, into=new.pk, number=new.number, messages=moved)

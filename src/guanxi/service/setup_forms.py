@@ -49,7 +49,7 @@ class QueueForm(SetupForm):
     class Meta:
         model = Queue
         fields = ["name", "strategy", "required_skills", "supervisor", "calendar", "is_senior", "senior_queue",
-                  "senior_for", "reroute_after_minutes", "reassign_on_breach"]
+                  "senior_for", "senior_from_value", "reroute_after_minutes", "reassign_on_breach"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -20,7 +20,7 @@ from .business_time import Calendar
 from .models import BusinessCalendar, QuestionGroup, Queue, SlaPolicy
 
 AUDITED: dict[type[models.Model], list[str]] = {
-    Queue: ["name", "strategy", "is_senior", "senior_queue_id", "senior_for", "required_skills",
+    Queue: ["name", "strategy", "is_senior", "senior_queue_id", "senior_for", "senior_from_value", "required_skills",
             "reroute_after_minutes", "reassign_on_breach", "supervisor_id", "calendar_id"],
     QuestionGroup: ["name", "parent_id", "queue_id", "skills", "active", "public"],
     SlaPolicy: ["name", "priority", "classification", "first_response_minutes", "resolution_minutes", "calendar_id"],
@@ -41,6 +41,8 @@ def _queue_rules(queue: Queue) -> dict[str, list[str]]:
             errors["senior_queue"] = [_("Choose a queue marked as a senior queue.")]
     if queue.senior_for and not queue.senior_queue_id:
         errors["senior_for"] = [_("Choose the senior queue these customers go to.")]
+    if queue.senior_from_value is not None and not queue.senior_queue_id:
+        errors["senior_from_value"] = [_("Choose the senior queue these customers go to.")]
     if queue.pk is not None and not queue.is_senior and Queue.objects.filter(senior_queue_id=queue.pk).exists():
         errors["is_senior"] = [_("Other queues send their senior customers here; change them first.")]
     return errors

@@ -158,6 +158,12 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
                                 on_delete=models.SET_NULL, related_name="tickets", db_index=False)
     contact = models.ForeignKey("customers.Contact", verbose_name=_("contact"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="tickets")
+    # What the question is about: an order of the ticket's account, a product of the catalogue.
+    order = models.ForeignKey("sales.Order", verbose_name=_("order"), null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="tickets")
+    # Indexed by (product, updated_at, id) below: a popular product's tickets are listed newest first.
+    product = models.ForeignKey("sales.Product", verbose_name=_("product"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="tickets", db_index=False)
     # Indexed where set only (below): most tickets come from customers, and SQLite's statistics on a mostly
     # empty column made "requester is me OR …" in the visibility rule look like a full scan.
     requester = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, blank=True,
@@ -204,6 +210,7 @@ class Ticket(OwnedModel, VersionedModel, TimestampedModel):
             models.Index(fields=["requester"], condition=Q(requester__isnull=False), name="service_tic_requester"),
             models.Index(fields=["status", "priority", "updated_at", "id"]),
             models.Index(fields=["channel", "status", "updated_at", "id"]),
+            models.Index(fields=["product", "updated_at", "id"], name="service_tic_product"),
             # The sweep: due times of tickets still being worked on.
             models.Index(fields=["status", "first_response_due_at"]),
             models.Index(fields=["status", "resolution_due_at"]),

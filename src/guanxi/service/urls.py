@@ -13,6 +13,7 @@ urlpatterns = [
     path("service/tickets/<int:pk>/assign/", views.ticket_assign, name="ticket_assign"),
     path("service/tickets/<int:pk>/split/", views.ticket_split, name="ticket_split"),
     path("service/tickets/<int:pk>/merge/", views.ticket_merge, name="ticket_merge"),
+    path("service/orders/<int:pk>/tickets/", views.order_tickets, name="order_tickets"),
     path("service/my-queue/", views.my_queue, name="my_queue"),
     path("service/availability/", views.availability, name="availability"),
     path("service/kpis/", kpi_views.kpi_page, name="kpis"),

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from guanxi.analytics.queries import account_insights
+from guanxi.analytics.score_models import REASON_LABELS
 from guanxi.core.paging import Page, paginate
 from guanxi.core.records import EditConflict
 from guanxi.core.services import assignable_users, visible_users
@@ -25,6 +27,8 @@ from guanxi.customers.import_files import refused_upload_message
 from guanxi.customers.timeline import timeline_for
 from guanxi.knowledge import services as knowledge
 from guanxi.sales.models import Opportunity, StageKind
+from guanxi.sales.queries import account_open_orders
+from guanxi.sales.quote_models import Order
 
 from . import canned_services, services
 from .csat_models import SatisfactionResponse
@@ -35,6 +39,7 @@ from .models import AgentProfile, Availability, Priority, Queue
 from .ticket_models import ACTIVE, TRANSITIONS, Ticket, TicketStatus
 
 PAGE_SIZE = 50
+ORDER_TICKETS = 20  # on the order page; more: a link to the ticket list filtered by the order
 LIST_RELATED = ("queue", "owner", "account")
 # The columns the ticket table shows (and the sort keys): fifty rows of these build in half the time.
 LIST_FIELDS = ("id", "number", "subject", "status", "priority", "resolution_breached", "resolution_warned",
@@ -113,10 +118,15 @@ def _badges(ticket: Ticket) -> list[SlaBadge]:
 
 
 def _customer_panel(ticket: Ticket, user) -> dict:
+    """Beside the ticket: the customer's value (the account card's stored scores), open orders and
+    opportunities the user may see, recent tickets and the 360° timeline; a fixed number of queries."""
     if not ticket.account_id:
         return {}
     account = ticket.account
     return {
+        "insights": account_insights(account), "reason_labels": REASON_LABELS,
+        # Through the orders' own visibility: an agent who sees the ticket but none of its orders is told none.
+        "open_orders": account_open_orders(user, account),
         "opportunities": Opportunity.objects.visible_to(user).filter(account=account, status=StageKind.OPEN)
         .select_related("stage").order_by("-updated_at")[:5],
         "recent_tickets": Ticket.objects.visible_to(user).filter(account=account).exclude(pk=ticket.pk)
@@ -130,7 +140,8 @@ def _customer_panel(ticket: Ticket, user) -> dict:
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     ticket = get_object_or_404(Ticket.objects.visible_to(user).select_related(
-        "queue", "owner", "account", "contact", "question_group", "requester", "merged_into"), pk=pk)
+        "queue", "owner", "account", "contact", "order", "product", "question_group", "requester", "merged_into"),
+        pk=pk)
     services.pick_up(user, ticket)
     events = list(ticket.events.select_related("actor").order_by("created_at", "id"))
     context = {
@@ -151,6 +162,9 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "suggestions": knowledge.suggest(f"{ticket.subject}\n{ticket.description}", user)
         if user.can_edit and ticket.status != TicketStatus.CLOSED else [],
         "max_size": settings.TICKET_ATTACHMENT_MAX_BYTES, "types": " ".join(settings.TICKET_ATTACHMENT_TYPES),
+        # The order's number is part of the ticket; its page only for those who may open it.
+        "order_visible": bool(ticket.order_id)
+        and Order.objects.visible_to(user).filter(pk=ticket.order_id).exists(),
         **_customer_panel(ticket, user),
     }
     return render(request, "service/ticket_detail.html", context)
@@ -224,7 +238,8 @@ def ticket_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    form = TicketForm(request.POST or None, initial={"account_id": request.GET.get("account", "")[:20]})
+    form = TicketForm(request.POST or None, initial={key + "_id": request.GET.get(key, "")[:20]
+                                                     for key in ("account", "order", "product")})
     if request.method == "POST" and form.is_valid():
         try:
             ticket = services.create_ticket(request.user, {k: v for k, v in form.cleaned_data.items()})
@@ -233,6 +248,20 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(services.validation_messages(exc))
     return render(request, "service/ticket_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def order_tickets(request: HttpRequest, pk: int) -> HttpResponse:
+    """The order page's tickets card (loaded by htmx): the tickets about the order that the user may see,
+    newest first, in one query beside the order's."""
+    order = get_object_or_404(Order.objects.visible_to(request.user).only("pk", "account_id"), pk=pk)
+    rows = list(Ticket.objects.visible_to(request.user).filter(order=order).select_related("owner")
+                .only("pk", "number", "subject", "status", "updated_at", "owner__username", "owner__first_name",
+                      "owner__last_name").order_by("-updated_at", "-id")[:ORDER_TICKETS + 1])
+    return render(request, "service/_order_tickets.html", {
+        "order": order, "rows": rows[:ORDER_TICKETS], "more": len(rows) > ORDER_TICKETS,
+        "can_create": request.user.can_edit})
 
 
 @login_required
