@@ -378,12 +378,12 @@ def carry_lead_follow_up(
     return moved[0], moved[1]
 
 
-def detach_lead(lead: Lead) -> None:
-    """Before a lead is deleted: its activities and tasks that are also on an account, contact or opportunity
-    (a converted lead's history) stay there; the ones on the lead alone go with it."""
+def detach_leads(leads: Iterable[Lead] | Any) -> None:
+    """Before leads (a list, or a queryset) are deleted: their activities and tasks that are also on an account,
+    contact or opportunity (a converted lead's history) stay there; the ones on a lead alone go with it."""
     elsewhere = Q(account__isnull=False) | Q(contact__isnull=False) | Q(opportunity__isnull=False)
     for model in (Activity, Task):
-        model.objects.filter(elsewhere, lead=lead).update(lead=None)
+        model.objects.filter(elsewhere, lead__in=leads).update(lead=None)
 
 
 # ------------------------------------------------------------------ calendar feed
@@ -534,7 +534,7 @@ __all__ = [
     "carry_lead_follow_up",
     "complete_task",
     "create_task",
-    "detach_lead",
+    "detach_leads",
     "follow_up_recorded",
     "hand_over",
     "log_activity",

@@ -253,7 +253,7 @@ def convert_lead(actor: User, lead: Lead, data: dict[str, Any], version: Any) ->
 def delete_lead(actor: User, lead: Lead) -> None:
     _require_editor(actor)
     write_audit(lead, actor, AuditAction.DELETE, snapshot(lead, AUDITED))
-    activity_services.detach_lead(lead)
+    activity_services.detach_leads([lead])
     lead.delete()
 
 
