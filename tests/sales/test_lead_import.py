@@ -6,6 +6,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from guanxi.activities import services as activity_services
+from guanxi.activities.models import Activity
 from guanxi.cli import main
 from guanxi.core.models import AuditEntry
 from guanxi.customers.import_models import Import, ImportStatus
@@ -84,10 +86,14 @@ def test_the_pages_import_a_gbk_file_of_leads_and_undo_it(client, users, existin
     rejected = b"".join(client.get(f"/imports/{imp.pk}/rejected.csv").streaming_content).decode("utf-8-sig")
     assert "赵敏" in rejected and "周杰" in rejected and "钱多多二号" in rejected
     assert "phone, an email or a company" in rejected or "电话、邮箱或公司" in rejected or "follow" in rejected
+    # Followed up and converted before the undo: the customer keeps the call the lead had.
+    call = activity_services.log_activity(users["admin"], {"kind": "call", "subject": "展会后回访", "lead_id": new.pk})
+    new = lead_services.convert_lead(users["admin"], new, {"create_opportunity": False}, new.version)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/imports/{imp.pk}/undo/")
     assert Import.objects.get().status == ImportStatus.UNDONE
     assert list(Lead.objects.values_list("name", flat=True)) == ["孙悦"]
+    assert Activity.objects.get(pk=call.pk).account_id == new.converted_account_id
     existing.refresh_from_db()
     assert (existing.company, existing.phone, existing.email) == ("", "", "sun@yuelai.cn")
 

@@ -116,6 +116,7 @@ class ActivityIn(Schema):
     account_id: Id | None = None
     contact_id: Id | None = None
     opportunity_id: Id | None = None
+    lead_id: Id | None = Field(None, description="A lead not yet converted.")
     occurred_at: dt.datetime | None = Field(None, description="Default: now.")
     direction: str | None = Field(None, json_schema_extra={"enum": ["in", "out"]}, description="Calls.")
     duration_seconds: int | None = Field(None, ge=0, le=7 * 24 * 3600, description="Calls.")
@@ -131,6 +132,7 @@ class ActivityOut(Schema):
     account: Ref | None
     contact: Ref | None
     opportunity: Ref | None
+    lead: Ref | None
     author: Ref | None
     occurred_at: dt.datetime
     direction: str
@@ -150,6 +152,7 @@ class ActivityQuery(Schema):
     account: Id | None = None
     contact: Id | None = None
     opportunity: Id | None = None
+    lead: Id | None = None
     kind: str | None = Field(None, json_schema_extra={"enum": list(ActivityKind.values)})
     sort: str = sort_field(ACTIVITY_SORTS, "-occurred_at")
     limit: int = LIMIT
@@ -165,6 +168,7 @@ def activity_item(a: Activity) -> dict[str, Any]:
         "account": ref(a.account),
         "contact": ref(a.contact),
         "opportunity": ref(a.opportunity),
+        "lead": ref(a.lead),
         "author": ref(a.author),
         "occurred_at": utc(a.occurred_at),
         "direction": a.direction,
@@ -176,14 +180,14 @@ def activity_item(a: Activity) -> dict[str, Any]:
     }
 
 
-ACTIVITY_RELATED = ("account", "contact", "opportunity", "author")
+ACTIVITY_RELATED = ("account", "contact", "opportunity", "lead", "author")
 
 
 @router.get("/activities", response={200: ActivityPage, **ERRORS}, tags=["activities"])
 def list_activities(request: HttpRequest, params: Query[ActivityQuery]):
-    """Activities on records you may see; filter by account, contact, opportunity or kind."""
+    """Activities on records you may see; filter by account, contact, opportunity, lead or kind."""
     qs = Activity.objects.visible_to(actor(request))
-    for name in ("account", "contact", "opportunity", "kind"):
+    for name in ("account", "contact", "opportunity", "lead", "kind"):
         if getattr(params, name) is not None:
             qs = qs.filter(**{name: getattr(params, name)})
     page = paginate(
@@ -198,7 +202,7 @@ def list_activities(request: HttpRequest, params: Query[ActivityQuery]):
 
 @router.post("/activities", response={201: ActivityOut, **WRITE}, tags=["activities"])
 def create_activity(request: HttpRequest, payload: ActivityIn):
-    """Log a call, visit, email, document sent … on an account, contact and/or opportunity."""
+    """Log a call, visit, email, document sent … on an account, contact, opportunity and/or lead."""
     activity = services.log_activity(actor(request), payload.model_dump(exclude_unset=True))
     return Status(201, activity_item(Activity.objects.select_related(*ACTIVITY_RELATED).get(pk=activity.pk)))
 
@@ -218,6 +222,7 @@ class _TaskFields(Schema):
     account_id: Id | None = None
     contact_id: Id | None = None
     opportunity_id: Id | None = None
+    lead_id: Id | None = Field(None, description="A lead not yet converted.")
     location: str | None = Field(None, max_length=200)
     remind_at: dt.datetime | None = None
 
@@ -251,6 +256,7 @@ class TaskOut(Schema):
     account: Ref | None
     contact: Ref | None
     opportunity: Ref | None
+    lead: Ref | None
     location: str
     remind_at: dt.datetime | None
     reminded_at: dt.datetime | None
@@ -275,6 +281,7 @@ class TaskQuery(Schema):
     account: Id | None = None
     contact: Id | None = None
     opportunity: Id | None = None
+    lead: Id | None = None
     after: dt.datetime | None = Field(None, description="On the agenda at or after this time.")
     before: dt.datetime | None = Field(None, description="On the agenda before this time.")
     sort: str = sort_field(TASK_SORTS, "at")
@@ -282,7 +289,7 @@ class TaskQuery(Schema):
     cursor: str | None = CURSOR
 
 
-TASK_RELATED = ("owner", "account", "contact", "opportunity")
+TASK_RELATED = ("owner", "account", "contact", "opportunity", "lead")
 
 
 def task_item(t: Task) -> dict[str, Any]:
@@ -302,6 +309,7 @@ def task_item(t: Task) -> dict[str, Any]:
         "account": ref(t.account),
         "contact": ref(t.contact),
         "opportunity": ref(t.opportunity),
+        "lead": ref(t.lead),
         "location": t.location,
         "remind_at": utc(t.remind_at),
         "reminded_at": utc(t.reminded_at),
@@ -340,7 +348,7 @@ def list_tasks(request: HttpRequest, params: Query[TaskQuery]):
         if bad:
             raise ValidationError({"status": [_("One of: %(choices)s.") % {"choices": ", ".join(TaskStatus.values)}]})
         qs = qs.filter(status__in=params.status)
-    for name in ("account", "contact", "opportunity"):
+    for name in ("account", "contact", "opportunity", "lead"):
         if getattr(params, name) is not None:
             qs = qs.filter(**{name: getattr(params, name)})
     if params.after is not None:

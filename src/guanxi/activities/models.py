@@ -40,14 +40,22 @@ class Note(models.Model):
 
 
 def linked_visible(user) -> Q:
-    """Rows about an account, contact or opportunity the user may see — decided by core's visible_to."""
+    """Rows about an account, contact, opportunity or lead the user may see — decided by core's visible_to."""
     from guanxi.customers.models import Account, Contact
-    from guanxi.sales.models import Opportunity
+    from guanxi.sales.models import Lead, Opportunity
 
     return (
         Q(account__in=Account.objects.visible_to(user).values("pk"))
         | Q(contact__in=Contact.objects.visible_to(user).values("pk"))
         | Q(opportunity__in=Opportunity.objects.visible_to(user).values("pk"))
+        | Q(lead__in=Lead.objects.visible_to(user).values("pk"))
+    )
+
+
+def _subject(to: str, verbose_name, related_name: str) -> models.ForeignKey:
+    """What an activity or a task is about: optional, and gone with the record."""
+    return models.ForeignKey(
+        to, verbose_name=verbose_name, null=True, blank=True, on_delete=models.CASCADE, related_name=related_name
     )
 
 
@@ -82,30 +90,12 @@ class Activity(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices)
     subject = models.CharField(_("subject"), max_length=200, blank=True, default="")
     body = models.TextField(_("outcome"), blank=True, default="")
-    account = models.ForeignKey(
-        "customers.Account",
-        verbose_name=_("account"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="activities",
-    )
-    contact = models.ForeignKey(
-        "customers.Contact",
-        verbose_name=_("contact"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="activities",
-    )
-    opportunity = models.ForeignKey(
-        "sales.Opportunity",
-        verbose_name=_("opportunity"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="activities",
-    )
+    account = _subject("customers.Account", _("account"), "activities")
+    contact = _subject("customers.Contact", _("contact"), "activities")
+    opportunity = _subject("sales.Opportunity", _("opportunity"), "activities")
+    # A lead's follow-up before it is converted; conversion adds the account, contact and opportunity it
+    # became, and keeps this link so the lead's page still shows its history.
+    lead = _subject("sales.Lead", _("lead"), "activities")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -135,11 +125,15 @@ class Activity(models.Model):
             models.Index(fields=["account", "-occurred_at", "-id"]),
             models.Index(fields=["contact", "-occurred_at", "-id"]),
             models.Index(fields=["opportunity", "-occurred_at", "-id"]),
+            models.Index(fields=["lead", "-occurred_at", "-id"]),
             models.Index(fields=["author", "-occurred_at"]),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(account__isnull=False) | Q(contact__isnull=False) | Q(opportunity__isnull=False),
+                condition=Q(account__isnull=False)
+                | Q(contact__isnull=False)
+                | Q(opportunity__isnull=False)
+                | Q(lead__isnull=False),
                 name="activity_has_subject",
             ),
         ]
@@ -189,30 +183,10 @@ class Task(OwnedModel, VersionedModel, TimestampedModel):
     at = models.DateTimeField(_("on the agenda at"), null=True, blank=True, editable=False)
     priority = models.CharField(_("priority"), max_length=6, choices=Priority.choices, default=Priority.NORMAL)
     status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
-    account = models.ForeignKey(
-        "customers.Account",
-        verbose_name=_("account"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="tasks",
-    )
-    contact = models.ForeignKey(
-        "customers.Contact",
-        verbose_name=_("contact"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="tasks",
-    )
-    opportunity = models.ForeignKey(
-        "sales.Opportunity",
-        verbose_name=_("opportunity"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="tasks",
-    )
+    account = _subject("customers.Account", _("account"), "tasks")
+    contact = _subject("customers.Contact", _("contact"), "tasks")
+    opportunity = _subject("sales.Opportunity", _("opportunity"), "tasks")
+    lead = _subject("sales.Lead", _("lead"), "tasks")  # as Activity.lead
     location = models.CharField(_("location"), max_length=200, blank=True, default="")
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
@@ -233,6 +207,7 @@ class Task(OwnedModel, VersionedModel, TimestampedModel):
             models.Index(fields=["account", "-created_at"]),
             models.Index(fields=["contact", "-created_at"]),
             models.Index(fields=["opportunity", "-created_at"]),
+            models.Index(fields=["lead", "-created_at"]),
             models.Index(
                 fields=["remind_at"], condition=Q(reminded_at__isnull=True, status="open"), name="task_reminder_due"
             ),  # the sweep's query

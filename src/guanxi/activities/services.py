@@ -12,21 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.access import require_editor
-from guanxi.core.models import AuditAction, User
+from guanxi.core.models import AuditAction, AuditEntry, User
 from guanxi.core.notifications import notify
 from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
 from guanxi.core.services import visible_users
 from guanxi.customers.models import Account, Contact
 from guanxi.customers.pool_services import record_follow_up
-from guanxi.sales.models import Opportunity, StageKind
+from guanxi.sales.models import Lead, LeadStatus, Opportunity, StageKind
 
 from .models import Activity, ActivityKind, CalendarFeed, Note, Task, TaskKind, TaskStatus
 
@@ -38,12 +39,15 @@ ACTIVITY_AUDITED = ACTIVITY_FIELDS + [
     "account_id",
     "contact_id",
     "opportunity_id",
+    "lead_id",
     "document_size",
 ]
 TASK_FIELDS = ["kind", "title", "description", "priority", "location", "all_day"]
 TASK_TIMES = ["due_at", "start_at", "end_at", "remind_at"]
 TASK_AUDITED = (
-    TASK_FIELDS + TASK_TIMES + ["status", "owner_id", "account_id", "contact_id", "opportunity_id", "completed_at"]
+    TASK_FIELDS
+    + TASK_TIMES
+    + ["status", "owner_id", "account_id", "contact_id", "opportunity_id", "lead_id", "completed_at"]
 )
 
 
@@ -100,10 +104,15 @@ def _when(value: Any, field: str, errors: dict, *, required: bool = False) -> dt
     return value
 
 
+LINKS = (("account_id", Account), ("contact_id", Contact), ("opportunity_id", Opportunity), ("lead_id", Lead))
+LINK_FIELDS = {field for field, _model in LINKS}
+
+
 def _links(actor: User, data: dict, errors: dict, current: Any = None) -> dict[str, Any]:
-    """The account, contact and opportunity given (ids the actor may see); an opportunity brings its account."""
+    """The account, contact, opportunity and lead given (ids the actor may see); an opportunity brings its
+    account. A converted lead takes nothing new: its follow-up goes on what it became."""
     out: dict[str, Any] = {}
-    for field, model in (("account_id", Account), ("contact_id", Contact), ("opportunity_id", Opportunity)):
+    for field, model in LINKS:
         if field not in data:
             continue
         if data[field] in (None, ""):
@@ -113,6 +122,8 @@ def _links(actor: User, data: dict, errors: dict, current: Any = None) -> dict[s
         obj = model.objects.visible_to(actor).filter(pk=pk).first() if pk else None
         if obj is None:
             errors[field] = [_("Choose a record you can see.")]
+        elif model is Lead and obj.status == LeadStatus.CONVERTED and getattr(current, "lead_id", None) != obj.pk:
+            errors[field] = [_("This lead was converted: log it on the account, contact or opportunity instead.")]
         out[field[:-3]] = obj
     opp = out.get("opportunity")
     if opp is not None and out.get("account") is None and not (current and current.account_id):
@@ -137,14 +148,14 @@ def _clean_document(upload: UploadedFile | None, errors: dict) -> None:
 
 @transaction.atomic
 def log_activity(actor: User, data: dict[str, Any], upload: UploadedFile | None = None) -> Activity:
-    """Record a call, visit, email, document sent … on an account, contact and/or opportunity."""
+    """Record a call, visit, email, document sent … on an account, contact, opportunity and/or lead."""
     require_editor(actor)
     cleaned, errors = clean_fields(Activity, data, ACTIVITY_FIELDS, partial=False)
     if not data.get("kind"):
         errors["kind"] = [_("This field is required.")]
     links = _links(actor, data, errors)
-    if not any(links.values()) and not errors.keys() & {"account_id", "contact_id", "opportunity_id"}:
-        errors["account_id"] = [_("Say which account, contact or opportunity this was with.")]
+    if not any(links.values()) and not errors.keys() & LINK_FIELDS:
+        errors["account_id"] = [_("Say which account, contact, opportunity or lead this was with.")]
     occurred = _when(data.get("occurred_at"), "occurred_at", errors) or timezone.now()
     duration = data.get("duration_seconds")
     if duration not in (None, ""):
@@ -318,6 +329,63 @@ def reschedule_task(actor: User, task: Task, when: Any, version: Any = None) -> 
     return _save_task(actor, current, before)
 
 
+# ------------------------------------------------------------------ leads' follow-up (called by the lead services)
+
+
+def carry_lead_follow_up(
+    actor: User, lead: Lead, account: Account, contact: Contact | None, opportunity: Opportunity | None
+) -> tuple[int, int]:
+    """On conversion, the lead's activities and tasks (open or closed: they are its history) also go on the
+    account, contact and opportunity it became, where they name none, so those timelines show what happened
+    before; the lead keeps them. Run inside the conversion's transaction; audited. Returns (activities, tasks)."""
+    now = timezone.now()
+    moved = []
+    for model in (Activity, Task):
+        rows = list(model.objects.select_for_update().filter(lead=lead).order_by("pk"))
+        audits = []
+        for row in rows:
+            changes = {}
+            for name, target in (("account", account), ("contact", contact), ("opportunity", opportunity)):
+                if target is not None and getattr(row, f"{name}_id") is None:
+                    changes[f"{name}_id"] = [None, target.pk]
+            if changes:
+                version = getattr(row, "version", 0) + (1 if model is Task else 0)
+                audits.append((row, changes, version))
+        for name, target in (("account", account), ("contact", contact), ("opportunity", opportunity)):
+            if target is not None:
+                model.objects.filter(lead=lead, **{f"{name}__isnull": True}).update(**{name: target})
+        if model is Task and audits:  # a changed task is a new version: an editor holding the old one gets a 409
+            Task.objects.filter(pk__in=[r.pk for r, _c, _v in audits]).update(version=F("version") + 1, updated_at=now)
+        ct = ContentType.objects.get_for_model(model)
+        AuditEntry.objects.bulk_create(
+            [
+                AuditEntry(
+                    content_type=ct,
+                    object_id=row.pk,
+                    object_repr=str(row)[:200],
+                    actor=actor,
+                    action=AuditAction.UPDATE,
+                    changes=changes,
+                    version=version,
+                )
+                for row, changes, version in audits
+            ]
+        )
+        moved.append(len(audits))
+    latest = Activity.objects.filter(lead=lead).aggregate(at=Max("occurred_at"))["at"]
+    if latest is not None:
+        follow_up_recorded([account.pk], latest)  # the account was followed up, as a lead, then
+    return moved[0], moved[1]
+
+
+def detach_leads(leads: Iterable[Lead] | Any) -> None:
+    """Before leads (a list, or a queryset) are deleted: their activities and tasks that are also on an account,
+    contact or opportunity (a converted lead's history) stay there; the ones on a lead alone go with it."""
+    elsewhere = Q(account__isnull=False) | Q(contact__isnull=False) | Q(opportunity__isnull=False)
+    for model in (Activity, Task):
+        model.objects.filter(elsewhere, lead__in=leads).update(lead=None)
+
+
 # ------------------------------------------------------------------ calendar feed
 
 
@@ -463,8 +531,10 @@ __all__ = [
     "HandOver",
     "add_note",
     "cancel_task",
+    "carry_lead_follow_up",
     "complete_task",
     "create_task",
+    "detach_leads",
     "follow_up_recorded",
     "hand_over",
     "log_activity",

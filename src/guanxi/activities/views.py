@@ -8,6 +8,7 @@ import calendar as cal
 import datetime as dt
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -72,7 +73,7 @@ def _agenda_context(request: HttpRequest) -> dict[str, Any]:
     tasks = list(
         Task.objects.filter(owner=request.user, at__gte=_aware(start), at__lt=_aware(end))
         .exclude(status=TaskStatus.CANCELLED)
-        .select_related("account", "contact")
+        .select_related("account", "contact", "lead")
         .order_by("at", "pk")
     )
     by_day: dict[dt.date, list[Task]] = defaultdict(list)
@@ -119,7 +120,7 @@ def _today_tasks(user: User) -> list[Task]:
     end = _aware(timezone.localdate() + dt.timedelta(days=1))
     return list(
         Task.objects.filter(owner=user, status=TaskStatus.OPEN, at__lt=end)
-        .select_related("account")
+        .select_related("account", "lead")
         .order_by("at", "pk")[:30]
     )
 
@@ -146,16 +147,28 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(request.POST.get("next") or reverse("activities:agenda"))
 
 
+def followup_context(card_id: str, links: dict[str, int], **subject: Any) -> dict[str, Any]:
+    """What the follow-up card (activities/_followup.html) shows of one record: its latest activities and its
+    open tasks — two queries, whatever their number — and the links its "Log activity" and "New task" buttons
+    carry to the forms. `subject`: the filter, e.g. lead=lead; `links`: the form's hidden *_id fields."""
+    activities = list(Activity.objects.filter(**subject).select_related("author")[:FOLLOWUP_ROWS])
+    tasks = list(Task.objects.filter(status=TaskStatus.OPEN, **subject).select_related("owner")[:FOLLOWUP_ROWS])
+    return {
+        "followup_id": card_id,
+        "followup_activities": activities,
+        "followup_tasks": tasks,
+        "followup_links": urlencode(links),
+    }
+
+
 @login_required
 @require_GET
 def opportunity_followup(request: HttpRequest, pk: int) -> HttpResponse:
     """The opportunity page's follow-up card: its latest activities and its open tasks."""
     opp = get_object_or_404(Opportunity.objects.visible_to(request.user), pk=pk)
-    activities = list(Activity.objects.filter(opportunity=opp).select_related("author")[:FOLLOWUP_ROWS])
-    tasks = list(Task.objects.filter(opportunity=opp, status=TaskStatus.OPEN).select_related("owner")[:FOLLOWUP_ROWS])
-    return render(
-        request, "activities/_opportunity_followup.html", {"obj": opp, "activities": activities, "tasks": tasks}
-    )
+    links = {"opportunity_id": opp.pk, "account_id": opp.account_id}
+    context = followup_context("opportunity-followup", links, opportunity=opp)
+    return render(request, "activities/_followup.html", context)
 
 
 # ------------------------------------------------------------------ forms
@@ -179,7 +192,7 @@ def _errors(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def _subject_links(request: HttpRequest) -> dict[str, str]:
-    return {k: request.GET.get(k, "") for k in ("account_id", "contact_id", "opportunity_id")}
+    return {k: request.GET.get(k, "") for k in services.LINK_FIELDS}
 
 
 @login_required
@@ -189,7 +202,7 @@ def task_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         data = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
         payload = {**data, "all_day": data.get("all_day") == "on"}
-        payload = {k: v for k, v in payload.items() if v != "" or k in ("account_id", "contact_id", "opportunity_id")}
+        payload = {k: v for k, v in payload.items() if v != "" or k in services.LINK_FIELDS}
         try:
             task = services.create_task(request.user, payload)
         except ValidationError as exc:
@@ -228,7 +241,9 @@ def activity_create(request: HttpRequest) -> HttpResponse:
                 return redirect("customers:account_detail", activity.account_id)
             if activity.contact_id:
                 return redirect("customers:contact_detail", activity.contact_id)
-            return redirect("sales:opportunity_detail", activity.opportunity_id)
+            if activity.opportunity_id:
+                return redirect("sales:opportunity_detail", activity.opportunity_id)
+            return redirect("sales:lead_detail", activity.lead_id)
     return render(
         request,
         "activities/activity_form.html",
@@ -263,7 +278,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     tasks = (
         Task.objects.filter(owner=user, at__gte=now - FEED_WINDOW)
-        .select_related("account")
+        .select_related("account", "lead")
         .order_by("at", "pk")[:FEED_MAX]
     )
     base = request.build_absolute_uri("/")
@@ -277,7 +292,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 def _event(task: Task, base: str) -> ical.Event:
     summary = ("✓ " if task.status == TaskStatus.DONE else "") + task.title
-    description = "\n".join(filter(None, [task.account.name if task.account else "", task.description]))
+    about = task.account.name if task.account else str(task.lead) if task.lead else ""
+    description = "\n".join(filter(None, [about, task.description]))
     end = task.end_at if task.kind == TaskKind.APPOINTMENT else None
     return ical.Event(
         uid=f"task-{task.pk}@guanxi",

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.activities import services as activity_services
 from guanxi.core.customfields import clean_values
 from guanxi.core.models import AuditAction, AuditEntry, User
 from guanxi.core.records import creation_changes, diff, field_defs, snapshot
@@ -254,6 +255,7 @@ def undo(imp: Import, batch: ImportBatch, actor: User) -> None:
         audits += [AuditEntry(content_type=ct, object_id=pk, object_repr=name[:200], actor=actor,
                               action=AuditAction.DELETE, changes={"undo import": [imp.pk, None]})
                    for pk, name in created.values_list("pk", "name")]
+        activity_services.detach_leads(created)  # a lead converted since keeps its history on the customer
         created.delete()
         AuditEntry.objects.bulk_create(audits, batch_size=500)
 

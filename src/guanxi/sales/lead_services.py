@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.activities import services as activity_services
 from guanxi.core.models import AuditAction, User
 from guanxi.core.records import check_version, clean_fields, diff, fail, int_or_none, snapshot, write_audit
 from guanxi.core.services import assignable_users
@@ -186,8 +187,9 @@ def _convert_owner(actor: User, lead: Lead) -> dict[str, Any]:
 @transaction.atomic
 def convert_lead(actor: User, lead: Lead, data: dict[str, Any], version: Any) -> Lead:
     """Turn the lead into an account (new, or `account_id`), a contact (new, or `contact_id`) linked to it,
-    and, unless `create_opportunity` is false, an opportunity — without retyping. All or nothing: an error
-    in any part is reported under `account.*`, `contact.*` or `opportunity.*` and nothing is created."""
+    and, unless `create_opportunity` is false, an opportunity — without retyping; the lead's activities and
+    tasks go on them too. All or nothing: an error in any part is reported under `account.*`, `contact.*` or
+    `opportunity.*` and nothing is created."""
     _require_editor(actor)
     current = _locked(lead, version)
     if current.status not in OPEN_LEAD_STATUSES:
@@ -237,6 +239,7 @@ def convert_lead(actor: User, lead: Lead, data: dict[str, Any], version: Any) ->
         except ValidationError as exc:
             fail(_prefixed(exc, "opportunity"))
 
+    activity_services.carry_lead_follow_up(actor, current, account, contact, opportunity)
     before = snapshot(current, AUDITED)
     current.status = LeadStatus.CONVERTED
     current.converted_at = timezone.now()
@@ -250,6 +253,7 @@ def convert_lead(actor: User, lead: Lead, data: dict[str, Any], version: Any) ->
 def delete_lead(actor: User, lead: Lead) -> None:
     _require_editor(actor)
     write_audit(lead, actor, AuditAction.DELETE, snapshot(lead, AUDITED))
+    activity_services.detach_leads([lead])
     lead.delete()
 
 

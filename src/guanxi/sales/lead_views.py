@@ -1,4 +1,4 @@
-"""Lead pages: list, detail (status actions), form, conversion, and the assignment rules (administrators).
+"""Lead pages: list, detail (status actions, follow-up), form, conversion, and the assignment rules (administrators).
 Views parse, call the lead services, and render."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from guanxi.activities.views import followup_context
 from guanxi.core.access import require_admin
 from guanxi.core.models import User
 from guanxi.core.paging import Page, paginate
@@ -70,6 +71,8 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk)
     entries = list(audit_trail(lead)[:100])
     return render(request, "sales/lead_detail.html", {
+        **followup_context("lead-followup", {"lead_id": lead.pk}, lead=lead),
+        "followup_read_only": lead.status == LeadStatus.CONVERTED,  # its follow-up goes on what it became
         "obj": lead,
         "audit": list(zip(entries, ChangeDescriber(Lead, user).describe([e.changes for e in entries]), strict=True)),
         "can_edit": user.can_edit and lead.is_open,
