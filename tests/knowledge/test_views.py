@@ -144,3 +144,26 @@ def test_board_shows_kind_badges_filters_by_kind_and_the_author_sees_who_read(cl
 
     client.force_login(users["rep_b"])
     assert client.get(f"/kb/bulletins/{note.pk}/").status_code == 404  # outside the audience
+
+
+def test_the_board_takes_the_same_queries_for_more_bulletins_and_readers(client, users, teams,
+                                                                        django_assert_max_num_queries):
+    from guanxi.core.services import create_user
+
+    kinds = ["general", "product", "known_issue", "competitor"]
+    for i in range(2):
+        services.post_bulletin(users["rep_a"], {"title": f"公告 {i}", "kind": kinds[i]})
+    client.force_login(users["rep_a2"])
+    with django_assert_max_num_queries(30) as few:
+        assert client.get("/kb/bulletins/").status_code == 200
+    readers = [create_user(None, username=f"agent{i}", password="correct-horse-9", role="sales_rep",
+                           team=teams["a"]) for i in range(10)]
+    for i in range(2, 12):
+        bulletin = services.post_bulletin(users["rep_a"], {"title": f"公告 {i}", "kind": kinds[i % 4],
+                                                           "pinned": i % 3 == 0})
+        services.comment_bulletin(users["rep_a"], bulletin, "补充")
+        for reader in readers:
+            services.mark_read(reader, bulletin)
+    with django_assert_max_num_queries(len(few)):
+        html = client.get("/kb/bulletins/").content.decode()
+    assert html.count('class="badge bulletin-kind') == 12
