@@ -105,3 +105,37 @@ def test_bulletins_read_receipts_and_comments(api, users, django_assert_max_num_
     assert api["rep_a"].post(f"bulletins/{items[1]['id']}/comments", {"body": "收到"}).status_code == 201
     again = api["rep_a"].get(f"bulletins/{items[1]['id']}").json()
     assert again["is_read"] is True and again["comment_count"] == 1
+
+
+def test_bulletin_kinds_in_the_api_and_the_board_filtered_by_kind(api, users):
+    r = api["rep_a"].post("bulletins", {"title": "竞品 A 推出免费版", "kind": "competitor"})
+    assert r.status_code == 201 and r.json()["kind"] == "competitor"
+    assert api["rep_a"].post("bulletins", {"title": "例会改到周四"}).json()["kind"] == "general"
+    assert api["rep_a"].post("bulletins", {"title": "x", "kind": "rumour"}).status_code == 400
+    titles = [i["title"] for i in api["rep_a2"].get("bulletins", {"kind": "competitor"}).json()["items"]]
+    assert titles == ["竞品 A 推出免费版"]
+    assert len(api["rep_a2"].get("bulletins").json()["items"]) == 2
+    assert api["rep_a2"].get("bulletins", {"kind": "rumour"}).status_code == 400
+
+
+def test_bulletin_read_receipts_in_the_api(api, users, teams, django_assert_max_num_queries):
+    from guanxi.core.services import create_user
+
+    note = services.post_bulletin(users["rep_a"], {"title": "华北价格调整", "team_id": teams["a"].pk})
+    assert api["rep_a2"].post(f"bulletins/{note.pk}/read").status_code == 204
+    with django_assert_max_num_queries(8):
+        r = api["rep_a"].get(f"bulletins/{note.pk}/reads")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert (body["read_count"], body["audience_count"]) == (2, 5)
+    assert [row["user"]["name"] for row in body["read"]] == ["rep_a", "rep_a2"]
+    assert sorted(u["name"] for u in body["not_read"]) == ["admin", "manager_a", "viewer"]
+    assert api["rep_a2"].get(f"bulletins/{note.pk}/reads").status_code == 403
+    assert api["rep_b"].get(f"bulletins/{note.pk}/reads").status_code == 404  # outside the audience
+    for i in range(25):
+        reader = create_user(None, username=f"agent{i}", password="correct-horse-9", role="sales_rep",
+                             team=teams["a"])
+        services.mark_read(reader, note)
+    with django_assert_max_num_queries(8):
+        body = api["manager_a"].get(f"bulletins/{note.pk}/reads").json()
+    assert (body["read_count"], body["audience_count"]) == (27, 29)  # the manager's team: not the administrator

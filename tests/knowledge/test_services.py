@@ -153,3 +153,61 @@ def test_bulletin_expiry_must_be_in_the_future(users):
         services.post_bulletin(users["rep_a"], {"title": "x", "expires_at": past})
     assert "expires_at" in exc.value.message_dict
     assert not Bulletin.objects.exists()
+
+
+def test_bulletin_kinds_are_chosen_validated_and_filtered(users):
+    issue = services.post_bulletin(users["rep_a"], {"title": "打印驱动与新版系统不兼容", "kind": "known_issue"})
+    plain = services.post_bulletin(users["rep_a"], {"title": "周五团建", "kind": ""})
+    assert (issue.kind, plain.kind) == ("known_issue", "general")
+    with pytest.raises(ValidationError) as exc:
+        services.post_bulletin(users["rep_a"], {"title": "x", "kind": "rumour"})
+    assert "kind" in exc.value.message_dict
+    assert list(queries.bulletins(users["rep_a2"], kind="known_issue")) == [issue]
+    assert set(queries.bulletins(users["rep_a2"])) == {issue, plain}
+
+
+def _names(people):
+    return sorted(u.username for u in people)
+
+
+def test_read_receipts_for_the_author_managers_and_administrators_only_within_the_audience(users, teams):
+    note = services.post_bulletin(users["rep_a"], {"title": "华北价格调整", "team_id": teams["a"].pk})
+    services.mark_read(users["rep_a2"], note)
+    mine = queries.receipts(users["rep_a"], note)  # the author: the whole audience (admins see every bulletin)
+    assert [u.username for u in mine.read] == ["rep_a", "rep_a2"]  # earliest first
+    assert mine.read[0].read_at <= mine.read[1].read_at
+    assert _names(mine.unread) == ["admin", "manager_a", "viewer"]  # rep_b (another team) never appears
+    assert (len(mine.read), mine.total) == (2, 5)
+    assert queries.receipts(users["rep_a2"], note) is None  # a reader is not told who else read it
+    assert queries.receipts(users["viewer"], note) is None
+    managed = queries.receipts(users["manager_a"], note)  # a manager: the members of their own teams
+    assert _names(managed.read + managed.unread) == ["manager_a", "rep_a", "rep_a2", "viewer"]
+    assert _names(queries.receipts(users["admin"], note).unread) == ["admin", "manager_a", "viewer"]
+
+    users["rep_a2"].team = teams["b"]  # moved out of the audience: no longer counted, read or not
+    users["rep_a2"].save()
+    mine = queries.receipts(users["rep_a"], note)
+    assert ([u.username for u in mine.read], mine.total) == (["rep_a"], 4)
+
+    everyone = services.post_bulletin(users["rep_b"], {"title": "竞品降价"})
+    services.mark_read(users["rep_a"], everyone)
+    theirs = queries.receipts(users["rep_b"], everyone)
+    assert _names(theirs.read) == ["rep_a", "rep_b"] and len(theirs.unread) == 4
+
+
+def test_read_receipts_take_the_same_queries_for_more_readers(users, teams, django_assert_max_num_queries):
+    from guanxi.core.services import create_user
+
+    note = services.post_bulletin(users["manager_a"], {"title": "新品发布", "team_id": teams["a"].pk})
+    for name in ("rep_a", "rep_a2"):
+        services.mark_read(users[name], note)
+    for viewer in ("manager_a", "admin"):
+        with django_assert_max_num_queries(2):
+            assert queries.receipts(users[viewer], note).total == 5
+    for i in range(30):
+        reader = create_user(None, username=f"agent{i}", password="correct-horse-9", role="sales_rep",
+                             team=teams["a"])
+        services.mark_read(reader, note)
+    for viewer in ("manager_a", "admin"):
+        with django_assert_max_num_queries(2):
+            assert len(queries.receipts(users[viewer], note).read) == 33

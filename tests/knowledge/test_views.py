@@ -103,3 +103,67 @@ def test_demo_knowledge_base(db):
     assert set(a.title for a in queries.search(Article.objects.visible_to(None), "密码")) >= {"如何重置密码"}
     assert queries.deflection(*queries.period(1)).deflected == 4
     assert Bulletin.objects.get().pinned
+
+
+def test_board_shows_kind_badges_filters_by_kind_and_the_author_sees_who_read(client, users, teams,
+                                                                             django_assert_max_num_queries):
+    from guanxi.core.services import create_user
+
+    client.force_login(users["rep_a"])
+    r = client.post("/kb/bulletins/", {"title": "发票系统故障", "kind": "known_issue", "team_id": teams["a"].pk})
+    assert r.status_code == 302
+    services.post_bulletin(users["rep_a"], {"title": "新品上市", "kind": "product"})
+    html = client.get("/kb/bulletins/").content.decode()
+    assert 'data-kind="known_issue">Known issue</span>' in html and 'data-kind="product">Product news' in html
+    only = client.get("/kb/bulletins/", {"kind": "known_issue"}).content.decode()
+    assert "发票系统故障" in only and "新品上市" not in only
+    assert "新品上市" in client.get("/kb/bulletins/", {"kind": "bogus"}).content.decode()  # unknown: all
+    note = Bulletin.objects.get(title="发票系统故障")
+
+    client.force_login(users["rep_a2"])
+    page = client.get(f"/kb/bulletins/{note.pk}/").content.decode()
+    assert 'id="bulletin-receipts"' not in page  # a reader does not see who else read it
+
+    for i in range(5):
+        services.mark_read(create_user(None, username=f"agent{i}", password="correct-horse-9", role="sales_rep",
+                                       team=teams["a"]), note)
+    client.force_login(users["rep_a"])
+    with django_assert_max_num_queries(20) as few:
+        page = client.get(f"/kb/bulletins/{note.pk}/").content.decode()
+    assert "Read by 7 of 10" in page  # rep_a, rep_a2, five agents; manager_a, viewer, admin have not
+    readers = page.split('id="readers"')[1].split("</ul>")[0]
+    not_readers = page.split('id="not-readers"')[1].split("</ul>")[0]
+    assert "rep_a2" in readers and "agent4" in readers and "rep_b" not in page
+    assert "manager_a" in not_readers and "viewer" in not_readers
+    for i in range(5, 25):
+        services.mark_read(create_user(None, username=f"agent{i}", password="correct-horse-9", role="sales_rep",
+                                       team=teams["a"]), note)
+    with django_assert_max_num_queries(len(few)):
+        page = client.get(f"/kb/bulletins/{note.pk}/").content.decode()
+    assert "Read by 27 of 30" in page
+
+    client.force_login(users["rep_b"])
+    assert client.get(f"/kb/bulletins/{note.pk}/").status_code == 404  # outside the audience
+
+
+def test_the_board_takes_the_same_queries_for_more_bulletins_and_readers(client, users, teams,
+                                                                        django_assert_max_num_queries):
+    from guanxi.core.services import create_user
+
+    kinds = ["general", "product", "known_issue", "competitor"]
+    for i in range(2):
+        services.post_bulletin(users["rep_a"], {"title": f"公告 {i}", "kind": kinds[i]})
+    client.force_login(users["rep_a2"])
+    with django_assert_max_num_queries(30) as few:
+        assert client.get("/kb/bulletins/").status_code == 200
+    readers = [create_user(None, username=f"agent{i}", password="correct-horse-9", role="sales_rep",
+                           team=teams["a"]) for i in range(10)]
+    for i in range(2, 12):
+        bulletin = services.post_bulletin(users["rep_a"], {"title": f"公告 {i}", "kind": kinds[i % 4],
+                                                           "pinned": i % 3 == 0})
+        services.comment_bulletin(users["rep_a"], bulletin, "补充")
+        for reader in readers:
+            services.mark_read(reader, bulletin)
+    with django_assert_max_num_queries(len(few)):
+        html = client.get("/kb/bulletins/").content.decode()
+    assert html.count('class="badge bulletin-kind') == 12

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from guanxi.core.api import (
@@ -29,7 +31,7 @@ from guanxi.core.models import User
 from guanxi.core.paging import paginate
 
 from . import markup, queries, services
-from .models import Article, ArticleStatus, Bulletin, Language, SearchLog, SearchSource, Visibility
+from .models import Article, ArticleStatus, Bulletin, BulletinKind, Language, SearchLog, SearchSource, Visibility
 
 router = Router()
 TAG = ["knowledge base"]
@@ -164,6 +166,7 @@ class BulletinOut(Schema):
     version: int
     title: str
     body: str
+    kind: BulletinKind
     pinned: bool
     team: Ref | None = Field(description="The audience; null is everyone.")
     author: Ref | None
@@ -181,6 +184,7 @@ class BulletinPage(Schema):
 class BulletinIn(Schema):
     title: str
     body: str = ""
+    kind: BulletinKind | None = Field(None, description="What it is about; null is an announcement.")
     team_id: Id | None = Field(None, description="Audience: a team (and the teams below it); null is everyone.")
     pinned: bool = False
     expires_at: dt.datetime | None = None
@@ -189,6 +193,19 @@ class BulletinIn(Schema):
 class BulletinQuery(Schema):
     limit: int = LIMIT
     cursor: str | None = CURSOR
+    kind: BulletinKind | None = Field(None, description="Only bulletins of this kind.")
+
+
+class BulletinReader(Schema):
+    user: Ref
+    read_at: dt.datetime
+
+
+class BulletinReceiptsOut(Schema):
+    read_count: int
+    audience_count: int = Field(description="Its audience, as far as you may see it (a manager: their teams).")
+    read: list[BulletinReader] = Field(description="Who read it, earliest first.")
+    not_read: list[Ref]
 
 
 class CommentIn(Schema):
@@ -334,7 +351,7 @@ def mark_search(request: HttpRequest, id: Id, payload: SearchMarkIn):
 
 
 def bulletin_item(b: Bulletin) -> dict[str, Any]:
-    return {"id": b.pk, "version": b.version, "title": b.title, "body": b.body, "pinned": b.pinned,
+    return {"id": b.pk, "version": b.version, "title": b.title, "body": b.body, "kind": b.kind, "pinned": b.pinned,
             "team": ref(b.team), "author": ref(b.author), "expires_at": utc(b.expires_at),
             "is_read": b.is_read, "comment_count": b.comment_count, "created_at": utc(b.created_at)}
 
@@ -346,7 +363,7 @@ def _bulletin(request: HttpRequest, id: int) -> Bulletin:
 @router.get("/bulletins", response={200: BulletinPage, **ERRORS}, tags=BULLETIN_TAG)
 def list_bulletins(request: HttpRequest, params: Query[BulletinQuery]):
     """Current bulletins for you, newest first, with whether you have read each."""
-    page = paginate(queries.bulletins(actor(request)), sort="-created_at", allowed=["-created_at"],
+    page = paginate(queries.bulletins(actor(request), kind=params.kind), sort="-created_at", allowed=["-created_at"],
                     cursor=params.cursor, limit=params.limit)
     return page_out([bulletin_item(b) for b in page.items], page.next_cursor)
 
@@ -367,6 +384,18 @@ def read_bulletin(request: HttpRequest, id: Id):
     """A read receipt (once per user)."""
     services.mark_read(actor(request), _bulletin(request, id))
     return Status(204, None)
+
+
+@router.get("/bulletins/{id}/reads", response={200: BulletinReceiptsOut, **WRITE_ONE}, tags=BULLETIN_TAG)
+def bulletin_receipts(request: HttpRequest, id: Id):
+    """Who of its audience read it when, and who has not: for its author, administrators and managers (who see
+    their own teams' members)."""
+    found = queries.receipts(actor(request), _bulletin(request, id))
+    if found is None:
+        raise PermissionDenied(_("Only its author, a manager or an administrator sees who read this bulletin."))
+    return {"read_count": len(found.read), "audience_count": found.total,
+            "read": [{"user": ref(u), "read_at": utc(u.read_at)} for u in found.read],
+            "not_read": [ref(u) for u in found.unread]}
 
 
 @router.post("/bulletins/{id}/comments", response={201: CommentOut, **READ_ONE}, tags=BULLETIN_TAG)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.models import Team, User
 from guanxi.sales.forms import ServiceErrorsMixin
 
-from .models import Article, ArticleStatus, Category, Language, Visibility
+from .models import Article, ArticleStatus, BulletinKind, Category, Language, Visibility
 
 
 class ArticleForm(ServiceErrorsMixin, forms.Form):
@@ -46,6 +46,8 @@ class ArticleForm(ServiceErrorsMixin, forms.Form):
 class BulletinForm(ServiceErrorsMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     body = forms.CharField(label=_("Message"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    kind = forms.ChoiceField(label=_("Kind"), choices=BulletinKind.choices, initial=BulletinKind.GENERAL,
+                             required=False)
     team_id = forms.ChoiceField(label=_("Audience"), required=False)
     expires_at = forms.CharField(label=_("Expires"), required=False,
                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))

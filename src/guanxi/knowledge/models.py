@@ -8,8 +8,6 @@ staff, drafts for editors; bulletins: their audience).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -18,9 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from guanxi.core.mixins import TimestampedModel, VersionedModel
-
-if TYPE_CHECKING:
-    from guanxi.core.models import User
+from guanxi.core.models import Role, User
 
 
 def is_staff(user: User | None) -> bool:
@@ -191,6 +187,15 @@ class SearchLog(models.Model):
         return self.query
 
 
+class BulletinKind(models.TextChoices):
+    """What a bulletin is about: the board shows it as a badge and filters by it."""
+
+    GENERAL = "general", pgettext_lazy("bulletin kind", "Announcement")
+    PRODUCT = "product", pgettext_lazy("bulletin kind", "Product news")
+    KNOWN_ISSUE = "known_issue", pgettext_lazy("bulletin kind", "Known issue")
+    COMPETITOR = "competitor", pgettext_lazy("bulletin kind", "Competitor note")
+
+
 class BulletinQuerySet(models.QuerySet):
     def visible_to(self, user: User | None) -> BulletinQuerySet:
         """Staff only: bulletins to everyone, to the user's team or a team above it, and their own."""
@@ -206,9 +211,20 @@ class BulletinQuerySet(models.QuerySet):
         return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
+def audience_of(bulletin: Bulletin) -> models.QuerySet[User]:
+    """The active users `visible_to` shows this bulletin to, read the other way: everyone, or the members of its
+    team and the teams below it, administrators and its author."""
+    users = User.objects.filter(is_active=True)
+    if bulletin.team_id is None:
+        return users
+    return users.filter(Q(team__path__startswith=bulletin.team.path) | Q(is_superuser=True) | Q(role=Role.ADMIN)
+                        | Q(pk=bulletin.author_id))
+
+
 class Bulletin(VersionedModel, TimestampedModel):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True, default="")
+    kind = models.CharField(_("kind"), max_length=12, choices=BulletinKind.choices, default=BulletinKind.GENERAL)
     pinned = models.BooleanField(_("pinned"), default=False)
     team = models.ForeignKey("core.Team", verbose_name=_("audience"), null=True, blank=True,
                              on_delete=models.CASCADE, related_name="+",

@@ -9,15 +9,39 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Exists, IntegerField, Min, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core.models import User
+from guanxi.core.models import MANAGER_ROLES, User
 from guanxi.core.paging import Page, decode_cursor, encode_cursor
 from guanxi.core.search import matching
 
-from .models import Article, ArticleStatus, Bulletin, BulletinRead, SearchLog, SearchSource, Visibility
+from .models import (
+    Article,
+    ArticleStatus,
+    Bulletin,
+    BulletinRead,
+    SearchLog,
+    SearchSource,
+    Visibility,
+    audience_of,
+    is_staff,
+)
 from .text import keywords
 
 TITLE_WEIGHT = 3  # a word in the title counts this much, one only in the body 1
@@ -203,15 +227,51 @@ def article_stats(user: User, order: str = "-view_count", limit: int = 20) -> li
 # ------------------------------------------------------------------ bulletin board
 
 
-def bulletins(user: User, *, include_expired: bool = False) -> QuerySet[Bulletin]:
-    """The board for `user`: pinned first, newest next, each with `is_read` and `comment_count`."""
+def bulletins(user: User, *, include_expired: bool = False, kind: str | None = None) -> QuerySet[Bulletin]:
+    """The board for `user` (of one `kind` when given): pinned first, newest next, each with `is_read` and
+    `comment_count`."""
     qs = Bulletin.objects.visible_to(user)
     if not include_expired:
         qs = qs.current()
+    if kind:
+        qs = qs.filter(kind=kind)
     return (qs.select_related("author", "team")
             .annotate(is_read=Exists(BulletinRead.objects.filter(bulletin=OuterRef("pk"), user=user)),
                       comment_count=Count("comments", distinct=True))
             .order_by("-pinned", "-created_at", "-pk"))
+
+
+def may_see_receipts(user: User, bulletin: Bulletin) -> bool:
+    """Who read a bulletin is shown to its author, administrators and managers (of their own teams' members)."""
+    return is_staff(user) and (user.is_administrator or bulletin.author_id == user.pk or user.role in MANAGER_ROLES)
+
+
+@dataclass
+class Receipts:
+    """A bulletin's audience (as far as the viewer may see it): who read it when, earliest first, and who not."""
+
+    read: list[User]  # each with `read_at`
+    unread: list[User]
+
+    @property
+    def total(self) -> int:
+        return len(self.read) + len(self.unread)
+
+
+def receipts(user: User, bulletin: Bulletin) -> Receipts | None:
+    """The read receipts of `bulletin` among its audience (None when `user` may not see them), in one query.
+    A manager who is neither the author nor an administrator sees the members of their own teams only; a
+    reader who has left the audience (moved team, deactivated) is not counted."""
+    if not may_see_receipts(user, bulletin):
+        return None
+    people = audience_of(bulletin)
+    if not (user.is_administrator or bulletin.author_id == user.pk):
+        people = people.filter(team_id__in=user.visible_team_ids())
+    rows = list(people.annotate(read_at=Subquery(BulletinRead.objects.filter(bulletin=bulletin, user=OuterRef("pk"))
+                                                 .values("read_at")[:1]))
+                .only("id", "username", "first_name", "last_name")
+                .order_by(F("read_at").asc(nulls_last=True), "username", "pk"))
+    return Receipts(read=[u for u in rows if u.read_at is not None], unread=[u for u in rows if u.read_at is None])
 
 
 def unread_count(user: User) -> int:

@@ -53,7 +53,7 @@ from .text import normalize_question
 
 ARTICLE_FIELDS = ["title", "body", "visibility", "language"]
 AUDITED = ARTICLE_FIELDS + ["category_id", "status"]
-BULLETIN_AUDITED = ["title", "body", "pinned", "team_id", "expires_at"]
+BULLETIN_AUDITED = ["title", "body", "kind", "pinned", "team_id", "expires_at"]
 MAX_VISITOR_KEY = 64
 
 
@@ -402,7 +402,9 @@ def post_bulletin(actor: User, data: dict[str, Any]) -> Bulletin:
         data["title"] = clean_text(data["title"])
     if "body" in data:
         data["body"] = _body(data["body"])
-    cleaned, errors = clean_fields(Bulletin, data, ["title", "body"], partial=False)
+    if data.get("kind") in (None, ""):  # not chosen: an announcement
+        data.pop("kind", None)
+    cleaned, errors = clean_fields(Bulletin, data, ["title", "body", "kind"], partial=False)
     team = _audience(actor, data.get("team_id"), errors)
     expires_at = _expiry(data.get("expires_at"), errors)
     if expires_at is not None and expires_at <= timezone.now():

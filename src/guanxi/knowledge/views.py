@@ -19,7 +19,7 @@ from guanxi.core.ui import clean_param, flash_errors
 
 from . import markup, queries, services
 from .forms import ArticleForm, BulletinForm
-from .models import Article, ArticleStatus, ArticleVersion, Category, SearchSource, is_editor
+from .models import Article, ArticleStatus, ArticleVersion, BulletinKind, Category, SearchSource, is_editor
 
 SEARCH_PAGE = 20
 PERIODS = (7, 30, 90, 365)
@@ -239,9 +239,11 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
                 form.add_service_errors(exc.message_dict)
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
-    rows = list(queries.bulletins(request.user)[:100])
+    kind = clean_param(request.GET.get("kind"))
+    kind = kind if kind in BulletinKind.values else ""
+    rows = list(queries.bulletins(request.user, kind=kind)[:100])
     return render(request, "knowledge/bulletin_list.html", {
-        "rows": rows, "form": form, "can_post": is_editor(request.user)})
+        "rows": rows, "form": form, "can_post": is_editor(request.user), "kind": kind, "kinds": BulletinKind.choices})
 
 
 @login_required
@@ -256,6 +258,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     services.mark_read(request.user, bulletin)
     return render(request, "knowledge/bulletin_detail.html", {
         "obj": bulletin, "comments": bulletin.comments.select_related("author"),
+        "receipts": queries.receipts(request.user, bulletin),
         "can_manage": request.user.is_administrator or bulletin.author_id == request.user.pk,
         "body_html": mark_safe(markup.render(bulletin.body))})  # noqa: S308 (writer's HTML escaped)
 

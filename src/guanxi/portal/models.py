@@ -3,7 +3,8 @@
 A PortalUser is not a `core.User`: it has its own table, password and session key (see `session.py`), so no
 CRM page, API route or permission ever sees one — signed in to the portal, a customer is still anonymous to
 the CRM. Once the e-mail address is verified the account is linked to a Contact, and through the contact's
-companies (accounts) to the tickets it may follow.
+companies (accounts) to the tickets it may follow. A ReplyNotice is the e-mail that tells the customer an agent
+answered a ticket they opened here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from guanxi.service.survey_mail import RetriedMail
 
 
 class PortalUser(models.Model):
@@ -46,3 +49,20 @@ class PortalUser(models.Model):
 
     def check_password(self, raw: str) -> bool:
         return check_password(raw, self.password)
+
+
+class ReplyNotice(RetriedMail):
+    """The e-mail telling the contact of a ticket opened in the portal that an agent answered it: one per public
+    reply (so never twice for one), written with the reply, sent after commit and retried by the sweep until it
+    leaves (claimed once per attempt: see service.survey_mail)."""
+
+    message = models.OneToOneField("service.TicketMessage", verbose_name=_("reply"), on_delete=models.CASCADE,
+                                   related_name="portal_notice")
+
+    class Meta:
+        verbose_name = _("reply notice e-mail")
+        verbose_name_plural = _("reply notice e-mails")
+        indexes = [models.Index(fields=["sent_at", "attempts"])]
+
+    def __str__(self) -> str:
+        return f"{self.message_id}: {self.sent_at or self.error or '…'}"
