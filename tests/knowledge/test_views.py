@@ -105,6 +105,7 @@ def test_demo_knowledge_base(db):
     assert Bulletin.objects.get().pinned
 
 
+@pytest.mark.usefixtures("english")  # reads the English labels
 def test_board_shows_kind_badges_filters_by_kind_and_the_author_sees_who_read(client, users, teams,
                                                                              django_assert_max_num_queries):
     from guanxi.core.services import create_user
