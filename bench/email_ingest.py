@@ -25,6 +25,7 @@ Prints one JSON object.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -161,6 +162,13 @@ def through_imap(raws: list[bytes], run: str) -> dict:
 
 
 def main() -> None:
+    global N
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=N, help="how many messages (default BENCH_EMAILS or 10000)")
+    parser.add_argument("--no-imap", action="store_true", help="only from raw bytes (skip the Dovecot run)")
+    parser.add_argument("--chunk", type=int, default=email_ingest.CHUNK, help="messages a transaction")
+    args = parser.parse_args()
+    N, email_ingest.CHUNK = args.messages, args.chunk
     settings.HOME.mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0)
     articles()
@@ -168,7 +176,9 @@ def main() -> None:
     raws = generate(run)
     out = {"database": connection.vendor, "bytes_mean": round(sum(map(len, raws)) / len(raws)),
            "ingest_from_bytes": from_bytes(raws, run)}
-    out["ingest_through_imap"] = through_imap(generate(f"{run}-imap"), run)
+    if not args.no_imap:
+        out["ingest_through_imap"] = through_imap(generate(f"{run}-imap"), run)
+    out["chunk"] = email_ingest.CHUNK
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
 
