@@ -168,15 +168,16 @@ def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
     if ticket.queue_id is None:
         group_queue = ticket.question_group.routing_queue() if ticket.question_group_id else None
         ticket.queue = group_queue or Queue.objects.filter(is_senior=False).order_by("pk").first()
-    ticket.pk = _reserved_id()
-    inserted = ticket.pk is None
-    if inserted:  # the number is made from the id
+    reserved = ticket.pk is None and (pk := _reserved_id()) is not None
+    if reserved:
+        ticket.pk = pk
+    else:  # the number is made from the id
         ticket.save()
     ticket.number = f"T{ticket.pk:06d}"
     dispatch.start_sla(ticket, now)
     _event(ticket, EventKind.CREATED, actor)  # may point at a row inserted below: PostgreSQL checks at commit
     dispatch.route_ticket(ticket, now, actor)
-    ticket.save(force_insert=not inserted)
+    ticket.save(force_insert=reserved)
     write_audit(ticket, actor, AuditAction.CREATE,
                 creation_changes(ticket, AUDITED))
     ticket_activity.send(sender=Ticket, ticket=ticket, created=True)
