@@ -20,7 +20,8 @@ for SQLite, GUANXI_DATABASE_URL for PostgreSQL), migrated here. Acknowledgements
     flock /tmp/guanxi-bench.lock env GUANXI_DATABASE_URL=postgres://postgres@127.0.0.1:5432/guanxi_email_bench \
         .venv/bin/python -m bench.email_ingest
 
-Prints one JSON object.
+Options: `--messages N` (instead of BENCH_EMAILS), `--no-imap` (from raw bytes only), `--chunk N` (messages a
+transaction, email_ingest.CHUNK). Prints one JSON object.
 """
 
 from __future__ import annotations
