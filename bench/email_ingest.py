@@ -20,11 +20,14 @@ for SQLite, GUANXI_DATABASE_URL for PostgreSQL), migrated here. Acknowledgements
     flock /tmp/guanxi-bench.lock env GUANXI_DATABASE_URL=postgres://postgres@127.0.0.1:5432/guanxi_email_bench \
         .venv/bin/python -m bench.email_ingest
 
-Prints one JSON object.
+Options: `--messages N` (instead of BENCH_EMAILS), `--no-imap` (from raw bytes only), `--chunk N` (messages a
+transaction, email_ingest.CHUNK), `--analyze` (PostgreSQL: ANALYZE after the first 1,000 messages, as autovacuum
+would on a server that has it on). Prints one JSON object.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -50,6 +53,7 @@ from guanxi.knowledge.services import article_search_text  # noqa: E402
 from guanxi.service.models import QuestionGroup, Queue  # noqa: E402
 
 N = int(os.environ.get("BENCH_EMAILS", "10000"))
+ANALYZE_AFTER: int | None = None
 ARTICLES = 200
 SENDERS = 2000
 DOMAINS = ["xingchen.cn", "example.com.cn", "163.com", "qq.com", "huaxia-tech.cn"]
@@ -125,7 +129,13 @@ def from_bytes(raws: list[bytes], run: str) -> dict:
     box = mailbox(run)
     messages = [(raw, None) for raw in raws]
     start, cpu = time.perf_counter(), time.process_time()
-    email_ingest.ingest_many(box, messages)
+    if ANALYZE_AFTER:
+        email_ingest.ingest_many(box, messages[:ANALYZE_AFTER])
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        email_ingest.ingest_many(box, messages[ANALYZE_AFTER:])
+    else:
+        email_ingest.ingest_many(box, messages)
     first, first_cpu = time.perf_counter() - start, time.process_time() - cpu
     start = time.perf_counter()
     email_ingest.ingest_many(box, messages)
@@ -161,6 +171,17 @@ def through_imap(raws: list[bytes], run: str) -> dict:
 
 
 def main() -> None:
+    global N
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=N, help="how many messages (default BENCH_EMAILS or 10000)")
+    parser.add_argument("--no-imap", action="store_true", help="only from raw bytes (skip the Dovecot run)")
+    parser.add_argument("--chunk", type=int, default=email_ingest.CHUNK, help="messages a transaction")
+    parser.add_argument("--analyze", action="store_true",
+                        help="PostgreSQL: ANALYZE once the first 1,000 messages are in (as autovacuum would)")
+    args = parser.parse_args()
+    N, email_ingest.CHUNK = args.messages, args.chunk
+    global ANALYZE_AFTER
+    ANALYZE_AFTER = 1000 if args.analyze and connection.vendor == "postgresql" else None
     settings.HOME.mkdir(parents=True, exist_ok=True)
     call_command("migrate", verbosity=0)
     articles()
@@ -168,7 +189,9 @@ def main() -> None:
     raws = generate(run)
     out = {"database": connection.vendor, "bytes_mean": round(sum(map(len, raws)) / len(raws)),
            "ingest_from_bytes": from_bytes(raws, run)}
-    out["ingest_through_imap"] = through_imap(generate(f"{run}-imap"), run)
+    if not args.no_imap:
+        out["ingest_through_imap"] = through_imap(generate(f"{run}-imap"), run)
+    out["chunk"] = email_ingest.CHUNK
     print(json.dumps(out, ensure_ascii=False, indent=1))
 
 

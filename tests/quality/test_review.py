@@ -132,6 +132,34 @@ def test_a_saved_record_that_repeats_another_is_queued(wang, users, django_captu
     assert services.visible_pairs(users["admin"], "contact").count() == 2
 
 
+def test_the_entry_check_of_many_records_queues_what_one_by_one_would(wang, users, django_assert_max_num_queries):
+    """An email batch's new senders are checked together after its commit (record_entry_pairs_many): the same
+    pairs as checking each alone, and only the records that share a phone or an email, or have a company, cost
+    queries of their own — a name alone never reaches the review queue."""
+    from guanxi.quality.signals import entry_check_suspended
+
+    rep = users["rep_a"]
+    account = customers.create_account(rep, {"name": "北京星辰医疗科技有限公司"})
+    with entry_check_suspended():
+        same_phone = customers.create_contact(rep, {"name": "王晓明", "phones": ["13800138000"]})
+        at_company = customers.create_contact(rep, {"name": "李娜", "account_ids": [account.pk]})
+        colleague = customers.create_contact(rep, {"name": "李娜", "account_ids": [account.pk]})
+        names_only = [customers.create_contact(rep, {"name": "王小明", "emails": [f"w{i}@kehu.cn"]})
+                      for i in range(20)]
+    new = [same_phone, at_company, colleague, *names_only]
+    with django_assert_max_num_queries(5 + 3 * 8):  # four for all, the three with a phone or company alone
+        made = services.record_entry_pairs_many("contact", [c.pk for c in new] + [10**9])  # one gone: skipped
+    together = {(p.record_1, p.record_2, p.score) for p in DuplicatePair.objects.filter(source=PairSource.ENTRY)}
+    DuplicatePair.objects.all().delete()
+    alone = sum(services.record_entry_pairs("contact", c) for c in new)
+    assert made == alone > 0
+    assert together == {(p.record_1, p.record_2, p.score) for p in DuplicatePair.objects.filter(
+        source=PairSource.ENTRY)}
+    pairs = {pair[:2] for pair in together}
+    assert (at_company.pk, colleague.pk) in pairs and {(c.pk, same_phone.pk) for c in wang} <= pairs
+    assert not {pk for pair in pairs for pk in pair} & {c.pk for c in names_only}
+
+
 # ---------------------------------------------------------------- the review queue
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core import deferred
 from guanxi.core.models import AuditAction
 from guanxi.core.records import write_audit
 from guanxi.customers.fileio.textio import human_size
@@ -28,6 +29,7 @@ from guanxi.customers.models import Account, Contact, ContactMethod, ContactMeth
 from guanxi.knowledge.queries import SuggestionCache
 from guanxi.knowledge.services import suggestion_batch
 from guanxi.quality.normalize import search_text
+from guanxi.quality.signals import check_after_commit, entry_check_suspended
 from guanxi.service import services as desk
 from guanxi.service.models import settings_read_once
 from guanxi.service.ticket_models import MessageKind, Ticket, TicketChannel, TicketMessage, TicketStatus
@@ -93,37 +95,61 @@ def _ingest_chunk(mailbox: Mailbox, messages: Sequence[tuple[bytes, int | None]]
             parsed.append(mail.parse(raw, max_attachment=attachment_limit()))
         except mail.MalformedMail:
             parsed.append(None)  # quarantined by `ingest` below, with the reason
-    results: list[tuple[InboundEmail, bool] | None] = [None] * len(messages)
-    try:
-        with transaction.atomic(), suggestion_batch() as suggestions, settings_read_once():
-            batch = Batch(suggestions)
-            known = {r.message_id: r for r in InboundEmail.objects.filter(
-                mailbox=mailbox, message_id__in=[p.message_id for p in parsed if p is not None])}
-            batch.find_contacts({p.from_address for p in parsed
-                                 if p is not None and p.from_address and p.message_id not in known})
-            for i, ((raw, uid), message) in enumerate(zip(messages, parsed, strict=True)):
-                if message is None:
-                    continue
-                existing = known.get(message.message_id)
-                if existing is not None:
-                    if existing.status != InboundStatus.QUARANTINED:  # else read again by `ingest` below
-                        results[i] = (existing, False)
-                    continue
-                counted = suggestions.checkpoint()
-                try:
-                    with transaction.atomic():
-                        row = _new_row(mailbox, message, uid)
-                        row.save()  # a message already there (another poller, twice in the chunk) fails here
-                        _act(mailbox, row, message, now, raw, batch)
-                    results[i] = (row, True)
-                except Exception:  # rolled back to its savepoint; `ingest` below takes it alone
-                    suggestions.restore(counted)
-                    batch.forget()
-    except Exception:  # the commit (or a shared lookup) failed: nothing of the chunk was stored
-        logger.exception("could not commit %s messages of mailbox %s; ingesting them one by one",
-                         len(messages), mailbox.pk)
-        results = [None] * len(messages)
+    try:  # almost always nothing fails: no savepoint per message (each one a round trip, twice)
+        results = _store_chunk(mailbox, messages, parsed, now, isolated=False)
+    except Exception:  # something did: nothing of the chunk was stored; again, each message in a savepoint
+        try:
+            results = _store_chunk(mailbox, messages, parsed, now, isolated=True)
+        except Exception:  # the commit (or a shared lookup) failed: nothing of the chunk was stored
+            logger.exception("could not commit %s messages of mailbox %s; ingesting them one by one",
+                             len(messages), mailbox.pk)
+            results = [None] * len(messages)
     return [result or ingest(mailbox, raw, uid, now) for result, (raw, uid) in zip(results, messages, strict=True)]
+
+
+def _store_chunk(mailbox: Mailbox, messages: Sequence[tuple[bytes, int | None]],
+                 parsed: list[mail.ParsedMail | None], now: dt.datetime, isolated: bool
+                 ) -> list[tuple[InboundEmail, bool] | None]:
+    """One transaction for the chunk. Not `isolated`: any error rolls all of it back (raised). `isolated`: each
+    message in a savepoint, one that fails is rolled back alone and left None (for `ingest` to take it alone).
+    The events and audit entries of the chunk are inserted together at its end, the new contacts' duplicate
+    check runs for all of them after the commit."""
+    results: list[tuple[InboundEmail, bool] | None] = [None] * len(messages)
+    with (transaction.atomic(), suggestion_batch() as suggestions, settings_read_once(), entry_check_suspended(),
+          deferred.rows_saved_together()):
+        batch = Batch(suggestions)
+        check_after_commit("contact", batch.new_contacts)
+        known = {r.message_id: r for r in InboundEmail.objects.filter(
+            mailbox=mailbox, message_id__in=[p.message_id for p in parsed if p is not None])}
+        batch.find_contacts({p.from_address for p in parsed
+                             if p is not None and p.from_address and p.message_id not in known})
+        for i, ((raw, uid), message) in enumerate(zip(messages, parsed, strict=True)):
+            if message is None:
+                continue
+            existing = known.get(message.message_id)
+            if existing is not None:
+                if existing.status != InboundStatus.QUARANTINED:  # else read again by `ingest` afterwards
+                    results[i] = (existing, False)
+                continue
+            if not isolated:
+                row = _new_row(mailbox, message, uid)  # inserted by _act once it knows the ticket: one query less;
+                _act(mailbox, row, message, now, raw, batch)  # one already there (another poller) fails the chunk
+                results[i] = (row, True)
+                known[message.message_id] = row  # twice in the chunk: the second is this one again
+                continue
+            counted, kept = suggestions.checkpoint(), deferred.mark()
+            try:
+                with transaction.atomic():
+                    row = _new_row(mailbox, message, uid)
+                    row.save()  # a message already there (another poller, twice in the chunk) fails here
+                    _act(mailbox, row, message, now, raw, batch)
+                results[i] = (row, True)
+            except Exception:  # rolled back to its savepoint; `ingest` takes it alone afterwards
+                suggestions.restore(counted)
+                deferred.drop_since(kept)
+                batch.forget()
+        deferred.flush()
+    return results
 
 
 def _new_row(mailbox: Mailbox, parsed: mail.ParsedMail, uid: int | None) -> InboundEmail:
@@ -210,6 +236,7 @@ class Batch:
         self.suggestions = suggestions
         self.auto_responses: dict[int | None, EmailAutoResponse | None] = {}
         self._own: set[str] | None = None
+        self.new_contacts: list[int] = []  # made in this transaction: their duplicate check runs after the commit
         self.forget()
 
     def forget(self) -> None:
@@ -228,14 +255,30 @@ class Batch:
         addresses = addresses - self.contacts.keys() - self.unknown
         if not addresses:
             return
-        for method in (ContactMethod.objects.select_related("contact").filter(
+        found: list[Contact] = []
+        for method in (ContactMethod.objects.select_related("contact__primary_account").filter(
                 kind=ContactMethodKind.EMAIL, normalized__in=addresses).order_by("contact_id", "pk")):
             self.contacts.setdefault(method.normalized, method.contact)
+            found.append(method.contact)
         rest = addresses - self.contacts.keys()
         if rest:
-            for contact in Contact.objects.filter(email__in=rest).order_by("pk"):
+            for contact in Contact.objects.filter(email__in=rest).select_related("primary_account").order_by("pk"):
                 self.contacts.setdefault(contact.email, contact)
+                found.append(contact)
         self.unknown |= addresses - self.contacts.keys()
+        self._find_accounts([c for c in found if c.pk not in self.accounts])
+
+    def _find_accounts(self, contacts: list[Contact]) -> None:
+        """`account_of` for many contacts: the primary account, else the first linked (one query for all)."""
+        first: dict[int, int] = {}
+        linked = [c.pk for c in contacts if c.primary_account_id is None]
+        if linked:
+            for contact_id, account_id in (Contact.accounts.through.objects.filter(contact_id__in=linked)
+                                           .values_list("contact_id", "account_id")):
+                first[contact_id] = min(account_id, first.get(contact_id, account_id))
+        rows = Account.objects.in_bulk(set(first.values())) if first else {}
+        for c in contacts:
+            self.accounts[c.pk] = c.primary_account if c.primary_account_id else rows.get(first.get(c.pk, 0))
 
     def account_of(self, contact: Contact) -> Account | None:
         if contact.pk not in self.accounts:
@@ -256,6 +299,8 @@ def _contact_for(parsed: mail.ParsedMail, batch: Batch) -> Contact:
                                                     "source": [None, "email"]})
     batch.contacts[address] = contact
     batch.unknown.discard(address)
+    batch.accounts[contact.pk] = None  # new: in no company yet
+    batch.new_contacts.append(contact.pk)
     return contact
 
 
@@ -286,8 +331,19 @@ def _store_attachments(row: InboundEmail, parsed: mail.ParsedMail) -> None:
             item.file.save(attachment.filename, ContentFile(attachment.data), save=True)
 
 
+def _keep(row: InboundEmail) -> None:
+    """Write what the message became — with the row's insert when it was left unsaved until now (a chunk)."""
+    if row.pk is None:
+        row.save()
+    else:
+        row.save(update_fields=["status", "ticket", "ticket_message"])
+
+
 def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.datetime, raw: bytes,
          batch: Batch) -> None:
+    """What the message does. `row` may be unsaved yet: it is inserted as soon as something must point at it."""
+    if row.pk is None and (mailbox.mode == MailboxMode.LOGGING or parsed.attachments):
+        row.save()
     if mailbox.mode == MailboxMode.LOGGING:
         return log_mail(mailbox, row, parsed, raw, now)
     ticket, refused_token = _thread(mailbox, parsed)
@@ -301,7 +357,7 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
             row.ticket_message = TicketMessage.objects.create(
                 ticket=ticket, kind=MessageKind.NOTE, body=_("Mail to %(addresses)s bounced: %(reason)s")
                 % {"addresses": ", ".join(parsed.bounced) or "?", "reason": reason})
-        row.save(update_fields=["status", "ticket", "ticket_message"])
+        _keep(row)
         return
     _store_attachments(row, parsed)
     body = _body(row, parsed)
@@ -311,12 +367,12 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
         if ticket is not None:
             row.ticket = ticket
             row.ticket_message = TicketMessage.objects.create(ticket=ticket, kind=MessageKind.NOTE, body=body)
-        row.save(update_fields=["status", "ticket", "ticket_message"])
+        _keep(row)
         return
     if ticket is not None and ticket.status != TicketStatus.CLOSED:
         row.status, row.ticket = InboundStatus.THREADED, ticket
         row.ticket_message = desk.customer_replied(ticket, body, now)
-        row.save(update_fields=["status", "ticket", "ticket_message"])
+        _keep(row)
         return
     contact = _contact_for(parsed, batch)
     description = _("Received by email from %(sender)s at %(mailbox)s.") % {"sender": parsed.from_address,
@@ -334,7 +390,7 @@ def _act(mailbox: Mailbox, row: InboundEmail, parsed: mail.ParsedMail, now: dt.d
     }, now)
     row.status, row.ticket = InboundStatus.TICKET, new
     row.ticket_message = TicketMessage.objects.create(ticket=new, kind=MessageKind.REPLY, body=body)
-    row.save(update_fields=["status", "ticket", "ticket_message"])
+    _keep(row)
     if answer_from_knowledge_base(mailbox, row, new, parsed.text, now, batch.suggestions, batch.auto_responses):
         return  # the automatic answer carries the ticket number: no acknowledgement besides
     if mailbox.auto_acknowledge:

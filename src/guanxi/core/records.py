@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from .customfields import FieldDef, clean_values
+from .deferred import save_later
 from .models import AuditAction, AuditEntry, CustomField, Tag
 
 
@@ -130,7 +131,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def write_audit(obj: models.Model, actor, action: str, changes: dict | None = None) -> AuditEntry:
-    return AuditEntry.objects.create(
+    """The entry, saved — or kept for the enclosing `deferred.rows_saved_together` block's flush."""
+    return save_later(AuditEntry(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,
         object_repr=str(obj)[:200],
@@ -138,7 +140,7 @@ def write_audit(obj: models.Model, actor, action: str, changes: dict | None = No
         action=action,
         changes=changes or {},
         version=getattr(obj, "version", 0),
-    )
+    ))
 
 
 def audit_trail(obj: models.Model):

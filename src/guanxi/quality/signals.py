@@ -46,6 +46,22 @@ def _queue(kind: str, pk: int) -> None:
         logger.exception("on-entry duplicate check failed for %s %s", kind, pk)
 
 
+def _queue_many(kind: str, pks: list[int]) -> None:
+    from . import services
+
+    try:
+        with transaction.atomic():
+            services.record_entry_pairs_many(kind, pks)
+    except Exception:  # a failed check must not turn saved records into an error
+        logger.exception("on-entry duplicate check failed for %s %s", kind, pks)
+
+
+def check_after_commit(kind: str, pks: list[int]) -> None:
+    """The on-entry check of records saved under `entry_check_suspended` (a batch): all of them at once, after
+    the commit. `pks` may still grow until then (the batch adds the records it makes)."""
+    transaction.on_commit(lambda: _queue_many(kind, pks) if pks else None)
+
+
 @receiver(post_save, sender=Contact, dispatch_uid="quality.contact_entry")
 @receiver(post_save, sender=Account, dispatch_uid="quality.account_entry")
 def check_new_record(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:

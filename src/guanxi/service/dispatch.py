@@ -13,11 +13,12 @@ import datetime as dt
 from django.db.models import Count
 
 from guanxi.analytics.score_models import CustomerScore
+from guanxi.core.deferred import save_later
 from guanxi.core.models import User
 
 from . import routing
 from .business_time import Calendar, add_business, business_minutes_between
-from .models import AgentProfile, BusinessCalendar, Queue, SlaPolicy, default_calendar
+from .models import AgentProfile, BusinessCalendar, Queue, SlaPolicy, default_calendar, read_once
 from .ticket_models import ACTIVE, EventKind, Ticket, TicketEvent
 
 
@@ -123,7 +124,8 @@ def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) ->
     queue = ticket.queue
     senior = queue.senior_queue
     queue_ids = [queue.pk] + ([senior.pk] if senior else [])
-    members = AgentProfile.queues.through.objects.filter(queue_id__in=queue_ids)
+    members = read_once(("queue_members", tuple(queue_ids)),  # once a batch of email (settings_read_once)
+                         lambda: list(AgentProfile.queues.through.objects.filter(queue_id__in=queue_ids)))
     member_ids = sorted({m.agentprofile_id for m in members})
     memberships: dict[int, set[int]] = {}
     for m in members:
@@ -162,8 +164,8 @@ def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) ->
         profile.save(update_fields=["last_assigned_at"])
         data["agent"] = decision.agent_id
         data["agent_name"] = str(profile.user)
-    TicketEvent.objects.create(ticket=ticket, actor=actor,
-                               kind=EventKind.ROUTED if decision.agent_id else EventKind.UNROUTED, data=data)
+    save_later(TicketEvent(ticket=ticket, actor=actor,
+                           kind=EventKind.ROUTED if decision.agent_id else EventKind.UNROUTED, data=data))
     return decision
 
 

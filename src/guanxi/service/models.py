@@ -87,7 +87,7 @@ def settings_read_once() -> Iterator[None]:
         _settings_memo.reset(token)
 
 
-def _read_once(key: tuple, read: Callable[[], Any]) -> Any:
+def read_once(key: tuple, read: Callable[[], Any]) -> Any:
     memo = _settings_memo.get()
     if memo is None:
         return read()
@@ -101,7 +101,7 @@ def default_calendar() -> Calendar:
         row = BusinessCalendar.objects.order_by("-is_default", "pk").first()
         return row.to_calendar() if row else Calendar()
 
-    return _read_once(("default_calendar",), read)
+    return read_once(("default_calendar",), read)
 
 
 class Queue(models.Model):
@@ -249,6 +249,6 @@ class SlaPolicy(models.Model):
                                                                      classification__in=[classification or "", ""])}
             return rows.get(classification or "") or rows.get("")
 
-        return _read_once(("sla_policy", priority, classification or ""), read)
+        return read_once(("sla_policy", priority, classification or ""), read)
 
 from .canned_models import CannedReply  # noqa: E402,F401

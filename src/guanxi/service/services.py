@@ -14,12 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from guanxi.core.deferred import save_later
 from guanxi.core.models import AuditAction, User
 from guanxi.core.notifications import notify
 from guanxi.core.records import (
@@ -95,8 +96,8 @@ def moved(ticket: Ticket, before: dict[str, Any], changes: dict[str, Any]) -> No
 
 
 def _event(ticket: Ticket, kind: str, actor: User | None, **data: Any) -> TicketEvent:
-    return TicketEvent.objects.create(ticket=ticket, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                      data=data)
+    return save_later(TicketEvent(ticket=ticket, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                  data=data))
 
 
 def _pick_related(model, actor: User, value: Any, errors: dict, field: str):
@@ -160,6 +161,17 @@ def open_ticket(actor: User | None, cleaned: dict[str, Any], now: dt.datetime | 
     return file_ticket(Ticket(requester=actor, **cleaned), actor, now or timezone.now())
 
 
+def _reserved_id() -> int | None:
+    """PostgreSQL, in a transaction: the new ticket's id taken from its sequence first, so that the ticket is
+    inserted once, number and routing included, instead of inserted and then updated (an update rewrites every
+    index entry of the row, the trigram one too). SQLite has no sequence (and no round trips): None."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [Ticket._meta.db_table])
+        return cursor.fetchone()[0]
+
+
 def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
     """Save a new, cleaned ticket: its number, SLA due times, the created event, routing and the audit entry.
     Shared by staff (create_ticket), customers (customer_services.submit_ticket) and channels (open_ticket);
@@ -167,12 +179,16 @@ def file_ticket(ticket: Ticket, actor: User | None, now: dt.datetime) -> Ticket:
     if ticket.queue_id is None:
         group_queue = ticket.question_group.routing_queue() if ticket.question_group_id else None
         ticket.queue = group_queue or Queue.objects.filter(is_senior=False).order_by("pk").first()
-    ticket.save()
+    reserved = ticket.pk is None and (pk := _reserved_id()) is not None
+    if reserved:
+        ticket.pk = pk
+    else:  # the number is made from the id
+        ticket.save()
     ticket.number = f"T{ticket.pk:06d}"
     dispatch.start_sla(ticket, now)
-    _event(ticket, EventKind.CREATED, actor)
+    _event(ticket, EventKind.CREATED, actor)  # may point at a row inserted below: PostgreSQL checks at commit
     dispatch.route_ticket(ticket, now, actor)
-    ticket.save()
+    ticket.save(force_insert=reserved)
     write_audit(ticket, actor, AuditAction.CREATE,
                 creation_changes(ticket, AUDITED))
     ticket_activity.send(sender=Ticket, ticket=ticket, created=True)
