@@ -106,6 +106,7 @@ def test_a_reps_figures_are_their_own(book, users):
     got = {k: (r.value, r.baseline) for k, r in rows.items()}
     assert got == {
         "queue_seconds": (None, None), "abandonment": (None, None),  # no phone calls recorded in this install
+        "calls_per_resolution": (None, None),
         "contacts_per_resolution": (Decimal("2.00"), None),  # 4 replies / 2 resolved (notes do not count)
         "first_response_hours": (Decimal("3.00"), None),
         "faq_searches": (3, None), "web_to_ticket": (Decimal("50.0"), None),
@@ -182,7 +183,8 @@ def test_registering_a_source_and_phone_data(users, book):
     from guanxi.analytics import kpi_sources
 
     assert kpi_sources.find_model([("contact_center", "NoSuchModel")]) is None
-    assert kpi_sources.phone(users["admin"], [MARCH]) == {"queue_seconds": [None], "abandonment": [None]}
+    assert kpi_sources.phone(users["admin"], [MARCH]) == {"queue_seconds": [None], "abandonment": [None],
+                                                          "calls_per_resolution": [None]}
 
 
 def test_phone_figures_agree_with_the_contact_centre_once_calls_are_recorded(users):
@@ -200,9 +202,16 @@ def test_phone_figures_agree_with_the_contact_centre_once_calls_are_recorded(use
                                         queued_at=at(2026, 3, 2 + i, 10) if queued else None)
     rows = _figures(users["admin"])
     assert (rows["queue_seconds"].value, rows["abandonment"].value) == (Decimal("50.00"), Decimal("33.3"))
+    assert rows["calls_per_resolution"].value is None  # two calls answered, no ticket resolved yet
     desk = metrics.call_queue_metrics(users["admin"], *bounds(MARCH))[None]
     assert (desk["average_wait_seconds"], desk["abandonment_rate"]) == (rows["queue_seconds"].value,
                                                                         rows["abandonment"].value)
+    for i in range(3):  # two answered calls over three tickets resolved in March: 0.67 calls a resolution
+        Ticket.objects.create(subject=f"电话问题 {i}", number=f"T{900 + i:06d}", status="resolved",
+                              resolved_at=at(2026, 3, 10 + i, 9))
+    rows = _figures(users["admin"])
+    desk = metrics.call_queue_metrics(users["admin"], *bounds(MARCH))[None]
+    assert rows["calls_per_resolution"].value == desk["calls_per_resolution"] == Decimal("0.67")
 
 
 def test_page_renders_each_kpi_with_its_chart_and_targets_form_for_admins(client, book, users, english,

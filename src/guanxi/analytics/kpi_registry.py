@@ -53,6 +53,8 @@ for _kpi in (
            help=_("Seconds callers wait before an agent answers (phone calls).")),
     KpiDef("abandonment", _("Abandonment rate"), "%", DOWN, "contact_center", sources.phone,
            help=_("Calls hung up before an answer, of the calls queued.")),
+    KpiDef("calls_per_resolution", _("Calls per resolution"), "ratio", DOWN, "contact_center", sources.phone,
+           help=_("Answered incoming calls per ticket resolved in the period.")),
     KpiDef("contacts_per_resolution", _("Contacts per resolution"), "ratio", DOWN, "contact_center", sources.tickets,
            help=_("Agents' replies per ticket resolved in the period.")),
     KpiDef("first_response_hours", _("First response time"), "h", DOWN, "contact_center", sources.tickets,

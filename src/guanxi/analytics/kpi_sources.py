@@ -12,7 +12,7 @@ the app that records them is installed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.apps import apps
@@ -46,6 +46,11 @@ def _ratio(part: Any, whole: Any, places: str = "0.01") -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part or 0) / Decimal(whole)).quantize(Decimal(places))
+
+
+def _per_half_up(part: int, whole: int) -> Decimal | None:
+    """As the contact centre's phone table rounds its ratios."""
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP) if whole else None
 
 
 def _money(value: Any) -> Decimal:
@@ -158,12 +163,13 @@ CALL_FIELDS = {"direction", "started_at", "queued_at", "outcome", "wait_seconds"
 
 
 def phone(user: User, periods: list[Period]) -> Values:
-    """Average queue time and abandonment rate of inbound calls, counted as contact_center.call_metrics counts
-    them for the service KPI page (so both pages agree), in one query for all the periods: the mean
-    `wait_seconds` of the queued calls, and of the queued calls answered or abandoned, the share abandoned.
-    None while the contact centre records no calls (no Call model with those fields in this installation);
-    only the calls the user may see are counted."""
-    none = {"queue_seconds": [None] * len(periods), "abandonment": [None] * len(periods)}
+    """Average queue time, abandonment rate and calls per resolution of inbound calls, counted as
+    contact_center.call_metrics counts them for the service KPI page (so both pages agree), in two queries for all
+    the periods: the mean `wait_seconds` of the queued calls; of the queued calls answered or abandoned, the share
+    abandoned; the answered calls per ticket resolved in the period. None while the contact centre records no
+    calls (no Call model with those fields in this installation); only the calls and tickets the user may see
+    are counted."""
+    none = {key: [None] * len(periods) for key in ("queue_seconds", "abandonment", "calls_per_resolution")}
     model = find_model([("contact_center", "Call")])
     if model is None or not CALL_FIELDS <= {f.name for f in model._meta.get_fields()}:
         return none
@@ -171,15 +177,22 @@ def phone(user: User, periods: list[Period]) -> Values:
     queued = Q(queued_at__isnull=False)
     aggregates: dict[str, Any] = {}
     for i, p in enumerate(periods):
-        when = in_period("started_at", p) & queued
+        started = in_period("started_at", p)
+        when = started & queued
         aggregates[f"n{i}"] = Count("pk", filter=when & Q(outcome__in=["answered", "abandoned"]))
         aggregates[f"a{i}"] = Count("pk", filter=when & Q(outcome="abandoned"))
         aggregates[f"q{i}"] = Avg("wait_seconds", filter=when & Q(wait_seconds__isnull=False))
+        aggregates[f"c{i}"] = Count("pk", filter=started & Q(outcome="answered"))
     row = calls.aggregate(**aggregates)
     n = range(len(periods))
+    resolved = Ticket.objects.visible_to(user).aggregate(  # only when some call was answered
+        **{f"r{i}": Count("id", filter=in_period("resolved_at", p)) for i, p in enumerate(periods)}
+    ) if any(row[f"c{i}"] for i in n) else {}
     return {"queue_seconds": [None if row[f"q{i}"] is None else Decimal(str(row[f"q{i}"])).quantize(Decimal("0.01"))
                               for i in n],
-            "abandonment": [percent(row[f"a{i}"], row[f"n{i}"]) for i in n]}
+            "abandonment": [percent(row[f"a{i}"], row[f"n{i}"]) for i in n],
+            "calls_per_resolution": [_per_half_up(row[f"c{i}"], resolved[f"r{i}"]) if row[f"c{i}"] else None
+                                     for i in n]}
 
 
 def nps(user: User, periods: list[Period]) -> Values:
