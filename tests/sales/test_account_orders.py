@@ -92,6 +92,12 @@ def test_single_changes_keep_it(accounts):
     assert AccountOrders.objects.get(account_id=a.pk).repeat_total == 20020
     assert not AccountOrders.objects.filter(account_id=c.pk).exists()
 
+    make_order(a, dt.date(2031, 2, 1), "1.00")  # inserted before the first day
+    assert AccountOrders.objects.get(account_id=a.pk).repeat_total == 10015 + 20020
+    make_order(a, dt.date(2031, 2, 1), "2.00")  # on the first day
+    assert_kept()
+    Order.objects.filter(account=a, ordered_on=dt.date(2031, 2, 1)).delete()
+    assert AccountOrders.objects.get(account_id=a.pk).repeat_total == 20020
     Order.objects.filter(pk=later.pk).update(ordered_on=dt.date(2031, 1, 1))  # earlier: the new first day
     assert AccountOrders.objects.get(account_id=a.pk).repeat_total == 10015
     assert_kept()
