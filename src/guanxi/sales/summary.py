@@ -175,7 +175,8 @@ class PerAccount:
         again from all the account's orders, per row, made a bulk load of orders 3× slower). Every figure follows
         from the row before and the order, the order days from one look-up of another order that day."""
         t, cents = self.table, _cents("sqlite", "NEW.gross_total")
-        other_that_day = (f"SELECT 1 FROM {self.source} o WHERE o.account_id = NEW.account_id AND o.ordered_on = "
+        # "+o.ordered_on": through the account's orders (a few), not the order-date index (that day's thousands)
+        other_that_day = (f"SELECT 1 FROM {self.source} o WHERE o.account_id = NEW.account_id AND +o.ordered_on = "
                           f"NEW.ordered_on AND o.status <> '{CANCELLED}' AND o.id <> NEW.id")
         return (f"INSERT INTO {t} ({', '.join(self.columns)}) SELECT NEW.account_id, NEW.ordered_on, NEW.ordered_on, "
                 f"1, 1, {cents}, 0 WHERE true ON CONFLICT (account_id) DO UPDATE SET "
