@@ -362,7 +362,8 @@ def test_views_run_a_fixed_number_of_queries(varied, varied_orders, users, teams
     assert all(n <= most for n, most in zip(counts, limits, strict=True)), counts
 
 
-@pytest.mark.parametrize("kept", [summary.OPPORTUNITIES, summary.ORDERS], ids=["opportunities", "orders"])
+@pytest.mark.parametrize("kept", [summary.OPPORTUNITIES, summary.ORDERS, summary.ACCOUNTS],
+                         ids=["opportunities", "orders", "accounts"])
 def test_the_triggers_are_in_place_after_all_migrations(kept):
     """A migration that makes SQLite rebuild sales_opportunity or sales_order drops its triggers; such a migration
     must call summary.install(schema_editor, kept) again, or the summary silently stops following the table."""

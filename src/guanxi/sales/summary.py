@@ -1,4 +1,5 @@
-"""The monthly summaries of opportunities and of orders (summary_models): kept by the database, rebuilt and checked.
+"""The monthly summaries of opportunities and of orders, and the orders per account (summary_models): kept by the
+database, rebuilt and checked.
 
 Why triggers, not the services: opportunities change through more paths than sales/services.py — a hand-over
 moves an account's open opportunities with one UPDATE, deleting an account or a user cascades in SQL, imports
@@ -14,7 +15,11 @@ A closing or creation time goes into its month in the company's time zone throug
 and end in UTC), the same bounds performance.py filters on; an order's month is that of its order date (a date: no
 zone). `rebuild()` makes the tables again from the opportunities and orders (the migrations, `guanxi sales-summary
 --rebuild`, a changed TIME_ZONE); `differences()` compares them with a recomputation. `Kept` describes one
-summary; the SQL of its triggers, rebuild and check is made from it.
+monthly summary; the SQL of its triggers, rebuild and check is made from it.
+
+The orders per account (`ACCOUNTS`, a `PerAccount`: first and last order day, order days, orders, total, repeat
+total — what RFM and lifetime value read) are not sums: their triggers make the affected accounts' rows again
+from those accounts' orders (see PerAccount). Same trigger names, rebuild, check and `guanxi sales-summary`.
 """
 
 from __future__ import annotations
@@ -27,13 +32,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations, transaction
 from django.db.models import Q, QuerySet
 
 from guanxi.core.access import VisibleParts
 from guanxi.core.models import User
 
-from .summary_models import CompanyMonth, Measure, OpportunityMonth, OrderMonth
+from .quote_models import OrderStatus
+from .summary_models import AccountOrders, CompanyMonth, Measure, OpportunityMonth, OrderMonth
 
 # A contribution of one source row: its key expressions, its sums expressions, and the condition under which the
 # row contributes (None: always).
@@ -52,6 +58,17 @@ class Kept:
     sums: tuple[str, ...]
     summed: tuple[str, ...]
     parts: Callable[[str, str], list[Part]]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.key + self.sums
+
+    def recomputed(self, vendor: str) -> str:
+        """The summary as it should be, made from the whole source table."""
+        return _grouped(self, _contributions(self, vendor, self.source))
+
+    def trigger_sql(self, vendor: str) -> list[str]:
+        return sqlite_trigger_sql(self) if vendor == "sqlite" else postgresql_trigger_sql(self)
 
 
 def _cents(vendor: str, column: str) -> str:
@@ -108,6 +125,131 @@ ORDERS = Kept(
     parts=_order_parts)
 TABLE, SOURCE = OPPORTUNITIES.table, OPPORTUNITIES.source
 TRIGGERS = ("ai", "au", "ad", "at")
+
+
+# ---------------------------------------------------------------- per account: recomputed, not added up
+
+CANCELLED = OrderStatus.CANCELLED.value
+LOCK_CLASS = 47110  # pg_advisory_xact_lock's first key for the accounts' summary (the second: a bucket of accounts)
+LOCK_BUCKETS = 1024
+
+
+@dataclass(frozen=True)
+class PerAccount:
+    """A table of one row per account (`key`) made from that account's counted orders: first and last day and
+    the repeat total are not sums a trigger can take an order away from, so on a change the triggers make the
+    affected accounts' rows again from their orders (an account's orders are few, found through the account
+    index) — on SQLite per row (an inserted order is added to its row: see _sqlite_add), on PostgreSQL once per
+    statement for the accounts in its transition tables (a COPY of millions of orders makes the rows of their
+    accounts in one grouped query)."""
+
+    table: str
+    source: str
+    key: tuple[str, ...]
+    sums: tuple[str, ...]
+    watched: tuple[str, ...]  # the order columns the figures read
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.key + self.sums
+
+    def recomputed(self, vendor: str, where: str = "") -> str:
+        """The rows of the accounts whose orders match `where` (an extra condition on `o.`), or of every account:
+        per account and day the count and amount, then per account (the first day's amount found by a window)."""
+        cents = _cents(vendor, "o.gross_total")
+        return f"""SELECT account_id, MIN(d) AS first_day, MAX(d) AS last_day, COUNT(*) AS order_days,
+            SUM(n) AS orders, SUM(c) AS total, SUM(CASE WHEN d = first_d THEN 0 ELSE c END) AS repeat_total
+            FROM (SELECT account_id, d, n, c, MIN(d) OVER (PARTITION BY account_id) AS first_d
+                  FROM (SELECT o.account_id, o.ordered_on AS d, COUNT(*) AS n, SUM({cents}) AS c FROM {self.source} o
+                        WHERE o.status <> '{CANCELLED}'{f" AND {where}" if where else ""}
+                        GROUP BY o.account_id, o.ordered_on) AS days) AS marked
+            GROUP BY account_id"""
+
+    def _sqlite_recompute(self, account: str, when: str = "1") -> str:
+        return (f"DELETE FROM {self.table} WHERE {when} AND account_id = {account}; "
+                f"INSERT INTO {self.table} ({', '.join(self.columns)}) SELECT * FROM "
+                f"({self.recomputed('sqlite', f'o.account_id = {account}')}) WHERE {when};")
+
+    def _sqlite_add(self) -> str:
+        """SQLite, a counted order inserted: its account's row updated from the new order alone (making the row
+        again from all the account's orders, per row, made a bulk load of orders 3× slower). Every figure follows
+        from the row before and the order, the order days from one look-up of another order that day."""
+        t, cents = self.table, _cents("sqlite", "NEW.gross_total")
+        # "+o.ordered_on": through the account's orders (a few), not the order-date index (that day's thousands)
+        other_that_day = (f"SELECT 1 FROM {self.source} o WHERE o.account_id = NEW.account_id AND +o.ordered_on = "
+                          f"NEW.ordered_on AND o.status <> '{CANCELLED}' AND o.id <> NEW.id")
+        return (f"INSERT INTO {t} ({', '.join(self.columns)}) SELECT NEW.account_id, NEW.ordered_on, NEW.ordered_on, "
+                f"1, 1, {cents}, 0 WHERE true ON CONFLICT (account_id) DO UPDATE SET "
+                f"first_day = min(first_day, excluded.first_day), last_day = max(last_day, excluded.last_day), "
+                f"order_days = order_days + NOT EXISTS ({other_that_day}), orders = orders + 1, "
+                f"total = total + excluded.total, "
+                # an earlier first day: the old first day's orders become repeat orders, the new one is not one
+                f"repeat_total = CASE WHEN excluded.first_day < first_day THEN total "
+                f"WHEN excluded.first_day = first_day THEN repeat_total ELSE repeat_total + excluded.total END;")
+
+    def _changed(self, old: str, new: str) -> str:
+        """Whether an update changes what the figures read: counted or not, or a watched column of a counted order."""
+        columns = " OR ".join(f"{old}{c} IS DISTINCT FROM {new}{c}" for c in self.watched if c != "status")
+        return (f"({old}status = '{CANCELLED}') IS DISTINCT FROM ({new}status = '{CANCELLED}') OR "
+                f"({new}status <> '{CANCELLED}' AND ({columns}))")
+
+    def trigger_sql(self, vendor: str) -> list[str]:
+        table, source = self.table, self.source
+        if vendor == "sqlite":
+            changed = self._changed("OLD.", "NEW.").replace("IS DISTINCT FROM", "IS NOT")
+            return [
+                f'CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{source}" WHEN NEW.status <> \'{CANCELLED}\' '
+                f"BEGIN {self._sqlite_add()} END",
+                f'CREATE TRIGGER "{table}_au" AFTER UPDATE OF {", ".join(self.watched)} ON "{source}" WHEN {changed} '
+                f"BEGIN {self._sqlite_recompute('OLD.account_id')} "
+                f"{self._sqlite_recompute('NEW.account_id', 'OLD.account_id IS NOT NEW.account_id')} END",
+                f'CREATE TRIGGER "{table}_ad" AFTER DELETE ON "{source}" WHEN OLD.status <> \'{CANCELLED}\' '
+                f"BEGIN {self._sqlite_recompute('OLD.account_id')} END",
+            ]
+        counted = f"status <> '{CANCELLED}'"
+        affected = {
+            "INSERT": f"SELECT account_id FROM new_rows WHERE {counted}",
+            "DELETE": f"SELECT account_id FROM old_rows WHERE {counted}",
+            "UPDATE": f"SELECT unnest(ARRAY[was.account_id, cur.account_id]) AS account_id FROM old_rows was "
+                      f"JOIN new_rows cur ON cur.id = was.id WHERE {self._changed('was.', 'cur.')}",
+        }
+        apply = []
+        for op, accounts in affected.items():
+            within = f"o.account_id IN ({accounts})"
+            # Writers of the same accounts take turns (a bucket lock, in bucket order: no deadlock between two
+            # statements); each statement after it sees what the other committed, so the rows are made from every
+            # committed order. Rows still the same are not rewritten.
+            steps = [
+                f"PERFORM pg_advisory_xact_lock({LOCK_CLASS}, b) FROM (SELECT DISTINCT CAST(account_id % "
+                f"{LOCK_BUCKETS} AS integer) AS b FROM ({accounts}) AS a ORDER BY b) AS l;",
+                f"INSERT INTO {table} ({', '.join(self.columns)}) {self.recomputed(vendor, within)} "
+                f"ORDER BY account_id ON CONFLICT (account_id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in self.sums)
+                + f" WHERE ({', '.join(f'{table}.{c}' for c in self.sums)}) IS DISTINCT FROM "
+                  f"({', '.join(f'excluded.{c}' for c in self.sums)});",
+            ]
+            if op != "INSERT":  # accounts left without a counted order
+                steps.append(f"DELETE FROM {table} t WHERE t.account_id IN ({accounts}) AND NOT EXISTS "
+                             f"(SELECT 1 FROM {source} o WHERE o.account_id = t.account_id AND o.{counted});")
+            apply.append(f"IF TG_OP = '{op}' THEN " + " ".join(steps) + " END IF;")
+        body = "\n  ".join(apply)
+        return [
+            f"""CREATE OR REPLACE FUNCTION {table}_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  {body}
+  RETURN NULL;
+END $$""",
+            f"""CREATE OR REPLACE FUNCTION {table}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN DELETE FROM {table}; RETURN NULL; END $$""",
+            *_pg_triggers(table, source),
+        ]
+
+
+ACCOUNTS = PerAccount(
+    table=AccountOrders._meta.db_table, source="sales_order", key=("account_id",),
+    sums=("first_day", "last_day", "order_days", "orders", "total", "repeat_total"),
+    watched=("account_id", "status", "ordered_on", "gross_total"))
+SUMMARIES: tuple[Kept | PerAccount, ...] = (OPPORTUNITIES, ORDERS, ACCOUNTS)
 
 
 def _values(kept: Kept, part: Part, sign: int = 1) -> str:
@@ -191,10 +333,13 @@ BEGIN
 END $$"""
     truncate = f"""CREATE OR REPLACE FUNCTION {table}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN DELETE FROM {table}; RETURN NULL; END $$"""
+    return [function, truncate, *_pg_triggers(table, source)]
+
+
+def _pg_triggers(table: str, source: str) -> list[str]:
+    """The statement triggers that run {table}_apply() with the transition tables, and {table}_truncate()."""
     run = f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_apply()"
     return [
-        function,
-        truncate,
         f'CREATE TRIGGER "{table}_ai" AFTER INSERT ON "{source}" REFERENCING NEW TABLE AS new_rows {run}',
         f'CREATE TRIGGER "{table}_au" AFTER UPDATE ON "{source}" REFERENCING OLD TABLE AS old_rows '
         f"NEW TABLE AS new_rows {run}",
@@ -204,7 +349,7 @@ BEGIN DELETE FROM {table}; RETURN NULL; END $$"""
     ]
 
 
-def drop_trigger_sql(vendor: str, kept: Kept = OPPORTUNITIES) -> list[str]:
+def drop_trigger_sql(vendor: str, kept: Kept | PerAccount = OPPORTUNITIES) -> list[str]:
     table, source = kept.table, kept.source
     if vendor == "sqlite":
         return [f'DROP TRIGGER IF EXISTS "{table}_{t}"' for t in TRIGGERS]
@@ -212,19 +357,26 @@ def drop_trigger_sql(vendor: str, kept: Kept = OPPORTUNITIES) -> list[str]:
         f"DROP FUNCTION IF EXISTS {table}_apply()", f"DROP FUNCTION IF EXISTS {table}_truncate()"]
 
 
-def install(schema_editor: Any, kept: Kept = OPPORTUNITIES) -> None:
+def install(schema_editor: Any, kept: Kept | PerAccount = OPPORTUNITIES) -> None:
     """Used by the migrations: the triggers for the database in use, then the summary of what is there (of the
-    opportunities: with the company months)."""
+    opportunities: with the company months). A migration that makes SQLite rebuild the source table (which drops
+    its triggers) calls this again for each summary of that table."""
     vendor = schema_editor.connection.vendor
-    for sql in drop_trigger_sql(vendor, kept) + (sqlite_trigger_sql(kept) if vendor == "sqlite"
-                                                 else postgresql_trigger_sql(kept)):
+    for sql in drop_trigger_sql(vendor, kept) + kept.trigger_sql(vendor):
         schema_editor.execute(sql, params=None)
     rebuild(schema_editor.connection.alias, (kept,))
 
 
-def remove(schema_editor: Any, kept: Kept = OPPORTUNITIES) -> None:
+def remove(schema_editor: Any, kept: Kept | PerAccount = OPPORTUNITIES) -> None:
     for sql in drop_trigger_sql(schema_editor.connection.vendor, kept):
         schema_editor.execute(sql, params=None)
+
+
+def migration_step(kept: Kept | PerAccount) -> migrations.RunPython:
+    """The migration operation that installs `kept` (its triggers, then its rows), and removes its triggers when
+    migrated back."""
+    return migrations.RunPython(lambda apps, schema_editor: install(schema_editor, kept),
+                                lambda apps, schema_editor: remove(schema_editor, kept))
 
 
 # ---------------------------------------------------------------- rebuild and check
@@ -238,7 +390,7 @@ def _company_months(zone_name: str) -> list[CompanyMonth]:
             for s, e in zip(starts, starts[1:], strict=False)]
 
 
-def rebuild(using: str = DEFAULT_DB_ALIAS, kept: tuple[Kept, ...] = (OPPORTUNITIES, ORDERS)) -> int:
+def rebuild(using: str = DEFAULT_DB_ALIAS, kept: tuple[Kept | PerAccount, ...] = SUMMARIES) -> int:
     """The summaries `kept` made again from their tables in one transaction (writers wait; readers see the old
     summary until the end), and with the opportunities' the company months for settings.TIME_ZONE. The number
     of summary rows."""
@@ -252,16 +404,17 @@ def rebuild(using: str = DEFAULT_DB_ALIAS, kept: tuple[Kept, ...] = (OPPORTUNITI
                 cursor.execute(f"DELETE FROM {MONTHS}")
                 CompanyMonth.objects.using(using).bulk_create(_company_months(settings.TIME_ZONE), batch_size=500)
             cursor.execute(f"DELETE FROM {one.table}")
-            cursor.execute(f"INSERT INTO {one.table} ({', '.join(one.key + one.sums)}) "
-                           f"{_grouped(one, _contributions(one, db.vendor, one.source))}")
+            cursor.execute(f"INSERT INTO {one.table} ({', '.join(one.columns)}) {one.recomputed(db.vendor)}")
             made += cursor.rowcount
     return made
 
 
 def _rows(sql: str, width: int) -> dict[tuple, tuple]:
+    """Key → figures, the figures as whole numbers or (dates: ISO text on SQLite, date objects on PostgreSQL) text."""
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        return {tuple(r[:width]): tuple(int(v) for v in r[width:]) for r in cursor.fetchall()}
+        return {tuple(r[:width]): tuple(str(v) if isinstance(v, str | dt.date) else int(v) for v in r[width:])
+                for r in cursor.fetchall()}
 
 
 def differences() -> list[dict[str, Any]]:
@@ -272,10 +425,10 @@ def differences() -> list[dict[str, Any]]:
     if not zone_ready():
         out.append({"key": "company months", "stored": CompanyMonth.objects.values_list("zone", flat=True).first(),
                     "recomputed": settings.TIME_ZONE})
-    for kept in (OPPORTUNITIES, ORDERS):
+    for kept in SUMMARIES:
         width = len(kept.key)
-        stored = _rows(f"SELECT {', '.join(kept.key + kept.sums)} FROM {kept.table}", width)
-        recomputed = _rows(_grouped(kept, _contributions(kept, vendor, kept.source)), width)
+        stored = _rows(f"SELECT {', '.join(kept.columns)} FROM {kept.table}", width)
+        recomputed = _rows(kept.recomputed(vendor), width)
         for key in sorted(set(stored) | set(recomputed)):
             if stored.get(key) != recomputed.get(key):
                 out.append({"summary": kept.table, "key": dict(zip(kept.key, key, strict=True)),

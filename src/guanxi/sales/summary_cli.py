@@ -1,5 +1,5 @@
-"""`guanxi sales-summary`: check the monthly summaries of opportunities and orders (sales/summary.py) against them,
-or rebuild them.
+"""`guanxi sales-summary`: check the monthly summaries of opportunities and orders and the orders per account
+(sales/summary.py) against the opportunities and orders, or rebuild them.
 Imported before Django is set up: the summary module is imported inside the command."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import sys
 
 def add_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sales-summary",
-                       help="check the monthly summaries of opportunities and orders against them, or rebuild them")
+                       help="check the monthly summaries of opportunities and orders and the orders per account "
+                            "against them, or rebuild them")
     p.add_argument("--rebuild", action="store_true", help="make them again from the opportunities and orders (after "
                                                           "changing GUANXI_TIME_ZONE; `guanxi migrate` does that too)")
     p.set_defaults(func=cmd_sales_summary)

@@ -81,3 +81,22 @@ class OrderMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month} {self.owner_id}/{self.team_id} {self.status} {self.currency}"
+
+
+class AccountOrders(models.Model):
+    """One account's counted orders (not cancelled): its first and last order date, the distinct days with an
+    order, how many orders, their gross total and the repeat total (all but the first day's), in cents. What the
+    RFM and lifetime-value scoring read instead of every order (analytics/queries.py `customer_summary`). Kept by
+    database triggers that recompute an account's row from its orders whenever one of them changes; an account
+    without a counted order has no row."""
+
+    account_id = models.BigIntegerField(primary_key=True)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    order_days = models.IntegerField()
+    orders = models.IntegerField()
+    total = models.BigIntegerField()
+    repeat_total = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.orders} orders {self.first_day}–{self.last_day}"
