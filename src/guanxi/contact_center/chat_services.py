@@ -27,7 +27,6 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import User
 from guanxi.core.records import fail
 from guanxi.customers.models import Contact
-from guanxi.sales import lead_services
 from guanxi.service import services as service_services
 from guanxi.service.models import AgentProfile, Availability
 from guanxi.service.ticket_models import TicketChannel
@@ -271,18 +270,11 @@ def ticket_from_conversation(agent: User, conversation: ChatConversation, data: 
 
 
 def lead_from_conversation(agent: User, conversation: ChatConversation, data: dict[str, Any] | None = None):
-    """A lead from the visitor's details (given in the form, or the linked contact's) and the transcript."""
-    data = dict(data or {})
-    contact = conversation.contact
-    if contact is not None:
-        data.setdefault("name", contact.name)
-        if contact.email:
-            data.setdefault("email", contact.email)
-        if contact.phone:
-            data.setdefault("phone", contact.phone)
-    data.setdefault("source", "website")
-    data["description"] = transcript(conversation)
-    return lead_services.create_lead(agent, data, auto_assign=True)
+    """A lead from the visitor's details (given in the form, or the linked contact's) and the transcript, linked to
+    the chat (see inbox_leads)."""
+    from .inbox_leads import lead_from  # it builds on this module
+
+    return lead_from(agent, "chat", conversation, data)
 
 
 @transaction.atomic
