@@ -119,7 +119,8 @@ class VisitorConsumer(JsonConsumer):
 
     @database_sync_to_async
     def _say(self, body: Any) -> dict:
-        conversation, message, created = cs.visitor_says(self.visitor, body, conversation=self.conversation)
+        conversation, message, created = cs.visitor_says(self.visitor, body, conversation=self.conversation,
+                                                         language=self.header(b"accept-language"))
         self.conversation = conversation
         return {**cs.message_event(message, conversation), "new": created}
 

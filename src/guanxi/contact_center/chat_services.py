@@ -18,7 +18,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 from guanxi.core.models import User
 from guanxi.core.records import fail
 from guanxi.customers.models import Contact
-from guanxi.sales import lead_services
+from guanxi.service import dispatch, routing
 from guanxi.service import services as service_services
-from guanxi.service.models import AgentProfile, Availability
+from guanxi.service.models import AgentProfile, Availability, Queue
 from guanxi.service.ticket_models import TicketChannel
 
 from . import visitor_services as vs
@@ -116,9 +116,34 @@ def history(conversation: ChatConversation | None, limit: int = 100) -> list[Cha
     return rows[::-1]
 
 
-def _new_conversation(visitor: Visitor, now: dt.datetime, owner: User | None = None) -> ChatConversation:
-    conversation = ChatConversation(visitor=visitor, contact_id=visitor.contact_id, queue_id=visitor.site.queue_id,
-                                    last_message_at=now)
+def _open_chats(user_ids: list[int]) -> dict[int, int]:
+    rows = (ChatConversation.objects.filter(owner_id__in=user_ids, status=ChatStatus.OPEN).values("owner_id")
+            .annotate(n=Count("id")))
+    return {row["owner_id"]: row["n"] for row in rows}
+
+
+def _routed_agent(queue: Queue, language: str | None, now: dt.datetime) -> User | None:
+    """The agent of the queue the desk's rules pick for a new chat (available now, with room — open chats and
+    tickets both count —, speaking the visitor's language), or None: the chat waits in the queue."""
+    profiles, agents, last = dispatch.queue_agents([queue.pk], _open_chats)
+    code = (language or "").split(",")[0].split(";")[0]  # an Accept-Language header's first choice
+    request = routing.Ticket(id=0, queue_id=queue.pk, created_at=now, language=routing.primary_language(code))
+    decision = routing.route(request, queue.to_routing(), agents, now, last)
+    if decision.agent_id is None:
+        return None
+    profile = next(p for p in profiles if p.user_id == decision.agent_id)
+    profile.last_assigned_at = now
+    profile.save(update_fields=["last_assigned_at"])
+    return profile.user
+
+
+def _new_conversation(visitor: Visitor, now: dt.datetime, owner: User | None = None,
+                      language: str | None = None) -> ChatConversation:
+    """A visitor's new chat, in their site's queue; without an `owner`, given to an agent by the queue's rules."""
+    queue = visitor.site.queue
+    conversation = ChatConversation(visitor=visitor, contact_id=visitor.contact_id, queue=queue, last_message_at=now)
+    if owner is None and queue is not None:
+        owner = _routed_agent(queue, language, now)
     if owner is not None:
         conversation.set_owner(owner)
     conversation.save()
@@ -136,9 +161,11 @@ def _add(conversation: ChatConversation, sender: str, body: str, now: dt.datetim
 
 @transaction.atomic
 def visitor_says(visitor: Visitor, body: Any, now: dt.datetime | None = None,
-                 conversation: ChatConversation | None = None) -> tuple[ChatConversation, ChatMessage, bool]:
+                 conversation: ChatConversation | None = None,
+                 language: str | None = None) -> tuple[ChatConversation, ChatMessage, bool]:
     """The visitor's message, in their open conversation (a new one when there is none): (conversation, message,
-    whether the conversation is new). `conversation` is the caller's idea of the open one (a socket keeps it):
+    whether the conversation is new). `language`: the visitor's (Accept-Language), for routing a new chat.
+    `conversation` is the caller's idea of the open one (a socket keeps it):
     it is checked by the same UPDATE that stamps the last message. An email or phone in the text identifies."""
     now = now or timezone.now()
     text = clean_body(body)
@@ -150,7 +177,7 @@ def visitor_says(visitor: Visitor, body: Any, now: dt.datetime | None = None,
         conversation = open_conversation(visitor)  # closed meanwhile: the visitor starts a new one
     created = conversation is None
     if created:
-        conversation = _new_conversation(visitor, now)
+        conversation = _new_conversation(visitor, now, language=language)
     conversation.last_message_at, conversation.status = now, ChatStatus.OPEN
     message = ChatMessage.objects.create(conversation=conversation, sender=Sender.VISITOR, body=text, at=now)
     if not visitor.contact_id:
@@ -271,18 +298,11 @@ def ticket_from_conversation(agent: User, conversation: ChatConversation, data: 
 
 
 def lead_from_conversation(agent: User, conversation: ChatConversation, data: dict[str, Any] | None = None):
-    """A lead from the visitor's details (given in the form, or the linked contact's) and the transcript."""
-    data = dict(data or {})
-    contact = conversation.contact
-    if contact is not None:
-        data.setdefault("name", contact.name)
-        if contact.email:
-            data.setdefault("email", contact.email)
-        if contact.phone:
-            data.setdefault("phone", contact.phone)
-    data.setdefault("source", "website")
-    data["description"] = transcript(conversation)
-    return lead_services.create_lead(agent, data, auto_assign=True)
+    """A lead from the visitor's details (given in the form, or the linked contact's) and the transcript, linked to
+    the chat (see inbox_leads)."""
+    from .inbox_leads import lead_from  # it builds on this module
+
+    return lead_from(agent, "chat", conversation, data)
 
 
 @transaction.atomic

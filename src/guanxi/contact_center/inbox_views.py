@@ -24,14 +24,16 @@ from guanxi.core.ui import is_htmx
 from guanxi.customers.models import Account, Contact
 from guanxi.customers.services import validation_messages
 from guanxi.customers.timeline import timeline_for
+from guanxi.sales.lead_models import Lead
 from guanxi.service import services as desk
 from guanxi.service.ticket_models import Ticket, TicketChannel
 
-from . import call_inbox, inbox
+from . import call_inbox, inbox, inbox_leads
 from . import chat_services as cs
 from . import inbox_services as ibs
 from .chat_models import ChatConversation
 from .chat_views import uploaded_file
+from .lead_link_models import LeadConversation
 
 PAGE_SIZE = 50
 TIMELINE_ITEMS = 20
@@ -119,7 +121,12 @@ PANES: dict[str, Callable[[HttpRequest, int], dict[str, Any]]] = {"ticket": _tic
 def _pane(request: HttpRequest, source: str, pk: int) -> dict[str, Any]:
     if source not in PANES:
         raise Http404
-    return {**PANES[source](request, pk), "source": source, "key": f"{source}-{pk}", "can_edit": request.user.can_edit}
+    pane = PANES[source](request, pk)
+    conversation = pane[source]
+    leads = LeadConversation.objects.filter(source=source, object_id=pk,
+                                            lead__in=Lead.objects.visible_to(request.user)).select_related("lead")
+    return {**pane, "source": source, "key": f"{source}-{pk}", "can_edit": request.user.can_edit,
+            "can_lead": inbox_leads.can_make_lead(source, conversation), "leads": [link.lead for link in leads]}
 
 
 def _page(request: HttpRequest, pane: dict[str, Any] | None, status: int = 200) -> HttpResponse:
@@ -200,10 +207,19 @@ def chat_ticket(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def chat_lead(request: HttpRequest, pk: int) -> HttpResponse:
+def conversation_lead(request: HttpRequest, source: str, pk: int) -> HttpResponse:
+    """Any conversation becomes a lead; the name, email, phone and company typed win over what it tells."""
     data = {k: request.POST.get(k, "")[:254] for k in ("name", "email", "phone", "company") if request.POST.get(k)}
-    return _acted(request, "chat", pk, lambda p: cs.lead_from_conversation(request.user, p["chat"], data),
-                  _("Created lead %(name)s from the chat."))
+    return _acted(request, source, pk, lambda p: inbox_leads.lead_from(request.user, source, p[source], data),
+                  _("Created lead %(name)s from the conversation."))
+
+
+@login_required
+@require_POST
+def conversation_lead_link(request: HttpRequest, source: str, pk: int) -> HttpResponse:
+    return _acted(request, source, pk, lambda p: inbox_leads.link_to_lead(request.user, source, p[source],
+                                                                          request.POST.get("lead")),
+                  _("Linked the conversation to lead %(name)s."))
 
 
 @login_required

@@ -5,3 +5,4 @@ from .chat_models import ChatConversation, ChatMessage, ChatSite, PageView, Visi
 from .email_kb_models import EmailAutoResponse, KnowledgeSuggestion  # noqa: F401
 from .email_models import EmailAttachment, InboundEmail, Mailbox, OutboundEmail  # noqa: F401
 from .form_models import FormSubmission, WebForm  # noqa: F401
+from .lead_link_models import LeadConversation  # noqa: F401

@@ -9,6 +9,7 @@ take an agent's last free place (on SQLite the write lock serialises transaction
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db.models import Count
 
@@ -116,14 +117,10 @@ def predicted_high_value(ticket: Ticket, queue: Queue) -> bool:
     return clv is not None and clv >= float(queue.senior_from_value)
 
 
-def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) -> routing.Decision | None:
-    """Give the ticket to an agent of its queue (a high-value customer's to the senior queue first) and log
-    the decision. None when the ticket has no queue. The caller saves the ticket."""
-    if ticket.queue_id is None:
-        return None
-    queue = ticket.queue
-    senior = queue.senior_queue
-    queue_ids = [queue.pk] + ([senior.pk] if senior else [])
+def queue_agents(queue_ids: list[int], other_work: Callable[[list[int]], dict[int, int]] | None = None,
+                 ) -> tuple[list[AgentProfile], list[routing.Agent], dict[int, dt.datetime]]:
+    """The queues' agents (locked) as routing sees them, with when each was last given work. Their load is their
+    active tickets, plus what `other_work` counts per user id (a channel's open chats)."""
     members = read_once(("queue_members", tuple(queue_ids)),  # once a batch of email (settings_read_once)
                          lambda: list(AgentProfile.queues.through.objects.filter(queue_id__in=queue_ids)))
     member_ids = sorted({m.agentprofile_id for m in members})
@@ -136,9 +133,23 @@ def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) ->
     for p in profiles:
         if p.working_hours_id:
             p.working_hours = calendars[p.working_hours_id]
-    counts = _open_counts([p.user_id for p in profiles])
+    user_ids = [p.user_id for p in profiles]
+    counts = _open_counts(user_ids)
+    for user_id, n in (other_work(user_ids) if other_work and user_ids else {}).items():
+        counts[user_id] = counts.get(user_id, 0) + n
     agents = [p.to_routing(counts.get(p.user_id, 0), frozenset(memberships.get(p.pk, ()))) for p in profiles]
-    last = {p.user_id: p.last_assigned_at for p in profiles if p.last_assigned_at}
+    return profiles, agents, {p.user_id: p.last_assigned_at for p in profiles if p.last_assigned_at}
+
+
+def route_ticket(ticket: Ticket, now: dt.datetime, actor: User | None = None) -> routing.Decision | None:
+    """Give the ticket to an agent of its queue (a high-value customer's to the senior queue first) and log
+    the decision. None when the ticket has no queue. The caller saves the ticket."""
+    if ticket.queue_id is None:
+        return None
+    queue = ticket.queue
+    senior = queue.senior_queue
+    queue_ids = [queue.pk] + ([senior.pk] if senior else [])
+    profiles, agents, last = queue_agents(queue_ids)
     group = ticket.question_group
     request = routing.Ticket(
         id=ticket.pk, queue_id=queue.pk, created_at=ticket.created_at or now,
