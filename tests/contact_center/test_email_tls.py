@@ -40,6 +40,15 @@ def untrusted(monkeypatch):
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
 
 
+def _agent_reply(mailbox: Mailbox, users, capture) -> OutboundEmail:
+    """A customer's mail opens a ticket and an agent answers it: the answer is mailed after commit."""
+    with capture(execute=True):
+        email_ingest.ingest(mailbox, make_mail())
+    with capture(execute=True):
+        desk.reply(users["admin"], Ticket.objects.get(), "请重启打印机再试。")
+    return OutboundEmail.objects.get(kind=OutboundKind.REPLY)
+
+
 @pytest.mark.parametrize("security", ["ssl", "starttls"])
 def test_a_mailbox_over_tls_syncs_the_new_message(trusted, tls_mailbox, dovecot_tls, security):
     mailbox = tls_mailbox(imap_security=security)
@@ -53,12 +62,7 @@ def test_a_mailbox_over_tls_syncs_the_new_message(trusted, tls_mailbox, dovecot_
 
 def test_an_agent_reply_goes_out_through_smtp_with_starttls(trusted, tls_mailbox, smtp_tls, users,
                                                             django_capture_on_commit_callbacks):
-    mailbox = tls_mailbox()
-    with django_capture_on_commit_callbacks(execute=True):
-        email_ingest.ingest(mailbox, make_mail())
-    with django_capture_on_commit_callbacks(execute=True):
-        desk.reply(users["admin"], Ticket.objects.get(), "请重启打印机再试。")
-    out = OutboundEmail.objects.get(kind=OutboundKind.REPLY)
+    out = _agent_reply(tls_mailbox(), users, django_capture_on_commit_callbacks)
     assert out.sent_at is not None and out.error == ""
     # the server refuses MAIL before STARTTLS: the message arriving means it went over TLS
     assert [m["Message-ID"] for m in smtp_tls.messages] == [f"<{out.message_id}>"]
@@ -80,11 +84,6 @@ def test_a_server_certificate_not_trusted_is_refused_and_shown_on_the_mailbox(un
 
 def test_an_smtp_certificate_not_trusted_is_refused_and_the_mail_kept_for_retry(
         untrusted, tls_mailbox, smtp_tls, users, django_capture_on_commit_callbacks):
-    mailbox = tls_mailbox()
-    with django_capture_on_commit_callbacks(execute=True):
-        email_ingest.ingest(mailbox, make_mail())
-    with django_capture_on_commit_callbacks(execute=True):
-        desk.reply(users["admin"], Ticket.objects.get(), "请重启打印机再试。")
-    out = OutboundEmail.objects.get(kind=OutboundKind.REPLY)
+    out = _agent_reply(tls_mailbox(), users, django_capture_on_commit_callbacks)
     assert out.sent_at is None and "CERTIFICATE_VERIFY_FAILED" in out.error
     assert smtp_tls.messages == []
