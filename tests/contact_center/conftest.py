@@ -4,6 +4,8 @@ web chat, a fresh channel layer and cache per test, an online agent and a chat w
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 from aiosmtpd.controller import Controller
 from channels.layers import channel_layers
@@ -15,6 +17,7 @@ from guanxi.core.models import Role
 from guanxi.core.services import create_user
 from guanxi.service.models import AgentProfile, Availability, QuestionGroup, Queue
 from tests.contact_center.mailservers import dovecot_binary, free_port, running_dovecot
+from tests.contact_center.tlscerts import make_certificates
 from tests.sales.quotes.test_quote_views import Inbox
 
 
@@ -32,6 +35,36 @@ def smtp():
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """A test authority and a server certificate for 127.0.0.1, made now."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls(tls_certs):
+    """A second Dovecot with `ssl = required`: STARTTLS on `port`, implicit TLS on `ssl_port`."""
+    binary = dovecot_binary()
+    if binary is None:
+        pytest.skip("dovecot is not installed: apt-get install -y dovecot-imapd (see .ci/run)")
+    with running_dovecot(binary, tls=tls_certs) as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_tls(tls_certs):
+    """An SMTP server that refuses mail before STARTTLS."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(tls_certs.cert_file, tls_certs.key_file)
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
     controller.start()
     inbox.port = port
     yield inbox

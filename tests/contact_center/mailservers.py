@@ -1,5 +1,6 @@
 """A private Dovecot IMAP server for tests and benchmarks: its own config, passwd-file and maildir in a temporary
-directory, listening on a free 127.0.0.1 port, ssl off. Messages are delivered by IMAP APPEND."""
+directory, listening on a free 127.0.0.1 port, ssl off — or, given test certificates, `ssl = required`: STARTTLS on
+that port and implicit TLS on a second one (`ssl_port`). Messages are delivered by IMAP APPEND."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -17,13 +19,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from tests.contact_center.tlscerts import TestCertificates
+
 DOVECOT_CONF = """
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl_conf}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login_user}
@@ -46,7 +50,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {ssl_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -61,9 +67,13 @@ class Dovecot:
     port: int
     user: str
     password: str
+    ssl_port: int = 0  # implicit TLS; 0: the server has no TLS
+    ca_file: str = ""  # the test authority that signed the server's certificate
 
     def client(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(self.host, self.port, timeout=10)
+        if self.ca_file:  # ssl = required: no login before TLS
+            conn.starttls(ssl.create_default_context(cafile=self.ca_file))
         conn.login(self.user, self.password)
         return conn
 
@@ -110,9 +120,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_dovecot(binary: str, extra_conf: str = "") -> Iterator[Dovecot]:
+def running_dovecot(binary: str, extra_conf: str = "", tls: TestCertificates | None = None) -> Iterator[Dovecot]:
     """Start Dovecot in the foreground (`dovecot -F -c <tmp>/dovecot.conf`) and stop it on leaving. `extra_conf`
-    is added to the configuration (e.g. `imap_capability = …` to play a server without IDLE)."""
+    is added to the configuration (e.g. `imap_capability = …` to play a server without IDLE); with `tls` the
+    server requires TLS, with that certificate."""
     root = tempfile.mkdtemp(prefix="guanxi-dovecot-")
     os.chmod(root, 0o755)
     if os.geteuid() == 0:  # Dovecot will not hand mail to uid 0: its own users own the mail
@@ -121,19 +132,21 @@ def running_dovecot(binary: str, extra_conf: str = "") -> Iterator[Dovecot]:
     else:
         mail_user = pwd.getpwuid(os.getuid())  # not root: every Dovecot process runs as this user
         login_user = internal_user = mail_user.pw_name
-    port = free_port()
+    port, ssl_port = free_port(), (free_port() if tls else 0)
+    ssl_conf = (f"ssl = required\nssl_cert = <{tls.cert_file}\nssl_key = <{tls.key_file}" if tls else "ssl = no")
     for sub in ("run", "state", "mail"):
         os.makedirs(f"{root}/{sub}")
     os.chown(f"{root}/mail", mail_user.pw_uid, mail_user.pw_gid)
     with open(f"{root}/dovecot.conf", "w") as f:
-        f.write(DOVECOT_CONF.format(root=root, port=port, uid=mail_user.pw_uid, gid=mail_user.pw_gid,
+        f.write(DOVECOT_CONF.format(root=root, port=port, ssl_port=ssl_port, ssl_conf=ssl_conf,
+                                    uid=mail_user.pw_uid, gid=mail_user.pw_gid,
                                     login_user=login_user, internal_user=internal_user,
                                     internal_group=grp.getgrgid(mail_user.pw_gid).gr_name) + extra_conf)
     with open(f"{root}/passwd", "w") as f:
         f.write("support:{PLAIN}imap-secret-9\n")
     proc = subprocess.Popen([binary, "-F", "-c", f"{root}/dovecot.conf"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
-    server = Dovecot("127.0.0.1", port, "support", "imap-secret-9")
+    server = Dovecot("127.0.0.1", port, "support", "imap-secret-9", ssl_port, tls.ca_file if tls else "")
     deadline = time.monotonic() + 15
     while True:
         try:

@@ -56,6 +56,16 @@ def test_visitor_chats_and_the_agent_answers_from_the_console(browser, asgi_serv
     agent_context.close()
 
 
+def open_conversation(browser, asgi_server):
+    """agent_li, signed in in a browser context of their own, on the (only) conversation in the console."""
+    agent_context = browser.new_context(base_url=asgi_server, locale="zh-CN")
+    agent_context.set_default_timeout(15000)
+    desk = agent_context.new_page()
+    log_in(desk, "agent_li")
+    desk.goto(f"/cc/console/{ChatConversation.objects.get().pk}/")
+    return agent_context, desk
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -78,11 +88,7 @@ def test_the_agent_sends_a_document_and_the_visitor_downloads_it(browser, asgi_s
     shop.click("#gx-chat-send")
     expect(shop.locator("#gx-chat-log")).to_contain_text("请发一下产品手册")
 
-    agent_context = browser.new_context(base_url=asgi_server, locale="zh-CN")
-    agent_context.set_default_timeout(15000)
-    desk = agent_context.new_page()
-    log_in(desk, "agent_li")
-    desk.goto(f"/cc/console/{ChatConversation.objects.get().pk}/")
+    agent_context, desk = open_conversation(browser, asgi_server)
     desk.set_input_files("#document-file", files=[{"name": "产品手册.pdf", "mimeType": "application/pdf",
                                                    "buffer": PDF}])
     desk.click("#document-send")
@@ -124,3 +130,43 @@ def test_a_customer_signed_in_to_the_portal_chats_as_themselves(browser, asgi_se
     conversation = ChatConversation.objects.get()
     assert conversation.contact == contact and conversation.visitor.contact == contact
     context.close()
+
+
+def test_on_a_phone_the_widget_fills_the_screen_and_the_visitor_chats(browser, asgi_server, shop_server, users):
+    SHOP, pages = shop_server
+    site = ChatSite.objects.create(name="商城", allowed_origins=[SHOP], service_user=users["admin"])
+    agent = create_user(None, username="agent_li", password="correct-horse-9", role=Role.SERVICE_AGENT)
+    AgentProfile.objects.create(user=agent, availability=Availability.ONLINE)
+    pages["html"] = ('<!doctype html><html lang="zh-CN"><head><title>星辰商城</title>'
+                     '<meta name="viewport" content="width=device-width, initial-scale=1"></head><body><h1>商城</h1>'
+                     f'<script src="{asgi_server}/cc/widget.js" data-site="{site.public_key}" async></script>'
+                     '</body></html>').encode()
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 667}, is_mobile=True,
+                                has_touch=True)
+    phone.set_default_timeout(15000)
+    shop = phone.new_page()
+    shop.goto(f"{SHOP}/products")
+    shop.tap("#gx-chat-button")
+    expect(shop.locator("#gx-chat-form")).to_be_visible()
+    box = shop.locator("#gx-chat-panel").bounding_box()
+    assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 375 and box["y"] + box["height"] <= 667
+    assert box["width"] == 375  # the whole width of the phone, not a 320 px box off its edge
+    for target in ("#gx-chat-input", "#gx-chat-send", "#gx-chat-close", "#gx-chat-button"):
+        assert shop.locator(target).bounding_box()["height"] >= 40, target  # a finger can hit it
+    send = shop.locator("#gx-chat-send").bounding_box()
+    assert send["x"] + send["width"] <= 375 and send["y"] + send["height"] <= 667  # in view, not pushed off
+    expect(shop.locator("#gx-chat-title")).to_have_text("在线客服")
+    expect(shop.locator("#gx-chat-close")).to_have_attribute("aria-label", "关闭")
+    shop.fill("#gx-chat-input", "手机上能下单吗？")
+    shop.tap("#gx-chat-send")
+    expect(shop.locator("#gx-chat-log")).to_contain_text("手机上能下单吗？")
+
+    agent_context, desk = open_conversation(browser, asgi_server)
+    expect(desk.locator("#chat-log")).to_contain_text("手机上能下单吗？")
+    desk.fill("#reply-body", "可以，直接点购买。")
+    desk.click("#reply-send")
+    expect(shop.locator("#gx-chat-log")).to_contain_text("可以，直接点购买。")
+    shop.tap("#gx-chat-close")
+    expect(shop.locator("#gx-chat-panel")).to_be_hidden()
+    phone.close()
+    agent_context.close()

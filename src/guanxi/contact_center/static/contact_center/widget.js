@@ -44,18 +44,34 @@
   var socket = null, online = false, retry = 1000;
 
   // ------------------------------------------------------------------ the panel
+  // Under 480 px (a phone) the open panel fills the screen; its height follows the visual viewport so the
+  // on-screen keyboard never hides the input. Buttons and inputs are at least 44 px high (touch targets), and
+  // inputs use 16 px type so iOS does not zoom into them.
   var style = el("style", {}, "#gx-chat-button{position:fixed;right:20px;bottom:20px;z-index:2147483000;" +
-    "background:#0d6efd;color:#fff;border:0;border-radius:24px;padding:10px 18px;font:14px sans-serif;cursor:pointer}" +
+    "background:#0d6efd;color:#fff;border:0;border-radius:24px;padding:10px 18px;font:14px sans-serif;cursor:pointer;" +
+    "min-height:44px}" +
     "#gx-chat-panel{position:fixed;right:20px;bottom:70px;width:320px;max-height:460px;display:none;flex-direction:column;" +
-    "background:#fff;border:1px solid #ccc;border-radius:8px;z-index:2147483000;font:14px sans-serif;color:#222}" +
-    "#gx-chat-panel.gx-open{display:flex}#gx-chat-head{padding:8px 12px;background:#0d6efd;color:#fff;border-radius:8px 8px 0 0}" +
+    "background:#fff;border:1px solid #ccc;border-radius:8px;z-index:2147483000;font:14px sans-serif;color:#222;" +
+    "box-sizing:border-box}" +
+    "#gx-chat-panel.gx-open{display:flex}#gx-chat-head{display:flex;align-items:center;padding:4px 4px 4px 12px;" +
+    "background:#0d6efd;color:#fff;border-radius:8px 8px 0 0}#gx-chat-title{flex:1}" +
+    "#gx-chat-close{background:transparent;color:#fff;border:0;font:22px sans-serif;min-width:44px;min-height:44px;" +
+    "cursor:pointer}" +
     "#gx-chat-log{flex:1;overflow:auto;padding:8px;min-height:160px}.gx-msg{margin:4px 0;white-space:pre-wrap;word-break:break-word}" +
     ".gx-who{font-weight:bold;margin-right:4px}#gx-chat-form,#gx-offline-form{display:flex;gap:4px;padding:8px;flex-wrap:wrap}" +
-    "#gx-chat-form input,#gx-offline-form input,#gx-offline-form textarea{flex:1 1 100%;padding:4px}" +
-    ".gx-error{color:#b02a37}");
+    "#gx-chat-form input{flex:1 1 auto;min-width:0;padding:4px;min-height:44px;box-sizing:border-box}" +
+    "#gx-offline-form input,#gx-offline-form textarea{flex:1 1 100%;padding:4px;box-sizing:border-box}" +
+    "#gx-offline-form input{min-height:44px}#gx-chat-form button,#gx-offline-form button{min-height:44px;min-width:64px}" +
+    ".gx-error{color:#b02a37}" +
+    "@media (max-width:480px){#gx-chat-panel{left:0;right:0;top:0;bottom:auto;width:100%;height:100%;" +
+    "height:100dvh;max-height:none;border:0;border-radius:0}#gx-chat-head{border-radius:0}#gx-chat-log{min-height:0}" +
+    "#gx-chat-form input,#gx-offline-form input,#gx-offline-form textarea{font-size:16px}" +
+    "#gx-offline-form{overflow:auto}}");
   var button = el("button", {id: "gx-chat-button", type: "button"}, T.open);
   var panel = el("div", {id: "gx-chat-panel", role: "dialog", "aria-label": T.title});
-  var head = el("div", {id: "gx-chat-head"}, T.title);
+  var head = el("div", {id: "gx-chat-head"});
+  var closer = el("button", {id: "gx-chat-close", type: "button", "aria-label": T.close, title: T.close}, "\u00d7");
+  head.appendChild(el("span", {id: "gx-chat-title"}, T.title)); head.appendChild(closer);
   var log = el("div", {id: "gx-chat-log", "aria-live": "polite"});
   var form = el("form", {id: "gx-chat-form"});
   var input = el("input", {id: "gx-chat-input", maxlength: "4000", placeholder: T.placeholder, "aria-label": T.message});
@@ -161,8 +177,20 @@
   });
   button.addEventListener("click", function () {
     panel.classList.toggle("gx-open");
+    fitToScreen();
     if (panel.classList.contains("gx-open")) { input.focus(); }
   });
+  closer.addEventListener("click", function () { panel.classList.remove("gx-open"); });
+  function fitToScreen() {  // on a phone: the part of the screen the keyboard leaves free
+    var vv = window.visualViewport;
+    var small = window.matchMedia && window.matchMedia("(max-width:480px)").matches;
+    panel.style.height = small && vv ? vv.height + "px" : "";
+    panel.style.top = small && vv ? vv.offsetTop + "px" : "";
+  }
+  if (window.visualViewport) {
+    window.visualViewport.addEventListener("resize", fitToScreen);
+    window.visualViewport.addEventListener("scroll", fitToScreen);
+  }
 
   // ------------------------------------------------------------------ tracking, then the chat
   function track() {
