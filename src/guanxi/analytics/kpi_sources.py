@@ -12,7 +12,7 @@ the app that records them is installed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -24,7 +24,7 @@ from guanxi.customers.models import Contact
 from guanxi.knowledge.models import SearchLog, SearchSource
 from guanxi.sales.models import StageKind
 from guanxi.sales.performance import Scope, bounds
-from guanxi.sales.quota_math import Period, percent
+from guanxi.sales.quota_math import Period, average, percent
 from guanxi.sales.quote_models import CompanyProfile, OrderLine
 from guanxi.service.csat_models import SatisfactionResponse
 from guanxi.service.kpis import _hours, _since
@@ -46,11 +46,6 @@ def _ratio(part: Any, whole: Any, places: str = "0.01") -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part or 0) / Decimal(whole)).quantize(Decimal(places))
-
-
-def _per_half_up(part: int, whole: int) -> Decimal | None:
-    """As the contact centre's phone table rounds its ratios."""
-    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP) if whole else None
 
 
 def _money(value: Any) -> Decimal:
@@ -191,7 +186,7 @@ def phone(user: User, periods: list[Period]) -> Values:
     return {"queue_seconds": [None if row[f"q{i}"] is None else Decimal(str(row[f"q{i}"])).quantize(Decimal("0.01"))
                               for i in n],
             "abandonment": [percent(row[f"a{i}"], row[f"n{i}"]) for i in n],
-            "calls_per_resolution": [_per_half_up(row[f"c{i}"], resolved[f"r{i}"]) if row[f"c{i}"] else None
+            "calls_per_resolution": [average(row[f"c{i}"], resolved[f"r{i}"]) if row[f"c{i}"] else None
                                      for i in n]}
 
 

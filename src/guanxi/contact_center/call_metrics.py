@@ -18,16 +18,12 @@ from typing import Any
 from django.db.models import Avg, Count, Q
 
 from guanxi.core.models import User
-from guanxi.sales.quota_math import percent
+from guanxi.sales.quota_math import average, percent
 
 from .call_models import Call, Outcome
 
 GROUP_KEYS = {"queue": "queue", "agent": "owner_id", "desk": None}
 HUNDREDTH = Decimal("0.01")
-
-
-def _per(part: int, whole: int) -> Decimal | None:
-    return (Decimal(part) / Decimal(whole)).quantize(HUNDREDTH, rounding=ROUND_HALF_UP) if whole else None
 
 
 def _figures(agg: dict[str, Any], resolved: int) -> dict[str, Any]:
@@ -38,7 +34,7 @@ def _figures(agg: dict[str, Any], resolved: int) -> dict[str, Any]:
         "average_wait_seconds": None if wait is None else Decimal(str(wait)).quantize(HUNDREDTH, ROUND_HALF_UP),
         "abandonment_rate": percent(agg["queued_abandoned"], agg["queued"]),
         "resolved": resolved,
-        "calls_per_resolution": _per(agg["answered"], resolved),
+        "calls_per_resolution": average(agg["answered"], resolved),
     }
 
 

@@ -21,7 +21,7 @@ How a search runs, cheapest plan first:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from django.db import connection, models
 
@@ -219,13 +219,13 @@ def _probe(plan: _Plan, branches: Sequence[models.QuerySet]) -> list[int] | None
 
 
 def matching(queryset: models.QuerySet, query: str, *, visible_first: bool = False,
-             branches: Callable[[], Sequence[models.QuerySet]] | None = None) -> models.QuerySet:
+             branches: Sequence[models.QuerySet] | None = None) -> models.QuerySet:
     """`queryset` narrowed to rows whose search text contains every term of `query`.
 
     `visible_first`: the caller sees a small share of the table, and the visibility rule applied to
     `queryset` has indexes that find those rows: a common word is then looked for among them.
     `branches`: with `visible_first`, querysets that together hold every row of `queryset`, one per branch of
-    its visibility rule (PostgreSQL probes each; a callable, so SQLite never builds them)."""
+    its visibility rule (PostgreSQL probes each; SQLite does not use them)."""
     terms = terms_of(query)
     if not terms:
         return queryset.none()
@@ -237,7 +237,7 @@ def matching(queryset: models.QuerySet, query: str, *, visible_first: bool = Fal
     if postgres and visible_first and branches is not None:
         # Few matches among the user's rows: their ids (a short list to join); many: the walk of the sort
         # order fills a page soon (the planner's bitmap of every match and sort took up to 3 times as long).
-        ids = _probe(plan, branches())
+        ids = _probe(plan, branches)
         return _narrowed_to(queryset, table, ids) if ids is not None else plan.walk(queryset)
     if postgres and not visible_first and len(plan.indexed) == 1 and not plan.tested:
         # One indexed word: PostgreSQL's statistics say how common it is, and its planner chooses well

@@ -20,8 +20,7 @@ def filter_tickets(params, user) -> QuerySet:
     errors: dict[str, list[str]] = {}
     if query := clean_param(params.get("q"), 200):
         qs, branches = Ticket.objects.visible_with_branches(user)
-        qs = matching(qs, query, visible_first=branches is not None,
-                      branches=(lambda: branches) if branches is not None else None)
+        qs = matching(qs, query, visible_first=branches is not None, branches=branches)
     else:
         qs = Ticket.objects.visible_to(user)
     for key, field in (("queue", "queue_id"), ("account", "account_id"), ("order", "order_id"),

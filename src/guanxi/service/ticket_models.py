@@ -115,7 +115,10 @@ class TicketQuerySet(VisibleQuerySet):
         queryset that its own index finds; together they hold every ticket the user may see. core.search
         probes them one by one: on PostgreSQL a rep's customers' tickets are then tested in the (account, …,
         search_text) index alone, which the rule's OR as a whole cannot use."""
-        return [self.model._base_manager.filter(branch) for branch in self._rule_branches(user)]
+        return self._branch_querysets(self._rule_branches(user))
+
+    def _branch_querysets(self, branches: list[Q]) -> list[models.QuerySet]:
+        return [self.model._base_manager.filter(branch) for branch in branches]
 
     def visible_with_branches(self, user: User | None) -> tuple[TicketQuerySet, list[models.QuerySet] | None]:
         """`visible_to(user)` and, for a user who sees few tickets (`few_visible`), `visible_branches(user)`,
@@ -123,8 +126,7 @@ class TicketQuerySet(VisibleQuerySet):
         if not self.few_visible(user) or not user.is_active:
             return self.visible_to(user), None
         branches = self._rule_branches(user)
-        return (self.filter(reduce(operator.or_, branches)),
-                [self.model._base_manager.filter(branch) for branch in branches])
+        return self.filter(reduce(operator.or_, branches)), self._branch_querysets(branches)
 
     def few_visible(self, user: User | None) -> bool:
         """Whether `user` likely sees a small share of all tickets: everyone but administrators and the service
