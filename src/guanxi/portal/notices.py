@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -44,7 +44,8 @@ def _rows() -> QuerySet[ReplyNotice]:
     portal_language = (PortalUser.objects.filter(contact=OuterRef("message__ticket__contact"), is_active=True)
                        .exclude(language="").order_by("-last_login", "-pk").values("language")[:1])
     return ReplyNotice.objects.select_related("message__ticket__contact").annotate(
-        portal_language=Subquery(portal_language))
+        portal_language=Subquery(portal_language),
+        threaded=Exists(OutboundEmail.objects.filter(ticket_message_id=OuterRef("message_id"))))
 
 
 def _notice(row: ReplyNotice) -> survey_mail.Mail | str:
@@ -55,7 +56,7 @@ def _notice(row: ReplyNotice) -> survey_mail.Mail | str:
     contact = ticket.contact
     if contact is None or not contact.email:
         return "nothing to send: the ticket's contact has no e-mail address"
-    if OutboundEmail.objects.filter(ticket_message_id=message.pk).exists():
+    if row.threaded:
         # The customer also wrote by e-mail: the reply itself went to them in that thread (written with the reply).
         return "nothing to send: the reply went out by e-mail in the ticket's thread"
     with translation.override(ticket.language or row.portal_language or settings.LANGUAGE_CODE):
