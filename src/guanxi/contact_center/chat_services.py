@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q
@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
+from guanxi.core.access import require_admin, require_editor
 from guanxi.core.models import User
 from guanxi.core.records import fail
 from guanxi.customers.models import Contact
@@ -188,8 +189,7 @@ def visitor_says(visitor: Visitor, body: Any, now: dt.datetime | None = None,
 
 
 def _require_agent(agent: User) -> None:
-    if not agent.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
+    require_editor(agent)
 
 
 @transaction.atomic
@@ -336,8 +336,7 @@ def offline_message(site: ChatSite, visitor: Visitor, data: dict[str, Any]):
 def save_site(actor: User, site: ChatSite | None, data: dict[str, Any]) -> ChatSite:
     """Create or change a website that carries the widget: name, allowed origins (a list or one per line),
     queue, the user offline messages are filed as, active, and whether it is the customer portal's widget."""
-    if not actor.is_administrator:
-        raise PermissionDenied(_("Only an administrator may manage chat websites."))
+    require_admin(actor, _("Only an administrator may manage chat websites."))
     from guanxi.core.records import int_or_none
     from guanxi.service.models import Queue
 

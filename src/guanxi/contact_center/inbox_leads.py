@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanxi.core.access import require_editor
 from guanxi.core.models import AuditAction, User
 from guanxi.core.records import fail, int_or_none, write_audit
 from guanxi.customers.models import Contact, Source
@@ -110,8 +110,7 @@ def find_lead(agent: User, reference: Any, field: str = "lead") -> Lead:
 @transaction.atomic
 def link_to_lead(agent: User, source: str, conversation: Any, reference: Any) -> Lead:
     """The conversation is about an existing lead: the lead's page lists it, and its history says who linked it."""
-    if not agent.can_edit:
-        raise PermissionDenied(_("Your role may not change records."))
+    require_editor(agent)
     lead = find_lead(agent, reference)
     link = _record(agent, lead, source, conversation)
     write_audit(lead, agent, AuditAction.UPDATE, {"conversation": [None, link.label]})
