@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
 
 from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
+from guanxi.sales.summary import ACCOUNTS
 from guanxi.sales.summary_models import AccountOrders
 from guanxi.service.ticket_models import Ticket
 
@@ -106,22 +107,11 @@ def _summary_kept(as_of: dt.date) -> CustomerSummary:
 
 
 def _summary_sql(as_of: dt.date) -> CustomerSummary:
-    order = Order._meta.db_table
-    sql = f"""
-        WITH days AS (
-            SELECT account_id, ordered_on AS d, COUNT(*) AS n, SUM(gross_total) AS amount
-            FROM "{order}" WHERE status <> %s AND ordered_on <= %s
-            GROUP BY account_id, ordered_on
-        ), marked AS (
-            SELECT account_id, d, n, amount, MIN(d) OVER (PARTITION BY account_id) AS first_d FROM days
-        )
-        SELECT account_id, MIN(d), MAX(d), COUNT(*), SUM(n),
-               CAST(SUM(amount) AS DOUBLE PRECISION),
-               CAST(SUM(CASE WHEN d = first_d THEN 0 ELSE amount END) AS DOUBLE PRECISION)
-        FROM marked GROUP BY account_id ORDER BY account_id
-    """
+    """The grouped query the database keeps its orders per account with (sales.summary.ACCOUNTS), limited to
+    the orders up to `as_of`; amounts in cents there."""
+    sql = ACCOUNTS.recomputed(connection.vendor, "o.ordered_on <= %s") + " ORDER BY account_id"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [OrderStatus.CANCELLED, as_of])
+        cursor.execute(sql, [as_of])
         rows = cursor.fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [()] * 7
     return CustomerSummary(
@@ -130,8 +120,8 @@ def _summary_sql(as_of: dt.date) -> CustomerSummary:
         last_day=day_numbers(list(columns[2])),
         order_days=np.asarray(columns[3], dtype=np.int64),
         orders=np.asarray(columns[4], dtype=np.int64),
-        total=np.asarray(columns[5], dtype=np.float64),
-        repeat_total=np.asarray(columns[6], dtype=np.float64),
+        total=np.asarray(columns[5], dtype=np.float64) / 100,
+        repeat_total=np.asarray(columns[6], dtype=np.float64) / 100,
         as_of=int((as_of - EPOCH).days),
     )
 
