@@ -35,7 +35,7 @@ from guanxi.service.demo import create_demo_nps, create_demo_service
 from . import demo_rows as R
 from .demo_vocab import CHANNELS, TAGS
 from .models import CustomField, FieldType, Role, Tag, Team, User
-from .search import rebuild_index, sqlite_fts_drop_sql, sqlite_fts_sql
+from .search import pairs_indexed, rebuild_index, sqlite_fts_drop_sql, sqlite_fts_sql
 
 log = logging.getLogger(__name__)
 DEMO_PASSWORD = "guanxi-demo"
@@ -244,7 +244,7 @@ def _after_load(indexes: list[tuple[str, str]]) -> None:
         if connection.vendor == "sqlite":
             for model in SEARCH_TABLES:
                 for sql in sqlite_fts_sql(model._meta.db_table,
-                                          pairs=getattr(model, "search_pairs_indexed", False)):
+                                          pairs=pairs_indexed(model, "sqlite")):
                     cursor.execute(sql)
                 rebuild_index(model)
         if connection.vendor == "postgresql":

@@ -56,8 +56,22 @@ def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _pairs_indexed(model: type[models.Model]) -> bool:
-    return bool(getattr(model, "search_pairs_indexed", False))
+def pairs_indexed(model: type[models.Model], vendor: str | None = None) -> bool:
+    """Whether `model`'s search index serves 2-character terms on `vendor` (default: the connection's).
+    `search_pairs_indexed` is True (every database) or the vendors that have it: on PostgreSQL the pair index
+    is a stored column and a GIN index, worth it where a common word plus a short one is a usual search; on
+    SQLite the FTS index's own trigrams serve it at no cost in storage."""
+    indexed = getattr(model, "search_pairs_indexed", False)
+    if isinstance(indexed, bool):
+        return indexed
+    return (vendor or connection.vendor) in indexed
+
+
+def fts_content(model: type[models.Model]) -> str:
+    """SQLite: the table or view the FTS index reads `id` and `search_text` from. A bulk write that keeps the
+    index itself (instead of its triggers) must add and delete exactly these texts."""
+    table = model._meta.db_table
+    return table + SOURCE_SUFFIX if pairs_indexed(model, "sqlite") else table
 
 
 def _indexable_pair(term: str) -> bool:
@@ -114,7 +128,7 @@ class _Plan:
         self.indexed: list[tuple[str, str]] = []  # (kind, term): "like" (trigram index) or "pair" (pair index)
         self.tested: list[str] = []
         self.empty = False  # a pair no row holds: nothing can match
-        pairs = _pairs_indexed(queryset.model)
+        pairs = pairs_indexed(queryset.model)
         for term in terms:
             if len(term) >= 3:
                 self.fts.append(_fts_phrase(term))
@@ -348,6 +362,17 @@ def install_index(schema_editor, table: str, *, pairs: bool = False) -> None:
         statements = postgres_trgm_sql(table) + (postgres_pairs_sql(table) if pairs else [])
     for sql in statements:
         schema_editor.execute(sql)
+
+
+def reinstall_index(schema_editor, model: type[models.Model], *, pairs: bool) -> None:
+    """Used by migrations: `model`'s search index made again with or without the pair index, filled from the
+    rows, and the table analysed (SQLite's planner has no statistics for a new index until ANALYZE)."""
+    table = model._meta.db_table
+    remove_index(schema_editor, table)
+    install_index(schema_editor, table, pairs=pairs)
+    if schema_editor.connection.vendor == "sqlite":
+        rebuild_index(model)
+    schema_editor.execute(f'ANALYZE "{table}"')
 
 
 def remove_index(schema_editor, table: str) -> None:

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from guanxi.core.models import AuditAction, AuditEntry, Tag
-from guanxi.core.search import FTS_SUFFIX
+from guanxi.core.search import FTS_SUFFIX, fts_content
 from guanxi.quality.normalize import search_text
 
 from . import services
@@ -109,7 +109,7 @@ def insert_searchable(model: type, columns: tuple[str, ...], rows: list[tuple]) 
         if fts:
             with connection.cursor() as cursor:
                 cursor.execute(f'INSERT INTO "{fts}"(rowid, search_text) SELECT "id", "search_text" FROM '
-                               f'"{model._meta.db_table}" WHERE "id" IN (SELECT value FROM json_each(%s))',
+                               f'"{fts_content(model)}" WHERE "id" IN (SELECT value FROM json_each(%s))',
                                [json.dumps([row[0] for row in rows])])
 
 
@@ -122,7 +122,7 @@ def delete_searchable(model: type, ids: list[int]) -> None:
         if fts:
             with connection.cursor() as cursor:
                 cursor.execute(f"INSERT INTO \"{fts}\"(\"{fts}\", rowid, search_text) SELECT 'delete', \"id\", "
-                               f'"search_text" FROM "{model._meta.db_table}" WHERE "id" IN '
+                               f'"search_text" FROM "{fts_content(model)}" WHERE "id" IN '
                                f"(SELECT value FROM json_each(%s))", [json.dumps(ids)])
         model.objects.filter(pk__in=ids).delete()
 

@@ -16,7 +16,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from guanxi.core.search import install_index, rebuild_index, remove_index
+from guanxi.core.search import reinstall_index
 
 TABLE = "service_ticket"
 OWN_INDEXES = {"account_id": "service_ticket_account_id_55c1201d",
@@ -34,20 +34,11 @@ def create_own_indexes(apps, schema_editor):
 
 
 def search_pairs(apps, schema_editor):
-    _reinstall(apps, schema_editor, pairs=True)
+    reinstall_index(schema_editor, apps.get_model("service", "Ticket"), pairs=True)
 
 
 def search_without_pairs(apps, schema_editor):
-    _reinstall(apps, schema_editor, pairs=False)
-
-
-def _reinstall(apps, schema_editor, *, pairs: bool) -> None:
-    remove_index(schema_editor, TABLE)
-    install_index(schema_editor, TABLE, pairs=pairs)
-    if schema_editor.connection.vendor == "sqlite":
-        rebuild_index(apps.get_model("service", "Ticket"))
-    # Statistics for the new indexes now: SQLite's planner has none for an index until ANALYZE runs.
-    schema_editor.execute(f'ANALYZE "{TABLE}"')
+    reinstall_index(schema_editor, apps.get_model("service", "Ticket"), pairs=False)
 
 
 class Migration(migrations.Migration):
