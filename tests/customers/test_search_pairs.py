@@ -1,6 +1,7 @@
-"""Contact and account search with two-character terms ("yang li", most Chinese given names): the search index
-serves them (core.search's pair index), and whichever plan runs — the index's id list, pairs tested row by row,
-the walk of the sort order — a search finds exactly the records holding every term that the user may see."""
+"""Contact and account search with two-character terms ("yang li", most Chinese given names): on SQLite the
+search index serves them (core.search's pair index; PostgreSQL tests them row by row), and whichever plan runs —
+the index's id list, pairs tested row by row, the walk of the sort order — a search finds exactly the records
+holding every term that the user may see."""
 
 import pytest
 
@@ -28,8 +29,10 @@ def people(users):
     return {c.pk: c.search_text for c in Contact.objects.filter(pk__in=[c.pk for c in contacts])}
 
 
-def test_accounts_and_contacts_index_character_pairs():
-    assert pairs_indexed(Contact) and pairs_indexed(Account)
+def test_accounts_and_contacts_index_character_pairs_on_sqlite():
+    # PostgreSQL's pair index is a stored column: on a million contacts it more than doubled the table.
+    for model in (Contact, Account):
+        assert pairs_indexed(model, "sqlite") and not pairs_indexed(model, "postgresql")
 
 
 @pytest.mark.parametrize("plan", ["index", "pairs tested row by row", "walk"])

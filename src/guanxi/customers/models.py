@@ -93,8 +93,9 @@ class Account(PoolMembership, OwnedModel, VersionedModel, CustomFieldsModel, Tim
     tags = models.ManyToManyField("core.Tag", verbose_name=_("tags"), blank=True, related_name="accounts")
     # Name, pinyin, initials, phone digits and email: what the search box matches.
     search_text = models.TextField(editable=False, default="")
-    # Two-character terms ("yang li", most Chinese given names) use the search index too (core.search).
-    search_pairs_indexed = True
+    # Two-character terms ("yang li", most Chinese given names) use the search index too (core.search), on
+    # SQLite only: PostgreSQL's stored pairs more than doubled the table (docs/benchmarks.md, 2026-11-24 night).
+    search_pairs_indexed = ("sqlite",)
 
     class Meta:
         verbose_name = _("account")
@@ -139,8 +140,9 @@ class Contact(OwnedModel, VersionedModel, CustomFieldsModel, TimestampedModel):
     description = models.TextField(_("description"), blank=True, default="")
     tags = models.ManyToManyField("core.Tag", verbose_name=_("tags"), blank=True, related_name="contacts")
     search_text = models.TextField(editable=False, default="")
-    # Two-character terms ("yang li", most Chinese given names) use the search index too (core.search).
-    search_pairs_indexed = True
+    # Two-character terms ("yang li", most Chinese given names) use the search index too (core.search), on
+    # SQLite only: PostgreSQL's stored pairs more than doubled the table (docs/benchmarks.md, 2026-11-24 night).
+    search_pairs_indexed = ("sqlite",)
 
     class Meta:
         verbose_name = _("contact")
