@@ -33,8 +33,7 @@ def add_transaction_arguments(p: argparse.ArgumentParser, as_of_required: bool) 
         "--as-of",
         required=as_of_required,
         metavar="YYYY-MM-DD",
-        help="end of the period analysed, not after today"
-        + ("" if as_of_required else "; default: the last date"),
+        help="end of the period analysed, not after today" + ("" if as_of_required else "; default: the last date"),
     )
 
 

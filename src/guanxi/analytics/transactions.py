@@ -176,4 +176,3 @@ def read_transactions(
         _refuse_later(days, day_number(today), f"today ({today.isoformat()})", date_col, first_line)
     _refuse_later(days, end, f"the as-of date {day_to_date(end).isoformat()}", date_col, first_line)
     return Transactions(customers, codes.astype(np.int64, copy=False), days, amounts, end)
-
