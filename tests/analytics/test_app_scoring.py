@@ -162,7 +162,7 @@ def test_affinity_rules_are_mined_from_the_order_lines(history):
 def test_the_plain_modules_never_import_django():
     code = ("import sys, guanxi.analytics.rfm, guanxi.analytics.clv, guanxi.analytics.churn,"
             "guanxi.analytics.affinity, guanxi.analytics.transactions, guanxi.analytics.simulate,"
-            "guanxi.analytics.tables, guanxi.analytics.cli;"
+            "guanxi.analytics.tables, guanxi.analytics.ptc, guanxi.analytics.lifecycle, guanxi.analytics.cli;"
             "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -140,10 +142,12 @@ def test_a_fit_that_does_not_converge_is_reported_not_printed(tmp_path, capsys):
     path = tmp_path / "t.csv"  # everyone buys every ten days to the end: no sign of anyone leaving
     lines = [f"{c},2026-01-{d:02d},10" for c in range(40) for d in range(1, 31, 10)]
     path.write_text("客户,日期,金额\n" + "\n".join(lines) + "\n", encoding="utf-8")
-    assert main(["analytics", "clv", "--transactions", str(path), *COLUMNS, "--as-of", "2026-01-21"]) == 1
+    out = tmp_path / "predictions.csv"
+    argv = ["analytics", "clv", "--transactions", str(path), *COLUMNS, "--as-of", "2026-01-21", "--output", str(out)]
+    assert main(argv) == 1
     captured = capsys.readouterr()
     assert "converge" in captured.err or "identify" in captured.err
-    assert captured.out == ""
+    assert captured.out == "" and captured.err.count("\n") == 1 and not out.exists()
 
 
 def test_bad_csv_files(tmp_path, capsys):
@@ -154,3 +158,60 @@ def test_bad_csv_files(tmp_path, capsys):
     for path, words in ((empty, "empty file"), (negative, "negative amount")):
         assert main(["analytics", "rfm", "--transactions", str(path), *COLUMNS, "--as-of", "2026-02-01"]) == 2
         assert words in capsys.readouterr().err
+
+
+GOOD = "C001,2026-01-05,100\nC002,2026-01-10,20\nC001,2026-01-20,50\n"
+BAD_FILES = {
+    "negative amount": ("客户,日期,金额\nC001,2026-01-05,100\nC002,2026-01-10,-5\n", (), "e.g. -5 on line 3"),
+    "future date": ("客户,日期,金额\nC001,2026-01-05,100\nC002,2099-01-01,50\n", (), "dated after today"),
+    "as-of in the future": ("客户,日期,金额\n" + GOOD, ("--as-of", "2099-01-01"), "2099-01-01 is in the future"),
+    "one customer": ("客户,日期,金额\nC001,2026-01-05,100\nC001,2026-01-20,50\n", (), "only one customer (C001)"),
+    "missing column": ("客户,日期,价格\n" + GOOD, (), "no column '金额' (columns: 客户, 日期, 价格)"),
+    "unreadable date": ("客户,日期,金额\n" + GOOD + "C003,someday,5\n", (), "'someday' on line 5"),
+}
+
+
+@pytest.mark.parametrize("command", ["rfm", "clv"])
+@pytest.mark.parametrize("problem", list(BAD_FILES))
+def test_a_bad_transactions_file_is_refused_in_one_line_and_nothing_is_written(tmp_path, capsys, command, problem):
+    text, extra, words = BAD_FILES[problem]
+    path, out = tmp_path / "orders.csv", tmp_path / "out.csv"
+    path.write_text(text, encoding="utf-8")
+    as_of = () if command == "clv" or extra else ("--as-of", "2026-01-31")  # rfm needs --as-of, clv does not
+    argv = ["analytics", command, "--transactions", str(path), *COLUMNS, *as_of, *extra, "--output", str(out)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"guanxi analytics {command}: ") and captured.err.count("\n") == 1
+    assert words in captured.err and captured.out == "" and not out.exists()
+
+
+def test_the_messages_name_the_line_the_value_and_why(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GUANXI_TIME_ZONE", raising=False)  # today is the machine's
+    path = tmp_path / "orders.csv"
+    path.write_text("客户,日期,金额\nC001,2026-01-05,100\nC001,2026-01-20,50\n", encoding="utf-8")
+    assert main(["analytics", "rfm", "--transactions", str(path), *COLUMNS, "--as-of", "2026-01-31"]) == 2
+    assert capsys.readouterr().err == (
+        "guanxi analytics rfm: only one customer (C001) in the file: RFM scores rank customers against each other\n"
+    )
+    path.write_text("客户,日期,金额\nC001,2026-01-05,100\nC002,2099-01-01,50\nC003,2099-02-01,5\n", encoding="utf-8")
+    assert main(["analytics", "clv", "--transactions", str(path), *COLUMNS]) == 2
+    assert capsys.readouterr().err == (
+        f"guanxi analytics clv: column '日期': 2 transaction(s) dated after today ({dt.date.today().isoformat()}), "
+        "e.g. 2099-01-01 on line 3\n"
+    )
+
+
+def test_today_is_the_company_time_zone_s_when_it_is_set(tmp_path, capsys, monkeypatch):
+    ahead = dt.datetime.now(ZoneInfo("Pacific/Kiritimati")).date()  # UTC+14: already tomorrow almost everywhere
+    path = tmp_path / "orders.csv"
+    path.write_text(f"客户,日期,金额\nC001,2026-01-05,100\nC002,{ahead.isoformat()},50\n", encoding="utf-8")
+    argv = ["analytics", "rfm", "--transactions", str(path), *COLUMNS, "--as-of", ahead.isoformat()]
+    monkeypatch.setenv("GUANXI_TIME_ZONE", "Pacific/Kiritimati")
+    assert main(argv) == 0
+    capsys.readouterr()
+    monkeypatch.setenv("GUANXI_TIME_ZONE", "Etc/GMT+12")  # UTC−12: a day or two behind Kiritimati
+    assert main(argv) == 2
+    assert "is in the future" in capsys.readouterr().err
+    monkeypatch.setenv("GUANXI_TIME_ZONE", "Mars/Olympus")
+    assert main(argv) == 2
+    assert "GUANXI_TIME_ZONE: 'Mars/Olympus' is not a time zone" in capsys.readouterr().err

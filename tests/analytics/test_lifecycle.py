@@ -62,7 +62,7 @@ def test_each_rule_in_order():
 
 def test_thresholds_from_settings_refuse_unknown_names():
     assert lifecycle.Thresholds.from_settings({"lost_days": 540.0}).lost_days == 540
-    with pytest.raises(ValueError, match="lost_dayz"):
+    with pytest.raises(ValueError, match="GUANXI_ANALYTICS_LIFECYCLE: unknown threshold.*lost_dayz"):
         lifecycle.Thresholds.from_settings({"lost_dayz": 1})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -31,6 +33,11 @@ def table(**changes) -> pd.DataFrame:
         (table(amount=[10.0, -20.0, 30.0]), {}, "negative amount.*row 2"),
         (table(), {"as_of": "2026-01-20"}, "after the as-of date 2026-01-20.*2026-02-01 on row 3"),
         (table(), {"as_of": "someday"}, "as_of.*not a date"),
+        (table(), {"today": dt.date(2026, 1, 31)}, r"1 transaction.* after today \(2026-01-31\).*2026-02-01 on row 3"),
+        (table(), {"as_of": "2026-03-01", "today": dt.date(2026, 2, 28)}, "as_of: 2026-03-01 is in the future"),
+        (table(), {"as_of": "2026-01-20", "today": dt.date(2026, 1, 31)}, "dated after today.*2026-02-01 on row 3"),
+        (table(amount=[10.0, -20.0, 30.0]), {"first_line": 2}, "negative amount.*-20.0 on line 3"),
+        (table(date=["2026-01-01", None, "2026-02-01"]), {"first_line": 2}, "1 row.*no date, e.g. line 3"),
     ],
 )
 def test_bad_transactions_are_refused_with_the_problem_named(frame, kwargs, words):
@@ -48,3 +55,9 @@ def test_ids_numbers_and_days():
     slashes = table(date=["2026/1/1", "2026/1/5", "2026/2/1"])
     assert list(read_transactions(slashes, "customer", "date", "amount").days) == list(tx.days)
     assert read_transactions(aware, "customer", "date", "amount").days[0] == tx.days[0] - 1  # 23:30 UTC on 31 Dec
+
+
+def test_today_and_the_as_of_date_may_be_the_last_day():
+    tx = read_transactions(table(), "customer", "date", "amount", "2026-02-01", today=dt.date(2026, 2, 1))
+    assert tx.as_of == tx.days.max()
+    assert read_transactions(table(), "customer", "date", "amount", today=dt.date(2026, 2, 1)).as_of == tx.as_of

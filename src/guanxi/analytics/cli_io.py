@@ -6,15 +6,20 @@ numpy, pandas and scipy are imported when a command runs, not when `guanxi` buil
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from guanxi.analytics.errors import AnalyticsInputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from guanxi.analytics.transactions import Transactions
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 (with or without BOM), then what Chinese Excel saves
 
@@ -28,8 +33,22 @@ def add_transaction_arguments(p: argparse.ArgumentParser, as_of_required: bool) 
         "--as-of",
         required=as_of_required,
         metavar="YYYY-MM-DD",
-        help="end of the period analysed" + ("" if as_of_required else "; default: the last date"),
+        help="end of the period analysed, not after today" + ("" if as_of_required else "; default: the last date"),
     )
+
+
+def today() -> dt.date:
+    """Today in the company's time zone (GUANXI_TIME_ZONE, the app's setting) when it is set, else the machine's.
+
+    The commands run without Django, so they read the variable itself rather than the settings module.
+    """
+    zone = os.environ.get("GUANXI_TIME_ZONE", "").strip()
+    if not zone:
+        return dt.date.today()
+    try:
+        return dt.datetime.now(ZoneInfo(zone)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        raise AnalyticsInputError(f"GUANXI_TIME_ZONE: {zone!r} is not a time zone (e.g. Asia/Shanghai)")
 
 
 def read_transactions_csv(args: argparse.Namespace) -> pd.DataFrame:
@@ -58,6 +77,21 @@ def read_transactions_csv(args: argparse.Namespace) -> pd.DataFrame:
         except (pd.errors.ParserError, ValueError) as e:
             raise AnalyticsInputError(f"{path}: not a valid CSV file ({str(e).splitlines()[0]})")
     raise AnalyticsInputError(f"{path}: cannot be read as {' or '.join(ENCODINGS)} text")
+
+
+def read_transactions_file(args: argparse.Namespace, why_several: str) -> Transactions:
+    """The file's transactions checked (see transactions.read_transactions; nothing dated after today, rows
+    named by their line in the file), or AnalyticsInputError; also when the file has one customer only,
+    which no analysis that compares customers can use (`why_several` says why, e.g. what RFM does)."""
+    from guanxi.analytics.transactions import read_transactions
+
+    frame = read_transactions_csv(args)
+    tx = read_transactions(
+        frame, args.customer_col, args.date_col, args.amount_col, args.as_of, today=today(), first_line=2
+    )
+    if tx.n_customers == 1:
+        raise AnalyticsInputError(f"only one customer ({tx.customers[0]}) in the file: {why_several}")
+    return tx
 
 
 def write_table(table: pd.DataFrame, output: str | None, fmt: str) -> None:

@@ -7,6 +7,8 @@ guanxi analytics clv --transactions orders.csv --customer-col 客户 --date-col 
 Prints the fitted parameters with their standard errors and the log-likelihood; with --output, writes
 per customer: frequency, recency and T (days), monetary_value, p_alive, expected purchases and the
 expected average spend over the horizon, and the discounted CLV.
+Bad input (one customer only, a missing column, a negative amount, a date after today) is refused with
+the problem named on stderr (exit code 2); a fit that does not converge says so (exit code 1).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import argparse
 import json
 import sys
 
-from guanxi.analytics.cli_io import add_transaction_arguments, read_transactions_csv, write_table
+from guanxi.analytics.cli_io import add_transaction_arguments, read_transactions_file, write_table
 from guanxi.analytics.errors import AnalyticsInputError
 
 MODELS = ("bgnbd", "pareto")
@@ -45,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise AnalyticsInputError("--horizon-months must be at least 1")
     if not 0 <= args.discount_rate < 1:
         raise AnalyticsInputError("--discount-rate is a monthly rate between 0 and 1, e.g. 0.01")
-    frame = read_transactions_csv(args)
-    summary = clv.summary_from_transactions(frame, args.customer_col, args.date_col, args.amount_col, args.as_of)
+    tx = read_transactions_file(args, "a lifetime-value model is fitted across customers")
+    summary = clv.summary_from_arrays(tx)
     x, t_x, age = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
     if (age == 0).all():
         raise AnalyticsInputError("every customer's first purchase is on the as-of date: nothing to fit")

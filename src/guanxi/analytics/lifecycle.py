@@ -1,7 +1,7 @@
 """Lifecycle stage from behaviour: awareness → acquisition → growth → maturity → decline → lost. No Django.
 
 The rules, in order (the first that applies decides; every threshold is a field of `Thresholds`, which
-the app reads from settings.GUANXI_LIFECYCLE):
+the app reads from settings.ANALYTICS_LIFECYCLE, set by the environment variable GUANXI_ANALYTICS_LIFECYCLE):
 
 1. no counted order: **awareness** when the account has activities (someone is talking to it), otherwise no
    stage is computed (the account keeps the one it has);
@@ -63,7 +63,7 @@ class Thresholds:
         values = dict(values or {})
         unknown = set(values) - {f.name for f in fields(cls)}
         if unknown:
-            raise ValueError(f"GUANXI_LIFECYCLE: unknown threshold(s) {', '.join(sorted(unknown))}")
+            raise ValueError(f"GUANXI_ANALYTICS_LIFECYCLE: unknown threshold(s) {', '.join(sorted(unknown))}")
         return cls(**values)
 
 

@@ -36,6 +36,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd  # here, not at the top: `guanxi --help` should not wait for pandas
 
+    from guanxi.analytics.cli_io import today
     from guanxi.analytics.errors import AnalyticsInputError
     from guanxi.analytics.ptc import PurchaseMatrix, propensity, rfm_features
     from guanxi.analytics.tables import encoding_of, read_table, write_rows
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     features = None
     if args.date_col in optional:
         amount = args.amount_col if args.amount_col in optional else None
-        tx = read_transactions(table, args.customer_col, args.date_col, amount, args.as_of)
+        tx = read_transactions(table, args.customer_col, args.date_col, amount, args.as_of, today(), first_line=2)
         features = rfm_features(tx.customers[tx.codes], tx.days, tx.amounts, tx.as_of)
     matrix = PurchaseMatrix.from_pairs(table[args.customer_col], table[args.product_col])
     result = propensity(matrix, args.product, features=features, top=args.top, include_buyers=args.include_buyers)

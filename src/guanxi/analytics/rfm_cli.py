@@ -5,6 +5,8 @@ guanxi analytics rfm --transactions orders.csv --customer-col 客户 --date-col 
 
 Writes one row per customer (recency in days, frequency, monetary, r/f/m scores 1–5, segment code and
 its Chinese and English labels) to --output or stdout, and the segment counts to stderr.
+A file with one customer only, a missing column, a negative amount or a date after today is refused
+with the problem named on stderr (exit code 2), and nothing is written.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from guanxi.analytics.cli_io import add_transaction_arguments, read_transactions_csv, write_table
+from guanxi.analytics.cli_io import add_transaction_arguments, read_transactions_file, write_table
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,10 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guanxi.analytics.rfm import SEGMENTS, rfm
+    from guanxi.analytics.rfm import SEGMENTS, rfm_from_arrays
 
-    frame = read_transactions_csv(args)
-    table = rfm(frame, args.customer_col, args.date_col, args.amount_col, args.as_of)
+    tx = read_transactions_file(args, "RFM scores rank customers against each other")
+    table = rfm_from_arrays(tx)
     write_table(table, args.output, args.format)
     counts = table["segment"].value_counts()
     for segment in SEGMENTS.values():
