@@ -341,8 +341,8 @@ class ContactQuery(Schema):
     owner: list[str] = _OWNER
     tag: list[str] = Field(default_factory=list)
     account: list[Id] = Field(default_factory=list, description="Contacts of this account.")
-    marketing_consent: bool | None = Field(None, description="Only the contacts who did (true) or did not "
-                                                             "(false) agree to receive marketing.")
+    marketing_consent: str | None = Field(None, description="`yes`: only the contacts who agreed to receive "
+                                                            "marketing; `no`: those who did not.")
     missing: list[str] = _data_health_filter(missing_rules(Contact), _MISSING)
     invalid: list[str] = _data_health_filter(invalid_rules(), "Only the contacts with a phone or email that is "
                                                               "not valid.")
