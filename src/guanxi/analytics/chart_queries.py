@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone
@@ -17,14 +17,15 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.models import User
 from guanxi.core.paging import Page, paginate
-from guanxi.customers.models import Account, Address, Classification, Industry, Source
+from guanxi.customers.models import Account, Address, Classification, Contact, Industry, Source
 from guanxi.sales.catalog_models import Product
 from guanxi.sales.lead_models import Lead, LeadStatus
 from guanxi.sales.performance import gross_by_month
 from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
 
+from .playbook_models import Playbook, PlaybookAction
 from .playbook_services import visible_scores
-from .score_models import segment_label
+from .score_models import Band, segment_label
 
 TOP = 10
 
@@ -35,7 +36,7 @@ class Chart:
     title: str
     kind: str  # "bar" | "line"
     labels: list[str]
-    series: list[dict[str, Any]]  # {"name": str, "values": [number, ...]}
+    series: list[dict[str, Any]]  # {"name": str, "values": [number, ...], optional "links": [url, ...]}
     links: list[str | None] = field(default_factory=list)  # one per label: the records behind it
     note: str = ""
 
@@ -52,13 +53,20 @@ class Chart:
             "xAxis": {"type": "category", "data": self.labels, "axisLabel": {"interval": 0, "rotate": 30}},
             "yAxis": {"type": "value"},
             "series": [{"name": s["name"], "type": self.kind,
-                        "data": [{"value": v, "url": (self.links[i] if i < len(self.links) else None)}
-                                 for i, v in enumerate(s["values"])]} for s in self.series],
+                        "data": [{"value": v, "url": self._link(s, i)} for i, v in enumerate(s["values"])]}
+                       for s in self.series],
         }
 
+    def _link(self, series: dict[str, Any], i: int) -> str | None:
+        """A point's drill-down: the series' own link when it has them (one product's orders), else the label's."""
+        links = series.get("links", self.links)
+        return links[i] if i < len(links) else None
+
     def rows(self) -> list[dict[str, Any]]:
-        return [{"label": label, "values": [s["values"][i] for s in self.series],
-                 "url": self.links[i] if i < len(self.links) else None} for i, label in enumerate(self.labels)]
+        """The data table: a row per label, a cell per series, each linking where its point links."""
+        return [{"label": label, "url": self.links[i] if i < len(self.links) else None,
+                 "cells": [{"value": s["values"][i], "url": self._link(s, i) if "links" in s else None}
+                           for s in self.series]} for i, label in enumerate(self.labels)]
 
 
 def _url(name: str, **params: Any) -> str:
@@ -82,10 +90,14 @@ def _month(value: Any) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def month_orders(user: User, month: dt.date, cursor: str | None = None, limit: int = 50) -> Page:
-    """The visible, counted orders of one month, newest first, keyset paged."""
+def month_orders(user: User, month: dt.date, cursor: str | None = None, limit: int = 50,
+                 product: int | None = None) -> Page:
+    """The visible, counted orders of one month (with a line of `product` if given), newest first, keyset
+    paged."""
     end = (month + dt.timedelta(days=32)).replace(day=1)
     qs = _orders(user).filter(ordered_on__gte=month, ordered_on__lt=end).select_related("account", "owner")
+    if product is not None:  # a subquery, not a join: an order with two lines of the product is listed once
+        qs = qs.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), product_id=product)))
     return paginate(qs, sort="-ordered_on", allowed=["-ordered_on"], cursor=cursor, limit=limit)
 
 
@@ -107,8 +119,8 @@ def profiling(user: User) -> list[Chart]:
     charts.append(Chart("province", _("Customer geography: accounts by province"), "bar",
                         [p["province"] for p in provinces],
                         [{"name": _("accounts"), "values": [p["n"] for p in provinces]}],
-                        [_url("customers:account_list", q=p["province"]) for p in provinces],
-                        _("The 20 provinces with most accounts (by their addresses); a bar opens a search for it.")))
+                        [_url("customers:account_list", province=p["province"]) for p in provinces],
+                        _("The 20 provinces with most accounts (by their addresses); a bar opens their accounts.")))
     return charts
 
 
@@ -196,8 +208,11 @@ def product(user: User) -> list[Chart]:
               .annotate(n=Count("order", distinct=True)).values_list("product", "m", "n")}
     return [Chart("product", _("Orders per product per month (the five most ordered)"), "line",
                   [m.strftime("%Y-%m") for m in months],
-                  [{"name": names.get(p, str(p)), "values": [counts.get((p, m), 0) for m in months]} for p in top],
-                  [_url("analytics:orders", month=m.strftime("%Y-%m")) for m in months])]
+                  [{"name": names.get(p, str(p)), "values": [counts.get((p, m), 0) for m in months],
+                    "links": [_url("analytics:orders", month=m.strftime("%Y-%m"), product=p) for m in months]}
+                   for p in top],
+                  [_url("analytics:orders", month=m.strftime("%Y-%m")) for m in months],
+                  _("A point opens that product's orders of the month; a month in the table opens all its orders."))]
 
 
 def prospecting(user: User) -> list[Chart]:
@@ -213,8 +228,71 @@ def prospecting(user: User) -> list[Chart]:
                       f"{labels.get(r['source'], '—')} {100 * r['won'] / r['n']:.0f} %" for r in rows if r["n"])})]
 
 
+def _targeted(user: User) -> QuerySet[PlaybookAction]:
+    """What the playbooks did for the accounts the user may see: the CRM's promotions, one row per account
+    and run (its created_at is when the task was created or the tag added)."""
+    return PlaybookAction.objects.filter(account__in=Account.objects.visible_to(user).values("pk"))
+
+
+def _ordered_after(user: User) -> Exists:
+    """For a PlaybookAction row: a counted order of its account, visible to the user, dated on or after the
+    day the account was targeted (orders carry a date, not a time)."""
+    return Exists(_orders(user).filter(account=OuterRef("account"), ordered_on__gte=OuterRef("created_at__date")))
+
+
+def playbook_label(playbook: Playbook | dict[str, Any]) -> str:
+    get = playbook.get if isinstance(playbook, dict) else (lambda key: getattr(playbook, key))
+    bands = dict(Band.choices)
+    return _("%(title)s (value %(value)s, risk %(risk)s)") % {
+        "title": get("title"), "value": str(bands.get(get("value_band"), "")).lower(),
+        "risk": str(bands.get(get("risk_band"), "")).lower()}
+
+
+def playbook_accounts(user: User, playbook: Playbook, *, ordered: bool = False, cursor: str | None = None,
+                      limit: int = 50) -> Page:
+    """The visible accounts a playbook targeted (only those that ordered since, if `ordered`), by name, each
+    with `targeted_at`, the first time the playbook reached it; keyset paged."""
+    actions = _targeted(user).filter(playbook=playbook)
+    mine = actions.filter(account=OuterRef("pk"))
+    if ordered:
+        mine = mine.filter(_ordered_after(user))
+    first = actions.filter(account=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    qs = Account.objects.visible_to(user).filter(Exists(mine)).select_related("owner").annotate(targeted_at=first)
+    return paginate(qs, sort="name", allowed=["name"], cursor=cursor, limit=limit)
+
+
 def promotion(user: User) -> list[Chart]:
-    return []
+    rows = list(_targeted(user).order_by()
+                .values("playbook", "playbook__title", "playbook__value_band", "playbook__risk_band")
+                .annotate(targeted=Count("account", distinct=True),
+                          ordered=Count("account", distinct=True, filter=Q(_ordered_after(user))))
+                .order_by("playbook__value_band", "playbook__risk_band"))
+    charts = []
+    if rows:
+        links = [reverse("analytics:playbook_accounts", args=[r["playbook"]]) for r in rows]
+        charts.append(Chart(
+            "playbooks", _("Retention playbooks: accounts targeted and how many ordered since"), "bar",
+            [playbook_label({k.removeprefix("playbook__"): v for k, v in r.items()}) for r in rows],
+            [{"name": _("accounts targeted"), "values": [r["targeted"] for r in rows], "links": links},
+             {"name": _("ordered since"), "values": [r["ordered"] for r in rows],
+              "links": [f"{link}?ordered=1" for link in links]}],
+            links,
+            _("Response rate (ordered on or after the day the task was created or the tag added): %(rates)s") % {
+                "rates": ", ".join(f"{r['playbook__title']} {100 * r['ordered'] / r['targeted']:.0f} %"
+                                   for r in rows if r["targeted"])}))
+    consent = Contact.objects.visible_to(user).aggregate(yes=Count("pk", filter=Q(marketing_consent=True)),
+                                                         no=Count("pk", filter=Q(marketing_consent=False)))
+    total = consent["yes"] + consent["no"]
+    if total:
+        charts.append(Chart(
+            "consent", _("Promotion reach: contacts by marketing consent"), "bar",
+            [_("agreed to marketing"), _("no consent")],
+            [{"name": _("contacts"), "values": [consent["yes"], consent["no"]]}],
+            [_url("customers:contact_list", marketing_consent="yes"),
+             _url("customers:contact_list", marketing_consent="no")],
+            _("%(share).0f %% of the contacts you may see may receive marketing.") % {
+                "share": 100 * consent["yes"] / total}))
+    return charts
 
 
 BUILDERS = {"profiling": profiling, "persistency": persistency, "profitability": profitability,

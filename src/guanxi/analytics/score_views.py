@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from guanxi.core.records import int_or_none
 from guanxi.core.ui import clean_params, is_htmx
 from guanxi.customers.services import validation_messages
+from guanxi.sales.catalog_models import Product
 from guanxi.sales.quote_models import Quote, QuoteLine
 
 from . import chart_queries, queries
@@ -90,19 +91,44 @@ def score_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    """The orders behind a month of the Performance and Product charts."""
+    """The orders behind a month of the Performance chart, or of one product in a month (Product chart)."""
     params = clean_params(request.GET)
+    errors: dict[str, list[str]] = {}
     try:
         month = dt.date.fromisoformat(f"{params.get('month', '')}-01")
     except ValueError:
-        return render(request, "analytics/orders.html", {"errors": {"month": [_("Enter a month as YYYY-MM.")]},
-                                                         "page": None}, status=400)
+        errors["month"] = [_("Enter a month as YYYY-MM.")]
+    product = int_or_none(params.get("product"))
+    if params.get("product") and product is None:
+        errors["product"] = [_("Enter a product id.")]
+    if errors:
+        return render(request, "analytics/orders.html", {"errors": errors, "page": None}, status=400)
     try:
-        page = chart_queries.month_orders(request.user, month, cursor=params.get("cursor") or None)
+        page = chart_queries.month_orders(request.user, month, cursor=params.get("cursor") or None, product=product)
     except ValidationError as exc:
         return render(request, "analytics/orders.html", {"errors": validation_messages(exc), "page": None},
                       status=400)
-    return render(request, "analytics/orders.html", {"month": month, "page": page, "errors": {}})
+    name = Product.objects.filter(pk=product).values_list("name", flat=True).first() if product else None
+    return render(request, "analytics/orders.html", {"month": month, "page": page, "errors": {},
+                                                     "product": product, "product_name": name})
+
+
+@login_required
+@require_GET
+def playbook_accounts(request: HttpRequest, pk: int) -> HttpResponse:
+    """The accounts behind a bar of the Promotion chart: those a playbook targeted (?ordered=1: and that
+    ordered since), as far as the user may see them."""
+    playbook = get_object_or_404(Playbook, pk=pk)
+    params = clean_params(request.GET)
+    ordered = params.get("ordered") in ("1", "true", "yes")
+    context = {"playbook": playbook, "label": chart_queries.playbook_label(playbook), "ordered": ordered}
+    try:
+        page = chart_queries.playbook_accounts(request.user, playbook, ordered=ordered,
+                                               cursor=params.get("cursor") or None)
+    except ValidationError as exc:
+        return render(request, "analytics/playbook_accounts.html",
+                      {**context, "errors": validation_messages(exc), "page": None}, status=400)
+    return render(request, "analytics/playbook_accounts.html", {**context, "errors": {}, "page": page})
 
 
 @login_required

@@ -10,6 +10,7 @@ urlpatterns = [
     path("analytics/accounts/", score_views.score_list, name="accounts"),
     path("analytics/orders/", score_views.order_list, name="orders"),
     path("analytics/playbooks/<int:pk>/run/", score_views.playbook_run, name="playbook_run"),
+    path("analytics/playbooks/<int:pk>/accounts/", score_views.playbook_accounts, name="playbook_accounts"),
     path("analytics/playbooks/<int:pk>/edit/", score_views.playbook_edit, name="playbook_edit"),
     path("analytics/score/", score_views.score_start, name="score_start"),
     path("analytics/quotes/<int:pk>/cross-sell/", score_views.quote_cross_sell, name="quote_cross_sell"),

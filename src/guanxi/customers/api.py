@@ -327,6 +327,7 @@ class AccountQuery(Schema):
     owner: list[str] = _OWNER
     tag: list[str] = Field(default_factory=list)
     parent: list[Id] = Field(default_factory=list, description="Subsidiaries of this account.")
+    province: list[str] = Field(default_factory=list, description="With an address in this province.")
     missing: list[str] = _data_health_filter(missing_rules(Account), _MISSING)
     updated_after: dt.date | None = _DATE_AFTER
     updated_before: dt.date | None = _DATE_BEFORE
@@ -340,6 +341,8 @@ class ContactQuery(Schema):
     owner: list[str] = _OWNER
     tag: list[str] = Field(default_factory=list)
     account: list[Id] = Field(default_factory=list, description="Contacts of this account.")
+    marketing_consent: str | None = Field(None, description="`yes`: only the contacts who agreed to receive "
+                                                            "marketing; `no`: those who did not.")
     missing: list[str] = _data_health_filter(missing_rules(Contact), _MISSING)
     invalid: list[str] = _data_health_filter(invalid_rules(), "Only the contacts with a phone or email that is "
                                                               "not valid.")

@@ -90,6 +90,13 @@ def _int(value: str, field: str, errors: dict) -> int | None:
     return number
 
 
+def _yes_no(value: str, field: str, errors: dict) -> bool | None:
+    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        errors[field] = [_("Enter yes or no.")]
+        return None
+    return value.lower() in ("true", "1", "yes")
+
+
 def _custom_filter(qs: models.QuerySet, defn: CustomField, op: str, value: str, errors: dict) -> models.QuerySet:
     key = f"custom.{defn.key}" + (f"__{op}" if op else "")
     path = f"custom__{defn.key}"
@@ -117,10 +124,8 @@ def _custom_filter(qs: models.QuerySet, defn: CustomField, op: str, value: str, 
         errors[key] = [_("This field cannot be compared.")]
         return qs
     if kind == FieldType.BOOLEAN:
-        if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            errors[key] = [_("Enter yes or no.")]
-            return qs
-        return qs.filter(**{path: value.lower() in ("true", "1", "yes")})
+        flag = _yes_no(value, key, errors)
+        return qs if flag is None else qs.filter(**{path: flag})
     if kind == FieldType.MULTI_CHOICE:
         # Stored as a JSON list; its text form holds each value quoted.
         text = KeyTextTransform(defn.key, "custom")
@@ -166,6 +171,14 @@ def apply_filters(qs: models.QuerySet, params: Mapping[str, Any], user) -> model
         for value in _get(params, "parent"):
             if (pk := _int(value, "parent", errors)) is not None:
                 qs = qs.filter(parent_id=pk)
+        provinces = _get(params, "province")
+        if provinces:  # an address in one of them (the geography chart's bars link here)
+            qs = qs.filter(models.Exists(Address.objects.filter(account=models.OuterRef("pk"),
+                                                                province__in=provinces)))
+    if model is Contact:
+        for value in _get(params, "marketing_consent"):  # the promotion-reach chart's bars link here
+            if (flag := _yes_no(value, "marketing_consent", errors)) is not None:
+                qs = qs.filter(marketing_consent=flag)
     for name, rules in (("missing", lambda: missing_rules(model)),
                         ("invalid", lambda: invalid_rules() if model is Contact else {})):
         values = _get(params, name)
