@@ -29,6 +29,7 @@ CHURN_WINDOW_DAYS = 90  # churned = no order in the next 90 days; trends compare
 MIN_CHURN_ROWS = 20
 HIGH_VALUE_QUANTILE = 0.8  # the top fifth of lifetime value is "high value"
 HIGH_RISK = 0.5  # a churn risk at or above this is "high risk"
+REASONS = 3  # churn reasons kept per account
 AFFINITY_MIN_ORDERS = 2  # a pair must be seen in at least this many orders (and 0.1 % of them)
 AFFINITY_MIN_CONFIDENCE = 0.1
 BATCH = 5000
@@ -107,9 +108,10 @@ def churn_risk(summary: queries.CustomerSummary, as_of: dt.date,
     if len(current):
         features = current[queries.FEATURES]
         risk.loc[features.index] = np.round(model.predict(features), 4)
-        for account, found in zip(features.index, model.reasons(features), strict=True):
+        # One more than shown: a missing satisfaction among them makes way for the next.
+        for account, found in zip(features.index, model.reasons(features, REASONS + 1), strict=True):
             reasons_by[int(account)] = [{"feature": r.column, "value": _shown(r.value), "contribution": r.contribution}
-                                        for r in found if _known(r.value)]
+                                        for r in found if _known(r.value)][:REASONS]
     return risk, [reasons_by.get(int(a), []) for a in index], {"method": "model", **report.as_dict(),
                                                                "window_days": CHURN_WINDOW_DAYS}
 
