@@ -1,7 +1,8 @@
 """The database side of the analytics: per-customer aggregates computed in SQL and handed to the plain
 modules (rfm, clv, churn, affinity) as arrays, so scoring a million customers never loads their orders.
 
-Orders count when they are not cancelled; amounts are the orders' totals (gross, as on the order list).
+Orders count when they are not cancelled; amounts are the orders' totals (gross, as on the order list). The churn
+features add, for the same accounts, their tickets, satisfaction answers and activities (one grouped query each).
 """
 
 from __future__ import annotations
