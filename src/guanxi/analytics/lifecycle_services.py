@@ -33,7 +33,7 @@ def behaviour(as_of: dt.date, churn_risk: pd.Series | None = None, p_alive: pd.S
     the order aggregates of queries.churn_features over windows of th.window_days, and the scores given."""
     th = th or thresholds()
     # churn_features counts orders before its date: the day after as_of counts the orders of as_of too.
-    orders = queries.churn_features(as_of + dt.timedelta(days=1), None, int(th.window_days))
+    orders = queries.churn_features(as_of + dt.timedelta(days=1), None, int(th.window_days), service=False)
     frame = pd.DataFrame(index=orders.index)
     frame["orders_total"] = orders["orders_total"]
     frame["recency_days"] = orders["recency_days"] - 1

@@ -1,7 +1,8 @@
 """The database side of the analytics: per-customer aggregates computed in SQL and handed to the plain
 modules (rfm, clv, churn, affinity) as arrays, so scoring a million customers never loads their orders.
 
-Orders count when they are not cancelled; amounts are the orders' totals (gross, as on the order list).
+Orders count when they are not cancelled; amounts are the orders' totals (gross, as on the order list). The churn
+features add, for the same accounts, their tickets, satisfaction answers and activities (one grouped query each).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Avg, Count, Max, Min, Q, Sum
 
+from guanxi.activities.models import Activity, ActivityKind
 from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
 from guanxi.sales.summary import ACCOUNTS
 from guanxi.sales.summary_models import AccountOrders
-from guanxi.service.ticket_models import Ticket
+from guanxi.service.csat_models import SatisfactionResponse
+from guanxi.service.ticket_models import Priority, Ticket
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -160,15 +163,31 @@ def _summary_read(as_of: dt.date) -> CustomerSummary:
     )
 
 
-FEATURES = ["tenure_days", "recency_days", "orders_total", "orders_recent", "orders_trend", "spend_recent",
-            "spend_trend", "tickets_recent"]
+ORDER_FEATURES = ["tenure_days", "recency_days", "orders_total", "orders_recent", "orders_trend", "spend_recent",
+                  "spend_trend"]
+SERVICE_FEATURES = ["tickets_recent", "complaints_recent", "satisfaction_recent", "engagement_recent",
+                    "engagement_trend"]
+FEATURES = ORDER_FEATURES + SERVICE_FEATURES
+# A complaint: tickets have no type or category of their own (the question group is a topic, not a tone), so a
+# complaint is a ticket raised at high or urgent priority — by the customer, an agent, or the SLA escalation.
+COMPLAINT = (Priority.HIGH, Priority.URGENT)
+# Engagement: every activity with the customer (calls, visits, e-mails, notes, documents, tasks done) — calls of
+# the contact center and logged e-mails are activities too —, but not a hand-over between reps.
+NOT_ENGAGEMENT = (ActivityKind.HANDOVER,)
 
 
-def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: int = 90) -> pd.DataFrame:
+def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: int = 90,
+                   service: bool = True) -> pd.DataFrame:
     """Per account that had ordered before `as_of`: the features churn.customer_features makes from an
     event log (tenure, recency, order and spend counts and their trends over the last `period_days`
-    against the period before, recent tickets), by two aggregate queries; with `until`, `churned` says
-    whether the account placed no order in [as_of, until)."""
+    against the period before), by one aggregate query over the orders; with `until`, `churned` says
+    whether the account placed no order in [as_of, until). With `service` also SERVICE_FEATURES over the
+    last `period_days` before `as_of` (midnight UTC, as every window here), one grouped query per source
+    whatever the number of accounts: tickets opened and complaints among them (`COMPLAINT`), the mean
+    satisfaction score (1–5) of the survey answers given — NaN without any, which the churn model fills
+    with the median as every missing number —, and activities (`NOT_ENGAGEMENT` left out) with their
+    change against the period before. Only what happened before `as_of` counts, so a model trained as of
+    an earlier date never sees its own future."""
     period = dt.timedelta(days=period_days)
     recent, before = Q(ordered_on__gte=as_of - period), Q(ordered_on__lt=as_of - period,
                                                           ordered_on__gte=as_of - 2 * period)
@@ -192,10 +211,6 @@ def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: in
                 .order_by("account_id").values_list("account_id", *aggregates))
     names = ["account", *aggregates]
     frame = pd.DataFrame.from_records(rows, columns=names).set_index("account")
-    start = dt.datetime.combine(as_of - period, dt.time.min, tzinfo=dt.UTC)
-    end = dt.datetime.combine(as_of, dt.time.min, tzinfo=dt.UTC)
-    tickets = dict(Ticket.objects.filter(account_id__isnull=False, created_at__gte=start, created_at__lt=end)
-                   .order_by().values("account_id").annotate(n=Count("id")).values_list("account_id", "n"))
     as_of_day = (as_of - EPOCH).days
     out = pd.DataFrame(index=frame.index)
     out["tenure_days"] = as_of_day - day_numbers(list(frame["first"]))
@@ -205,10 +220,42 @@ def churn_features(as_of: dt.date, until: dt.date | None = None, period_days: in
     out["orders_trend"] = out["orders_recent"] - frame["orders_before"].astype(np.int64)
     out["spend_recent"] = frame["spend_recent"].astype(np.float64).fillna(0)
     out["spend_trend"] = out["spend_recent"] - frame["spend_before"].astype(np.float64).fillna(0)
-    out["tickets_recent"] = out.index.map(lambda a: tickets.get(a, 0)).astype(np.int64)
+    if service:
+        _service_features(out, as_of, period)
     if until is not None:
         out["churned"] = np.where(frame["future"].to_numpy() > 0, "no", "yes")
     return out
+
+
+def _per_account(queryset: Any, key: str, index: pd.Index, **aggregates: Any) -> pd.DataFrame:
+    """`aggregates` per account (`key`: the account id column) of `queryset` in one grouped query, as float
+    columns over `index` (other accounts dropped; NaN for an account without a row)."""
+    rows = list(queryset.order_by().values(key).annotate(**aggregates).values_list(key, *aggregates))
+    frame = pd.DataFrame.from_records(rows, columns=["account", *aggregates]).set_index("account")
+    return frame.astype(np.float64).reindex(index)
+
+
+def _service_features(out: pd.DataFrame, as_of: dt.date, period: dt.timedelta) -> None:
+    """SERVICE_FEATURES (see churn_features) added to `out`, by account."""
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+    start, end, earlier = midnight(as_of - period), midnight(as_of), midnight(as_of - 2 * period)
+    tickets = _per_account(
+        Ticket.objects.filter(account_id__isnull=False, created_at__gte=start, created_at__lt=end), "account_id",
+        out.index, tickets=Count("id"), complaints=Count("id", filter=Q(priority__in=COMPLAINT)))
+    out["tickets_recent"] = tickets["tickets"].fillna(0).astype(np.int64)
+    out["complaints_recent"] = tickets["complaints"].fillna(0).astype(np.int64)
+    answers = _per_account(
+        SatisfactionResponse.objects.filter(ticket__account__isnull=False, at__gte=start, at__lt=end),
+        "ticket__account", out.index, score=Avg("score"))
+    out["satisfaction_recent"] = answers["score"]
+    activities = _per_account(
+        Activity.objects.filter(account_id__isnull=False, occurred_at__gte=earlier, occurred_at__lt=end)
+        .exclude(kind__in=NOT_ENGAGEMENT), "account_id", out.index,
+        recent=Count("id", filter=Q(occurred_at__gte=start)), before=Count("id", filter=Q(occurred_at__lt=start)))
+    out["engagement_recent"] = activities["recent"].fillna(0).astype(np.int64)
+    out["engagement_trend"] = out["engagement_recent"] - activities["before"].fillna(0).astype(np.int64)
 
 
 def _line_pairs(key: str) -> tuple[np.ndarray, np.ndarray]:

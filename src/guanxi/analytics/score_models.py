@@ -54,6 +54,10 @@ REASON_LABELS = {
     "spend_recent": _("spend in the last 90 days"),
     "spend_trend": _("change in spend against the 90 days before"),
     "tickets_recent": _("tickets in the last 90 days"),
+    "complaints_recent": _("complaints (high or urgent tickets) in the last 90 days"),
+    "satisfaction_recent": _("mean satisfaction score (1–5) in the last 90 days"),
+    "engagement_recent": _("activities with the customer in the last 90 days"),
+    "engagement_trend": _("change in activities against the 90 days before"),
     "p_alive": _("P(alive) is low"),
 }
 

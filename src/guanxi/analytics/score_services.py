@@ -29,6 +29,7 @@ CHURN_WINDOW_DAYS = 90  # churned = no order in the next 90 days; trends compare
 MIN_CHURN_ROWS = 20
 HIGH_VALUE_QUANTILE = 0.8  # the top fifth of lifetime value is "high value"
 HIGH_RISK = 0.5  # a churn risk at or above this is "high risk"
+REASONS = 3  # churn reasons kept per account
 AFFINITY_MIN_ORDERS = 2  # a pair must be seen in at least this many orders (and 0.1 % of them)
 AFFINITY_MIN_CONFIDENCE = 0.1
 BATCH = 5000
@@ -75,8 +76,9 @@ def fit_lifetime_value(summary: queries.CustomerSummary) -> tuple[pd.DataFrame, 
 
 def churn_risk(summary: queries.CustomerSummary, as_of: dt.date,
                p_alive: pd.Series) -> tuple[pd.Series, list[list[dict[str, Any]]], dict[str, Any]]:
-    """Churn risk and its top reasons per account. A model trained on features as of as_of − 2·window with
-    the label from the next window, and validated on the window after, when the history is long enough;
+    """Churn risk and its top reasons per account. A model trained on the features of queries.churn_features
+    (orders, tickets and complaints, satisfaction, activities) as of as_of − 2·window with the label from the
+    next window, and validated on the window after, when the history is long enough;
     otherwise 1 − P(alive), said so in the returned details."""
     window = dt.timedelta(days=CHURN_WINDOW_DAYS)
     t0, t1 = as_of - 2 * window, as_of - window
@@ -106,11 +108,23 @@ def churn_risk(summary: queries.CustomerSummary, as_of: dt.date,
     if len(current):
         features = current[queries.FEATURES]
         risk.loc[features.index] = np.round(model.predict(features), 4)
-        for account, found in zip(features.index, model.reasons(features), strict=True):
-            reasons_by[int(account)] = [{"feature": r.column, "value": r.value, "contribution": r.contribution}
-                                        for r in found]
+        # One more than shown: a missing satisfaction among them makes way for the next.
+        for account, found in zip(features.index, model.reasons(features, REASONS + 1), strict=True):
+            reasons_by[int(account)] = [{"feature": r.column, "value": _shown(r.value), "contribution": r.contribution}
+                                        for r in found if _known(r.value)][:REASONS]
     return risk, [reasons_by.get(int(a), []) for a in index], {"method": "model", **report.as_dict(),
                                                                "window_days": CHURN_WINDOW_DAYS}
+
+
+def _known(value: Any) -> bool:
+    """Whether a feature's value was there: a missing one (no satisfaction answer) took the median in the model,
+    which tells the user nothing about the account, so it is never given as a reason."""
+    return not (isinstance(value, float) and not np.isfinite(value))
+
+
+def _shown(value: Any) -> Any:
+    """A feature's value as a reason shows it: a mean or an amount to two decimals."""
+    return round(value, 2) if isinstance(value, float) else value
 
 
 def value_bands(values: pd.Series) -> np.ndarray:
@@ -221,7 +235,8 @@ def score_customers(as_of: dt.date | None = None, report: Report = _quiet) -> Sc
     except ScoringFailed as exc:
         return _finish(run, ScoringStatus.FAILED, str(exc), 0, {"timings": timings})
     if churn_details["method"] == "model":
-        method = _("a model trained and validated on the order history")
+        method = _("a model trained and validated on the customers' history (orders, tickets, satisfaction, "
+                   "activities)")
     else:
         method = _("1 − P(alive), because the churn model could not be used: %(reason)s") % {
             "reason": churn_details["reason"]}
