@@ -15,12 +15,13 @@ from guanxi.customers import services
 
 # The property tests run beside other suites on 2 cores: a slow example is the machine, not a failure.
 # `.ci/run` runs the suite once per database, side by side on the machine's two cores, and must finish in under
-# 20 minutes. Tests whose result cannot depend on the database are shared out between the two runs instead of
-# run twice: those that use no database (pytest-django blocks it for a test without the django_db mark or a
-# database fixture, so such a test could not have touched it) and the browser tests (`e2e`: every database path
-# they go through is tested on both databases by the view and API tests). GUANXI_TEST_SHARE="a-b/n" keeps every
-# other test and, of the shared ones, those whose hash of the test id falls in shares a..b of n (stable, so the
-# two runs' shares, "1-2/3" and "3/3", together hold each shared test once). Unset (`make test`): everything.
+# 20 minutes. Tests whose result cannot depend on the database are run once instead of twice: those that use no
+# database (pytest-django blocks it for a test without the django_db mark or a database fixture, so such a test
+# could not have touched it) and the browser tests (`e2e`: every database path they go through is tested on both
+# databases by the view and API tests). GUANXI_TEST_SHARE="a-b/n" keeps every other test and, of the shared ones,
+# those whose hash of the test id falls in shares a..b of n (stable, so runs given complementary shares together
+# hold each shared test once); "none" keeps none of them. Unset (`make test`): everything. `.ci/run` gives the
+# PostgreSQL run "none" and the SQLite run everything: PostgreSQL's run is the slower (a round trip per query).
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
                      "live_server"}
 
@@ -35,9 +36,12 @@ def pytest_collection_modifyitems(config, items):
     share = os.environ.get("GUANXI_TEST_SHARE", "")
     if not share:
         return
-    shares, n = share.split("/")
-    first, _, last = shares.partition("-")
-    wanted = range(int(first) - 1, int(last or first))
+    if share == "none":
+        wanted, n = range(0), "1"
+    else:
+        shares, n = share.split("/")
+        first, _, last = shares.partition("-")
+        wanted = range(int(first) - 1, int(last or first))
     keep, other = [], []
     for item in items:
         if not _shared(item) or zlib.crc32(item.nodeid.encode()) % int(n) in wanted:
