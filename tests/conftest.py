@@ -2,7 +2,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import pytest
@@ -13,46 +12,32 @@ from guanxi.core.models import Role, Team
 from guanxi.core.services import create_user
 from guanxi.customers import services
 
-# The property tests run beside other suites on 2 cores: a slow example is the machine, not a failure.
 # `.ci/run` runs the suite once per database, side by side on the machine's two cores, and must finish in under
-# 20 minutes. Tests whose result cannot depend on the database are run once instead of twice: those that use no
+# 20 minutes. Tests whose result cannot depend on the database run once, in the SQLite run: those that use no
 # database (pytest-django blocks it for a test without the django_db mark or a database fixture, so such a test
 # could not have touched it) and the browser tests (`e2e`: every database path they go through is tested on both
-# databases by the view and API tests). GUANXI_TEST_SHARE="a-b/n" keeps every other test and, of the shared ones,
-# those whose hash of the test id falls in shares a..b of n (stable, so runs given complementary shares together
-# hold each shared test once); "none" keeps none of them. Unset (`make test`): everything. `.ci/run` gives the
-# PostgreSQL run "none" and the SQLite run everything: PostgreSQL's run is the slower (a round trip per query).
+# databases by the view and API tests). GUANXI_TEST_DATABASE_ONLY=1, which `.ci/run` gives the PostgreSQL run
+# (the slower: a round trip per query), keeps only the others. Unset (`make test`): everything.
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
                      "live_server"}
 
 
-def _shared(item) -> bool:
+def _database_independent(item) -> bool:
     if item.get_closest_marker("e2e") is not None:
         return True
     return item.get_closest_marker("django_db") is None and not DATABASE_FIXTURES & set(item.fixturenames)
 
 
 def pytest_collection_modifyitems(config, items):
-    share = os.environ.get("GUANXI_TEST_SHARE", "")
-    if not share:
+    if os.environ.get("GUANXI_TEST_DATABASE_ONLY") != "1":
         return
-    if share == "none":
-        wanted, n = range(0), "1"
-    else:
-        shares, n = share.split("/")
-        first, _, last = shares.partition("-")
-        wanted = range(int(first) - 1, int(last or first))
-    keep, other = [], []
-    for item in items:
-        if not _shared(item) or zlib.crc32(item.nodeid.encode()) % int(n) in wanted:
-            keep.append(item)
-        else:
-            other.append(item)
-    if other:
-        config.hook.pytest_deselected(items=other)
-        items[:] = keep
+    independent = [item for item in items if _database_independent(item)]
+    if independent:
+        config.hook.pytest_deselected(items=independent)
+        items[:] = [item for item in items if not _database_independent(item)]
 
 
+# The property tests run beside other suites on 2 cores: a slow example is the machine, not a failure.
 hypothesis_settings.register_profile("guanxi", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 hypothesis_settings.load_profile("guanxi")
 
