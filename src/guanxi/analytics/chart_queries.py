@@ -240,24 +240,22 @@ def _ordered_after(user: User) -> Exists:
     return Exists(_orders(user).filter(account=OuterRef("account"), ordered_on__gte=OuterRef("created_at__date")))
 
 
-def playbook_label(playbook: Playbook | dict[str, Any]) -> str:
-    get = playbook.get if isinstance(playbook, dict) else (lambda key: getattr(playbook, key))
+def playbook_label(title: str, value_band: str, risk_band: str) -> str:
     bands = dict(Band.choices)
     return _("%(title)s (value %(value)s, risk %(risk)s)") % {
-        "title": get("title"), "value": str(bands.get(get("value_band"), "")).lower(),
-        "risk": str(bands.get(get("risk_band"), "")).lower()}
+        "title": title, "value": str(bands.get(value_band, "")).lower(), "risk": str(bands.get(risk_band, "")).lower()}
 
 
 def playbook_accounts(user: User, playbook: Playbook, *, ordered: bool = False, cursor: str | None = None,
                       limit: int = 50) -> Page:
     """The visible accounts a playbook targeted (only those that ordered since, if `ordered`), by name, each
     with `targeted_at`, the first time the playbook reached it; keyset paged."""
-    actions = _targeted(user).filter(playbook=playbook)
-    mine = actions.filter(account=OuterRef("pk"))
+    # The accounts' own visibility rule below limits the actions too: no second visibility test inside.
+    actions = PlaybookAction.objects.filter(playbook=playbook, account=OuterRef("pk"))
+    first = actions.order_by("created_at").values("created_at")[:1]
     if ordered:
-        mine = mine.filter(_ordered_after(user))
-    first = actions.filter(account=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
-    qs = Account.objects.visible_to(user).filter(Exists(mine)).select_related("owner").annotate(targeted_at=first)
+        actions = actions.filter(_ordered_after(user))
+    qs = Account.objects.visible_to(user).filter(Exists(actions)).select_related("owner").annotate(targeted_at=first)
     return paginate(qs, sort="name", allowed=["name"], cursor=cursor, limit=limit)
 
 
@@ -272,7 +270,7 @@ def promotion(user: User) -> list[Chart]:
         links = [reverse("analytics:playbook_accounts", args=[r["playbook"]]) for r in rows]
         charts.append(Chart(
             "playbooks", _("Retention playbooks: accounts targeted and how many ordered since"), "bar",
-            [playbook_label({k.removeprefix("playbook__"): v for k, v in r.items()}) for r in rows],
+            [playbook_label(r["playbook__title"], r["playbook__value_band"], r["playbook__risk_band"]) for r in rows],
             [{"name": _("accounts targeted"), "values": [r["targeted"] for r in rows], "links": links},
              {"name": _("ordered since"), "values": [r["ordered"] for r in rows],
               "links": [f"{link}?ordered=1" for link in links]}],

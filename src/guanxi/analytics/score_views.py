@@ -121,7 +121,8 @@ def playbook_accounts(request: HttpRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk)
     params = clean_params(request.GET)
     ordered = params.get("ordered") in ("1", "true", "yes")
-    context = {"playbook": playbook, "label": chart_queries.playbook_label(playbook), "ordered": ordered}
+    label = chart_queries.playbook_label(playbook.title, playbook.value_band, playbook.risk_band)
+    context = {"playbook": playbook, "label": label, "ordered": ordered}
     try:
         page = chart_queries.playbook_accounts(request.user, playbook, ordered=ordered,
                                                cursor=params.get("cursor") or None)

@@ -2,9 +2,10 @@
 
 Each searchable model keeps a lower-cased `search_text` column (names, pinyin, initials, phone
 digits, emails). Terms of 3 or more characters use the index. Terms of 2 characters (most Chinese
-words) use it too on models that index character pairs (`search_pairs_indexed`: accounts, contacts,
-tickets; see `install_index`); elsewhere they, and 1-character terms, are tested row by row. Filtering
-always starts from the caller's queryset, so visibility rules apply before anything is counted or shown.
+words) use it too on models that index character pairs (`search_pairs_indexed`: tickets, and accounts
+and contacts on SQLite; see `install_index`); elsewhere they, and 1-character terms, are tested row by
+row. Filtering always starts from the caller's queryset, so visibility rules apply before anything is
+counted or shown.
 
 How a search runs, cheapest plan first:
 
