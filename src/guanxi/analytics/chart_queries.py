@@ -52,10 +52,14 @@ class Chart:
             "grid": {"containLabel": True, "left": 8, "right": 8, "bottom": 8},
             "xAxis": {"type": "category", "data": self.labels, "axisLabel": {"interval": 0, "rotate": 30}},
             "yAxis": {"type": "value"},
-            "series": [{"name": s["name"], "type": self.kind,
+            "series": [{"name": s["name"], "type": self.kind, **self._points(),
                         "data": [{"value": v, "url": self._link(s, i)} for i, v in enumerate(s["values"])]}
                        for s in self.series],
         }
+
+    def _points(self) -> dict[str, Any]:
+        """A line shows every point, large enough to click (ECharts hides them on a crowded axis)."""
+        return {"showAllSymbol": True, "symbolSize": 8} if self.kind == "line" else {}
 
     def _link(self, series: dict[str, Any], i: int) -> str | None:
         """A point's drill-down: the series' own link when it has them (one product's orders), else the label's."""

@@ -9,6 +9,8 @@
       el.dataset.drawn = "1";
       var chart = window.echarts.init(el);
       chart.setOption(JSON.parse(source.textContent));
+      // Marks the chart drawn (its animation over), so that a click lands on the points where they end up.
+      chart.on("finished", function () { el.dataset.ready = "1"; });
       chart.on("click", function (p) {
         if (p.data && p.data.url) window.location.href = p.data.url;
       });

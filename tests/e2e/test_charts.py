@@ -1,0 +1,95 @@
+"""The 7P charts in a real browser: clicking a line's point or a bar opens the records behind it, in Chinese
+and in English."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from guanxi.analytics.playbook_models import PlaybookAction
+from guanxi.analytics.playbook_services import playbooks
+from guanxi.customers.models import Account, Contact
+from guanxi.sales.catalog_models import Product
+from guanxi.sales.quote_models import Order, OrderLine
+
+from .test_browser import expect, log_in, switch_language
+
+pytestmark = [pytest.mark.e2e]
+
+
+def click_point(page, key: str, series: int, index: int) -> None:
+    """Click where ECharts drew the point `index` of `series` in the chart `key` (a line's point, the middle
+    of a bar), once the chart has finished drawing."""
+    chart = page.locator(f"#chart-{key} .echart")
+    expect(chart).to_have_attribute("data-ready", "1")
+    x, y = page.evaluate(
+        """([key, series, index]) => {
+            const chart = echarts.getInstanceByDom(document.querySelector(`#chart-${key} .echart`));
+            const bar = chart.getModel().getSeriesByIndex(series).getData().getItemLayout(index);
+            const value = chart.getOption().series[series].data[index].value;
+            // A bar's rectangle (beside the other series' bars); a line keeps no layout per point.
+            return bar ? [bar.x + bar.width / 2, bar.y + bar.height / 2]
+                       : chart.convertToPixel({seriesIndex: series}, [index, value]);
+        }""", [key, series, index])
+    chart.locator("canvas").click(position={"x": x, "y": y})
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_products_point_opens_its_orders_of_the_month(new_page, live_server, transactional_db, users,
+                                                        language):
+    rep = users["rep_a"]
+    month = timezone.localdate().replace(day=1)
+    last_month = (month - dt.timedelta(days=1)).replace(day=1)
+    pen, ink = (Product.objects.create(code=code, name=name) for code, name in (("P1", "钢笔"), ("P2", "墨水")))
+    account = Account.objects.create(name="北京星辰医疗", owner=rep, team=rep.team)
+    others = Account.objects.create(name="上海别队贸易", owner=users["rep_b"], team=users["rep_b"].team)
+    orders = {}
+    for number, who, day, products in (("A1", account, month, [pen]), ("A2", account, month, [pen, ink]),
+                                       ("A3", account, last_month, [pen]), ("A4", account, last_month, [ink]),
+                                       ("B1", others, month, [pen])):
+        order = Order.objects.create(number=number, account=who, owner=who.owner, team=who.team, ordered_on=day,
+                                     net_total=Decimal("100"), gross_total=Decimal("113"))
+        for i, product in enumerate(products):
+            OrderLine.objects.create(order=order, position=i, product=product, description=product.name,
+                                     quantity=Decimal("1"), unit_price=Decimal("100"))
+        orders[number] = order
+    page = new_page()
+    log_in(page, "rep_a")
+    if language != "zh-hans":
+        switch_language(page, language)
+    page.goto("/analytics/charts/product/")
+    # The pen is ordered most (three of rep_a's orders; B1 is another team's): the first line, whose last
+    # point is this month's two orders (the ink's, one, lies below it).
+    click_point(page, "product", 0, 11)
+    page.wait_for_url(f"**/analytics/orders/?month={month:%Y-%m}&product={pen.pk}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("#month-orders tbody tr[data-order]")).to_have_count(2)
+    for number in ("A1", "A2"):
+        expect(page.locator(f"#month-orders tr[data-order='{orders[number].pk}']")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_promotion_bars_open_the_targeted_accounts_and_the_contacts_by_consent(
+        new_page, live_server, transactional_db, users, language):
+    rep = users["rep_a"]
+    playbook = playbooks()[("high", "high")]
+    mine = [Account.objects.create(name=f"星辰{i}", owner=rep, team=rep.team) for i in range(3)]
+    theirs = Account.objects.create(name="别队", owner=users["rep_b"], team=users["rep_b"].team)
+    PlaybookAction.objects.bulk_create([PlaybookAction(playbook=playbook, account=a) for a in [*mine, theirs]])
+    Contact.objects.bulk_create([Contact(name=f"联系人{i}", owner=rep, team=rep.team, marketing_consent=i < 2)
+                                 for i in range(5)])
+    page = new_page()
+    log_in(page, "rep_a")
+    if language != "zh-hans":
+        switch_language(page, language)
+    page.goto("/analytics/charts/promotion/")
+    click_point(page, "playbooks", 0, 0)
+    page.wait_for_url(f"**/analytics/playbooks/{playbook.pk}/accounts/")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("#playbook-accounts [data-account]")).to_have_count(3)
+
+    page.go_back()
+    click_point(page, "consent", 0, 1)  # the contacts who gave no consent
+    page.wait_for_url("**/contacts/?marketing_consent=no")
+    expect(page.locator("#contact-table tbody tr[data-id]")).to_have_count(3)
