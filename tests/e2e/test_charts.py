@@ -1,5 +1,5 @@
-"""The 7P charts in a real browser: clicking a line's point or a bar opens the records behind it, in Chinese
-and in English."""
+"""Analytics in a real browser: clicking a 7P chart's line point or bar opens the records behind it (in Chinese
+and in English), and running a retention playbook from the value × risk grid creates the owners' tasks."""
 
 import datetime as dt
 from decimal import Decimal
@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from guanxi.analytics.models import CustomerScore
 from guanxi.analytics.playbook_models import PlaybookAction
 from guanxi.analytics.playbook_services import playbooks
 from guanxi.customers.models import Account, Contact
@@ -93,3 +94,39 @@ def test_promotion_bars_open_the_targeted_accounts_and_the_contacts_by_consent(
     click_point(page, "consent", 0, 1)  # the contacts who gave no consent
     page.wait_for_url("**/contacts/?marketing_consent=no")
     expect(page.locator("#contact-table tbody tr[data-id]")).to_have_count(3)
+
+
+def test_running_a_playbook_from_the_grid_creates_the_owners_tasks_once(new_page, live_server, transactional_db,
+                                                                         users):
+    from guanxi.activities.models import Task
+
+    rep, other = users["rep_a"], users["rep_b"]
+    now = timezone.now()
+    mine = [Account.objects.create(name=f"星辰{i}", owner=rep, team=rep.team) for i in range(3)]
+    theirs = Account.objects.create(name="别队", owner=other, team=other.team)
+    CustomerScore.objects.bulk_create([
+        CustomerScore(account=a, as_of=now.date(), recency_days=200, frequency=9, monetary=9000, r_score=1,
+                      f_score=5, m_score=5, segment="important_retain", churn_risk=0.8, value_band="high",
+                      risk_band="high", scored_at=now) for a in [*mine, theirs]])
+    page = new_page()
+    log_in(page, "rep_a")
+    page.goto("/analytics/")
+    expect(page.locator("#cell-high-high")).to_have_attribute("data-count", "3")
+    page.click("#run-high-high")
+    result = page.locator("#run-result-high-high #run-result")
+    expect(result).to_have_attribute("data-created", "3")
+    expect(result.locator("li[data-task]")).to_have_count(3)
+    for account in mine:
+        expect(result.locator(f"a[href='/accounts/{account.pk}/']")).to_be_visible()
+    tasks = Task.objects.filter(account__in=[*mine, theirs])
+    assert sorted(tasks.values_list("account_id", "owner_id")) == [(a.pk, rep.pk) for a in mine]
+
+    page.click("#run-high-high")  # again: every account already has its open task
+    expect(result).to_have_attribute("data-skipped", "3")
+    expect(result).to_have_attribute("data-created", "0")
+    assert tasks.count() == 3
+
+    due = timezone.localtime(tasks.first().at).date()
+    page.goto(f"/agenda/?date={due:%Y-%m-%d}")
+    for task in tasks:
+        expect(page.locator(f"[data-task='{task.pk}']")).to_contain_text(task.title)
