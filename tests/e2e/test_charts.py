@@ -130,3 +130,46 @@ def test_running_a_playbook_from_the_grid_creates_the_owners_tasks_once(new_page
     page.goto(f"/agenda/?date={due:%Y-%m-%d}")
     for task in tasks:
         expect(page.locator(f"[data-task='{task.pk}']")).to_contain_text(task.title)
+
+
+def test_a_products_target_customers_become_a_call_list_and_a_segment(new_page, live_server, transactional_db,
+                                                                      users):
+    from guanxi.activities.models import Task
+
+    rep, other = users["rep_a"], users["rep_b"]
+    printer, paper, ink = (Product.objects.create(code=c, name=n) for c, n in (("T", "打印机"), ("A", "纸张"),
+                                                                                ("B", "墨盒")))
+    accounts = {}
+    for i, (name, owner, bought) in enumerate([("b1", rep, [paper, printer]), ("b2", rep, [ink, printer]),
+                                               ("c1", rep, [paper, ink]), ("c2", rep, [paper]),
+                                               ("c3", other, [paper, ink]), ("x", rep, [])]):
+        account = accounts[name] = Account.objects.create(name=f"客户 {name}", owner=owner, team=owner.team)
+        if bought:
+            order = Order.objects.create(number=f"P{i}", account=account, owner=owner, team=owner.team,
+                                         ordered_on=timezone.localdate(), net_total=Decimal(100),
+                                         gross_total=Decimal(100))
+            OrderLine.objects.bulk_create([OrderLine(order=order, product=p, description=p.name, quantity=1,
+                                                     unit_price=Decimal(10)) for p in bought])
+    page = new_page()
+    log_in(page, "rep_a")
+    page.goto("/sales/products/")
+    page.click(f"a[href='/analytics/products/{printer.pk}/targets/']")
+    page.fill("#ptc-top", "2")
+    page.click("#ptc-form button[type=submit]")
+    # Who bought paper and ink like the printer's buyers, ranked, and only rep_a's: c1 (both) before c2.
+    rows = page.locator("#ptc-table tbody tr[data-account]")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_have_attribute("data-account", str(accounts["c1"].pk))
+    expect(rows.nth(1)).to_have_attribute("data-account", str(accounts["c2"].pk))
+
+    page.click("#ptc-call-list")
+    expect(page.locator("#messages .alert-success")).to_contain_text("2")
+    tasks = Task.objects.filter(account__in=accounts.values())
+    assert sorted(tasks.values_list("account_id", "owner_id")) == sorted(
+        [(accounts["c1"].pk, rep.pk), (accounts["c2"].pk, rep.pk)])
+
+    page.fill("#ptc-actions input[name=tag]", "打印机潜客")
+    page.click("#ptc-segment")
+    expect(page.locator("#messages .alert-success")).to_contain_text("2")
+    assert set(Account.objects.filter(tags__name="打印机潜客").values_list("pk", flat=True)) == {
+        accounts["c1"].pk, accounts["c2"].pk}
