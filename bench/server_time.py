@@ -52,16 +52,17 @@ def measure(client: Client, urls: list[str], **headers) -> dict:
             "max_ms": round(max(samples), 1), "n": len(samples)}
 
 
-def deep_urls(client: Client, base: str, pages: int, **headers) -> list[str]:
-    """Follow `next` cursors through the API to reach a deep page, and return its URL."""
-    url = base
+def deep_cursor(client: Client, base: str, pages: int, **headers) -> str:
+    """Follow `next` cursors through the API to reach a deep page, and return its cursor (the UI's lists take
+    the same cursors: core.paging)."""
+    cursor = ""
     for _ in range(pages):
-        _ms, response = timed(client, url, **headers)
+        _ms, response = timed(client, f"{base}&cursor={cursor}" if cursor else base, **headers)
         nxt = response.json()["next"]
         if not nxt:
             break
-        url = f"{base}&cursor={nxt}"
-    return [url]
+        cursor = nxt
+    return cursor
 
 
 def main() -> None:
@@ -77,8 +78,11 @@ def main() -> None:
             results[f"{who} {model} list page 1 (UI)"] = measure(client, [f"/{model}/"])
             results[f"{who} {model} list sorted by name (UI)"] = measure(client, [f"/{model}/?sort=name"])
             results[f"{who} {model} API page 1"] = measure(client, [f"/api/v1/{model}?limit=50"], **auth)
-            deep = deep_urls(client, f"/api/v1/{model}?limit=200&sort=name", 50, **auth)
-            results[f"{who} {model} API deep page (~10,000th row, by name)"] = measure(client, deep, **auth)
+            deep = deep_cursor(client, f"/api/v1/{model}?limit=200&sort=name", 50, **auth)
+            results[f"{who} {model} API deep page (~10,000th row, by name)"] = measure(
+                client, [f"/api/v1/{model}?limit=200&sort=name&cursor={deep}"], **auth)
+            results[f"{who} {model} list deep page (~10,000th row, by name) (UI)"] = measure(
+                client, [f"/{model}/?sort=name&cursor={deep}"])
         results[f"{who} search ≥3 chars (UI)"] = measure(client, [f"/search/?q={q}" for q in SEARCHES])
         results[f"{who} search ≥3 chars (API)"] = measure(client, [f"/api/v1/search?q={q}" for q in SEARCHES],
                                                          **auth)

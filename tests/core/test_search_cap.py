@@ -14,7 +14,8 @@ def test_counts_stop_just_past_the_cap_and_the_page_says_so(users, client):
         for i in range(COUNT_CAP + 5)])
     qs = matching(Contact.objects.visible_to(rep), "wangfang")
     assert capped_count(qs) == COUNT_CAP + 1
-    assert capped_count(matching(Contact.objects.visible_to(rep), "wangfang100")) == 6  # 100, 1000–1004
+    assert COUNT_CAP == 100  # the names below: 王芳0 … 王芳104
+    assert capped_count(matching(Contact.objects.visible_to(rep), "wangfang10")) == 6  # 10, 100–104
     client.force_login(rep)
     page = client.get("/search/", {"q": "wangfang"}).content.decode()
     assert f"{COUNT_CAP}+" in page
@@ -22,7 +23,7 @@ def test_counts_stop_just_past_the_cap_and_the_page_says_so(users, client):
 
 
 def test_common_terms_find_the_same_rows_as_rare_ones(users, monkeypatch):
-    """Above SMALL_MATCH hits the plan changes (index walk, FTS candidates, a pre-pass for a short word):
+    """Above SMALL_MATCH (PROBE_MATCH) hits the plan changes (index walk, FTS candidates, a pre-pass for a short word):
     the rows found, and what the user may see of them, must not change."""
     from guanxi.core import search
 
@@ -41,6 +42,7 @@ def test_common_terms_find_the_same_rows_as_rare_ones(users, monkeypatch):
     # 1: every plan for broad terms; 7: "yang" has 8 matches but "yang li" 6, so the pre-pass's id list is used
     for small in (1, 7):
         monkeypatch.setattr(search, "SMALL_MATCH", small)
+        monkeypatch.setattr(search, "PROBE_MATCH", small)  # PostgreSQL, one word: its ids, or the planner's plan
         assert {q: found(q) for q in queries} == few, small
     assert few["yang li"] == ["Li Yang", "杨丽", "杨立"]
     assert few["gmail.com"] == sorted(names)

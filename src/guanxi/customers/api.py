@@ -561,7 +561,7 @@ class SearchQuery(Schema):
 
 
 class SearchCounts(Schema):
-    """How many match, up to 1,000; 1001 means "more than 1,000" (see the lists for all of them)."""
+    """How many match, up to 100; 101 means "more than 100" (see the lists for all of them)."""
 
     accounts: int
     contacts: int

@@ -127,7 +127,7 @@ def is_multi_checkbox(bound: forms.BoundField) -> bool:
 
 @register.filter
 def count_label(value: int) -> str:
-    """A capped search count: 1001 (more than the cap) reads "1000+"."""
+    """A capped search count: one more than the cap (COUNT_CAP) reads "100+"."""
     from guanxi.core.search import COUNT_CAP
 
     return f"{COUNT_CAP}+" if value > COUNT_CAP else str(value)
