@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.query import BaseIterable
+from django.db.models.sql.constants import MULTI
 
 
 @contextmanager
@@ -28,3 +32,28 @@ def prepared() -> Iterator[None]:
         yield
     finally:
         raw.prepare_threshold = before
+
+
+class DriverRows(BaseIterable):
+    """A values() queryset's rows as dicts of what the database driver hands back, without Django's converters:
+    on SQLite datetimes and dates stay text and booleans 0/1; on both, JSON stays text (Django loads jsonb as
+    text on PostgreSQL). For code that writes the values out itself (the API's rows: `stamp`, orjson): parsing
+    each into a Python object first, as values() does, only for it to be written back, was ~12 % of a list
+    request. Use with `driver_rows(qs.values(...))`."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        queryset = self.queryset
+        query = queryset.query
+        compiler = query.get_compiler(queryset.db)
+        results = compiler.execute_sql(MULTI, chunked_fetch=self.chunked_fetch, chunk_size=self.chunk_size)
+        names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        width = compiler.col_count
+        for rows in results:
+            for row in rows:
+                yield dict(zip(names, row[:width], strict=True))
+
+
+def driver_rows(values: QuerySet) -> QuerySet:
+    """`values` (a values() queryset) iterating as DriverRows; ordering, filtering and slicing keep it."""
+    values._iterable_class = DriverRows
+    return values

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpResponse
 
-from guanxi.core.db import prepared
+from guanxi.core.db import driver_rows, prepared
 from guanxi.core.models import User
 
 from .models import Account, Address, Contact, ContactMethodKind
@@ -83,7 +83,7 @@ def _common(row: dict[str, Any], tags: dict, addresses: dict) -> dict[str, Any]:
         "id": row["id"], "version": row["version"], "name": row["name"], "phone": row["phone"],
         "email": row["email"], "description": row["description"], "owner": owner,
         "team": {"id": row["team_id"], "name": row["team__name"]} if row["team_id"] is not None else None,
-        "tags": sorted(tags.get(row["id"], [])), "custom": row["custom"] or {},
+        "tags": sorted(tags.get(row["id"], [])), "custom": _json_object(row["custom"]),
         "addresses": addresses.get(row["id"], []),
         "created_at": stamp(row["created_at"]), "updated_at": stamp(row["updated_at"]),
     }
@@ -132,8 +132,8 @@ def contact_dicts(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]
                              key=lambda a: (a != primary_id, a))
         out.append({
             **_common(r, tags, addresses), "title": r["title"], "department": r["department"],
-            "birthday": r["birthday"], "preferred_channel": r["preferred_channel"],
-            "marketing_consent": r["marketing_consent"], "consent_changed_at": stamp(r["consent_changed_at"]),
+            "birthday": _date(r["birthday"]), "preferred_channel": r["preferred_channel"],
+            "marketing_consent": bool(r["marketing_consent"]), "consent_changed_at": stamp(r["consent_changed_at"]),
             **(methods.get(r["id"]) or {"phones": [], "emails": []}),
             "account_ids": account_ids,
             "primary_account": {"id": primary_id, "name": names[primary_id]} if primary_id in names else None,
@@ -142,26 +142,41 @@ def contact_dicts(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]
 
 
 def account_values(qs: QuerySet) -> QuerySet:
-    return qs.values(*ACCOUNT_COLUMNS)
+    """The rows as the driver hands them back (core.db.DriverRows): the dicts above write them out (`stamp`,
+    `_json_object`, `_date`), for which Django's parsing of each value first was wasted."""
+    return driver_rows(qs.values(*ACCOUNT_COLUMNS))
 
 
 def contact_values(qs: QuerySet) -> QuerySet:
-    return qs.values(*CONTACT_COLUMNS)
+    return driver_rows(qs.values(*CONTACT_COLUMNS))
+
+
+def _json_object(value: str | dict | None) -> dict:
+    """A JSON column as the driver hands it back (text), or already loaded."""
+    if isinstance(value, str):
+        value = orjson.loads(value)
+    return value or {}
+
+
+def _date(value: str | dt.date | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 _ENCODER = DjangoJSONEncoder()
 
 
-def stamp(value: dt.datetime | None) -> str | None:
-    """A time as the rest of the API writes it (DjangoJSONEncoder): UTC, milliseconds, "Z"."""
+def stamp(value: dt.datetime | str | None) -> str | None:
+    """A time as the rest of the API writes it (DjangoJSONEncoder): UTC, milliseconds, "Z". Takes what the
+    driver hands back too: SQLite's naive UTC datetimes (Django makes them aware, only for us to write them out).
+    """
     if value is None:
         return None
-    if value.utcoffset():
-        value = value.astimezone(dt.UTC)
-    text = value.isoformat()  # the database hands back UTC: "…T10:00:00.123456+00:00"
-    if value.microsecond:
-        text = text[:23] + text[26:]
-    return text[:-6] + "Z"
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    text = value.isoformat()  # naive, UTC: "…T10:00:00.123456" or "…T10:00:00"
+    return (text[:23] if value.microsecond else text) + "Z"
 
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:
