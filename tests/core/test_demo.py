@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import phonenumbers
 import pytest
@@ -178,3 +179,27 @@ def test_the_demo_has_an_answered_nps_survey_and_sends_no_mail(loaded):
     assert {a.score >= 9 for a in answers} == {True, False}  # promoters and others
     assert all(0 <= a.score <= 10 and a.contact.primary_account_id == a.account_id for a in answers)
     assert not NpsInvitation.objects.filter(sent_at__isnull=True, skip_reason="").exists()
+
+
+def test_the_demo_has_two_years_of_orders_and_is_scored(loaded):
+    """So that the analytics pages of `make demo` show something: a history of confirmed orders for the demo's
+    accounts with an owner, each order's lines adding up to it (to the cent: a split in two), and one scoring
+    run over them."""
+    from django.db.models import Sum
+
+    from guanxi.analytics.models import CustomerScore, ScoringRun
+    from guanxi.sales.quote_models import Order, OrderLine
+
+    history = Order.objects.filter(number__startswith="H7-")
+    today = dt.date.today()
+    assert history.count() > 100
+    # Each sold by its account's owner at the time (the public pool takes some accounts back afterwards).
+    assert not history.exclude(status="confirmed").exists() and not history.filter(owner=None).exists()
+    first, last = (history.order_by(f).values_list("ordered_on", flat=True)[0] for f in ("ordered_on", "-ordered_on"))
+    assert today - dt.timedelta(days=731) <= first and last < today + dt.timedelta(days=1)
+    sums = dict(OrderLine.objects.filter(order__in=history).values_list("order").annotate(s=Sum("net")))
+    assert all(abs(sums[o.pk] - o.net_total) <= Decimal("0.01") for o in history)
+    run = ScoringRun.objects.get()
+    assert run.status == "done", run.message
+    assert CustomerScore.objects.filter(account__in=history.values("account")).count() == \
+        history.values("account").distinct().count()

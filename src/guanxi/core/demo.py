@@ -24,6 +24,8 @@ from django.db.models import Max, Model
 
 from guanxi.activities.demo import create_demo_followup
 from guanxi.activities.models import Note
+from guanxi.analytics.demo import create_demo_history
+from guanxi.analytics.score_services import score_customers
 from guanxi.customers.models import Account, Address, Contact, ContactMethod
 from guanxi.customers.pool_demo import create_demo_pool
 from guanxi.knowledge.demo import create_demo_knowledge
@@ -40,6 +42,9 @@ from .search import pairs_indexed, rebuild_index, sqlite_fts_drop_sql, sqlite_ft
 log = logging.getLogger(__name__)
 DEMO_PASSWORD = "guanxi-demo"
 SEARCH_TABLES = (Account, Contact)
+# Up to this size the demo also gets two years of orders and is scored once (the analytics pages show them);
+# a larger load (the 1M-contact benchmark) is customers only, left to the nightly scoring.
+HISTORY_MAX_CONTACTS = 100_000
 
 # (team, parent team)
 TEAMS = (("公司", None), ("销售部", "公司"), ("华北销售", "销售部"), ("华东销售", "销售部"), ("华南销售", "销售部"),
@@ -296,6 +301,8 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
             _after_load(indexes)
             log.info("demo: indexes built after %.1f s", time.monotonic() - started)
             create_demo_opportunities(plan.seed, plan.account_base, plan.anchor.date())
+            if plan.n_contacts <= HISTORY_MAX_CONTACTS:
+                create_demo_history(plan.seed, plan.account_base, plan.anchor.date())
             create_demo_knowledge()
             create_demo_service(plan.seed, plan.account_base, plan.anchor)
             create_demo_nps(plan.seed, plan.account_base, plan.anchor)
@@ -309,5 +316,8 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
         with connection.cursor() as cursor:
             for _attr, table, _model, _cols in _tables():  # fresh statistics, or the planner guesses
                 cursor.execute(f'ANALYZE "{table}"')
+    if plan.n_contacts <= HISTORY_MAX_CONTACTS:  # the analytics pages show the history at once
+        run = score_customers(plan.anchor.date() + dt.timedelta(days=1))
+        log.info("demo: customers scored (%s) after %.1f s", run.status, time.monotonic() - started)
     return DemoResult(created=True, accounts=plan.n_accounts, contacts=plan.n_contacts,
                       seconds=time.monotonic() - started)
