@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench serve clean messages
+.PHONY: demo test lint bench serve clean messages screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,14 @@ test: $(DEVSTAMP)
 	GUANXI_DATABASE_URL="$${GUANXI_TEST_DATABASE_URL:-$${GUANXI_DATABASE_URL:-}}" $(BIN)/python -m pytest --durations=15
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
 
 bench: $(DEVSTAMP)
 	$(BIN)/python -m bench.run
+
+# The README's screenshots from the demo data (needs Debian's chromium and fonts-noto-cjk).
+screenshots: $(DEVSTAMP)
+	$(BIN)/python docs/screenshots/take.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info

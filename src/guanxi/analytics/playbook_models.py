@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .score_models import Band
 
@@ -18,7 +19,7 @@ class PlaybookActionKind(models.TextChoices):
 class Playbook(models.Model):
     """One per grid cell, edited by an administrator; "Run" applies it to the cell's visible accounts."""
 
-    value_band = models.CharField(_("value"), max_length=4, choices=Band.choices)
+    value_band = models.CharField(pgettext_lazy("customer value", "value"), max_length=4, choices=Band.choices)
     risk_band = models.CharField(_("risk"), max_length=4, choices=Band.choices)
     action = models.CharField(_("action"), max_length=4, choices=PlaybookActionKind.choices,
                               default=PlaybookActionKind.TASK)

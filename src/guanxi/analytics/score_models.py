@@ -80,7 +80,7 @@ class CustomerScore(models.Model):
     clv = models.FloatField(_("lifetime value (12 months)"), null=True, blank=True)
     churn_risk = models.FloatField(_("churn risk"))
     reasons = models.JSONField(_("churn reasons"), default=list, blank=True)
-    value_band = models.CharField(_("value"), max_length=4, choices=Band.choices)
+    value_band = models.CharField(pgettext_lazy("customer value", "value"), max_length=4, choices=Band.choices)
     risk_band = models.CharField(_("risk"), max_length=4, choices=Band.choices)
     scored_at = models.DateTimeField(_("scored"))
 

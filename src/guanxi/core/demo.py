@@ -317,7 +317,7 @@ def load(size: int = 2000, seed: int = 1, *, workers: int | None = None,
             for _attr, table, _model, _cols in _tables():  # fresh statistics, or the planner guesses
                 cursor.execute(f'ANALYZE "{table}"')
     if plan.n_contacts <= HISTORY_MAX_CONTACTS:  # the analytics pages show the history at once
-        run = score_customers(plan.anchor.date() + dt.timedelta(days=1))
+        run = score_customers()
         log.info("demo: customers scored (%s) after %.1f s", run.status, time.monotonic() - started)
     return DemoResult(created=True, accounts=plan.n_accounts, contacts=plan.n_contacts,
                       seconds=time.monotonic() - started)
