@@ -18,7 +18,7 @@ from guanxi.sales.quote_models import Order, OrderLine, OrderStatus
 from .simulate import bgnbd_transactions
 
 log = logging.getLogger(__name__)
-HISTORY_ACCOUNTS = 2000  # at most this many accounts get a history: the 1M-contact load stays a load
+HISTORY_ACCOUNTS = 2000  # at most this many accounts get a history
 BATCH = 2000
 
 

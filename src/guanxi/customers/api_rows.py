@@ -132,8 +132,8 @@ def contact_dicts(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]
                              key=lambda a: (a != primary_id, a))
         out.append({
             **_common(r, tags, addresses), "title": r["title"], "department": r["department"],
-            "birthday": _date(r["birthday"]), "preferred_channel": r["preferred_channel"],
-            "marketing_consent": bool(r["marketing_consent"]), "consent_changed_at": stamp(r["consent_changed_at"]),
+            "birthday": r["birthday"], "preferred_channel": r["preferred_channel"],
+            "marketing_consent": r["marketing_consent"], "consent_changed_at": stamp(r["consent_changed_at"]),
             **(methods.get(r["id"]) or {"phones": [], "emails": []}),
             "account_ids": account_ids,
             "primary_account": {"id": primary_id, "name": names[primary_id]} if primary_id in names else None,
@@ -143,7 +143,7 @@ def contact_dicts(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]
 
 def account_values(qs: QuerySet) -> QuerySet:
     """The rows as the driver hands them back (core.db.DriverRows): the dicts above write them out (`stamp`,
-    `_json_object`, `_date`), for which Django's parsing of each value first was wasted."""
+    `_json_object`), for which Django's conversion of each value first was wasted."""
     return driver_rows(qs.values(*ACCOUNT_COLUMNS))
 
 
@@ -158,21 +158,15 @@ def _json_object(value: str | dict | None) -> dict:
     return value or {}
 
 
-def _date(value: str | dt.date | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
 _ENCODER = DjangoJSONEncoder()
 
 
-def stamp(value: dt.datetime | str | None) -> str | None:
+def stamp(value: dt.datetime | None) -> str | None:
     """A time as the rest of the API writes it (DjangoJSONEncoder): UTC, milliseconds, "Z". Takes what the
     driver hands back too: SQLite's naive UTC datetimes (Django makes them aware, only for us to write them out).
     """
     if value is None:
         return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     text = value.isoformat()  # naive, UTC: "…T10:00:00.123456" or "…T10:00:00"
