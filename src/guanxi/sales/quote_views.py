@@ -167,10 +167,12 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _lines_response(request: HttpRequest, quote: Quote, errors: dict[str, list[str]] | None = None,
                     form: LineForm | None = None) -> HttpResponse:
     quote = Quote.objects.select_related("price_list").get(pk=quote.pk)
-    return render(request, "sales/_quote_lines.html", {
+    response = render(request, "sales/_quote_lines.html", {
         "obj": quote, "lines": quote.lines.select_related("product"), "can_edit": True,
         "line_form": form or LineForm(), "line_errors": [m for ms in (errors or {}).values() for m in ms],
         "oob": True})
+    response["HX-Trigger"] = "quote-lines-changed"  # the cross-sell card asks again for the new lines
+    return response
 
 
 def _line_action(request: HttpRequest, pk: int, action: Callable[[Quote, dict[str, Any]], Any]) -> HttpResponse:
