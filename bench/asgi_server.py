@@ -1,6 +1,7 @@
 """The start-up the socket benchmarks share (bench.chat, bench.cti): a temporary GUANXI_HOME (or a PostgreSQL
 database from the environment), the schema and data prepared by a child process, then one granian process as
-`guanxi serve` runs it (ASGI, one worker) while the load runs against it; stopped afterwards whatever happens."""
+`guanxi serve` runs it (ASGI, one worker) while the load runs against it; stopped afterwards whatever happens.
+Also the port and wait helpers of the other scripts that start a server (bench.run, docs/screenshots/take.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float = 30) -> None:
+    """Until `url` answers (any HTTP status): a server started in another process is up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
 
 async def wait_port(port: int, seconds: float = 30) -> None:

@@ -31,13 +31,13 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from bench.asgi_server import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -84,12 +84,6 @@ def load(db: str) -> float:
     return time.perf_counter() - start
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def token(db: str) -> str:
     out = subprocess.run([str(BIN / "guanxi"), "token", "admin", "--name", "bench"], env=environment(db),
                          check=True, capture_output=True, text=True)
@@ -117,12 +111,7 @@ def throughput(db: str) -> dict[str, float]:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/bench/bare", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_http(base + "/bench/bare", seconds=20)
         secret = token(db)
         # Alternately, ROUNDS times each, and the medians compared: one run of each moved by up to a quarter
         # from one run to the next on a virtual machine with nothing else running (docs/benchmarks.md).

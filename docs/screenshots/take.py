@@ -8,16 +8,16 @@ Debian's chromium and fonts-noto-cjk (without the fonts Chinese shows as boxes).
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # the repository, for the helpers the benchmarks share
+from bench.asgi_server import free_port, wait_http  # noqa: E402
+
 BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("GUANXI_CHROMIUM", "/usr/bin/chromium")
 # (file, path, what to wait for): the pages a newcomer should see first
@@ -29,12 +29,6 @@ PAGES = [
     ("product-chart.png", "/analytics/charts/product/", "#chart-product .echart[data-ready]"),
     ("kpis.png", "/analytics/kpis/", ".kpi-trend canvas"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def busiest_account(home: Path) -> int:
@@ -57,12 +51,7 @@ def main() -> None:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/accounts/login/", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
+        wait_http(base + "/accounts/login/")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=["--headless=new", "--no-sandbox", "--disable-gpu"])

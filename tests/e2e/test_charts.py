@@ -36,6 +36,16 @@ def click_point(page, key: str, series: int, index: int) -> None:
     chart.locator("canvas").click(position={"x": x, "y": y})
 
 
+def open_chart(new_page, name: str, language: str):
+    """rep_a's page of the 7P chart `name`, in `language` (Chinese is the default)."""
+    page = new_page()
+    log_in(page, "rep_a")
+    if language != "zh-hans":
+        switch_language(page, language)
+    page.goto(f"/analytics/charts/{name}/")
+    return page
+
+
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_a_products_point_opens_its_orders_of_the_month(new_page, live_server, transactional_db, users,
                                                         language):
@@ -55,11 +65,7 @@ def test_a_products_point_opens_its_orders_of_the_month(new_page, live_server, t
             OrderLine.objects.create(order=order, position=i, product=product, description=product.name,
                                      quantity=Decimal("1"), unit_price=Decimal("100"))
         orders[number] = order
-    page = new_page()
-    log_in(page, "rep_a")
-    if language != "zh-hans":
-        switch_language(page, language)
-    page.goto("/analytics/charts/product/")
+    page = open_chart(new_page, "product", language)
     # The pen is ordered most (three of rep_a's orders; B1 is another team's): the first line, whose last
     # point is this month's two orders (the ink's, one, lies below it).
     click_point(page, "product", 0, 11)
@@ -80,11 +86,7 @@ def test_promotion_bars_open_the_targeted_accounts_and_the_contacts_by_consent(
     PlaybookAction.objects.bulk_create([PlaybookAction(playbook=playbook, account=a) for a in [*mine, theirs]])
     Contact.objects.bulk_create([Contact(name=f"联系人{i}", owner=rep, team=rep.team, marketing_consent=i < 2)
                                  for i in range(5)])
-    page = new_page()
-    log_in(page, "rep_a")
-    if language != "zh-hans":
-        switch_language(page, language)
-    page.goto("/analytics/charts/promotion/")
+    page = open_chart(new_page, "promotion", language)
     click_point(page, "playbooks", 0, 0)
     page.wait_for_url(f"**/analytics/playbooks/{playbook.pk}/accounts/")
     expect(page.locator("html")).to_have_attribute("lang", language)
