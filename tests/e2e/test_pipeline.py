@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.e2e]
 
 def drag_card(page, opportunity_id: int, stage_id: int) -> None:
     """Drop the opportunity's card on the stage's column and wait until the server has saved the move."""
-    page.drag_and_drop(f"#card-{opportunity_id}", f"#column-{stage_id} [data-dropzone]")
+    # In steps, so that the browser's drag reaches the column (dragover) before the drop: in one jump, a loaded
+    # machine sometimes ended the drag with no drop at all (the card left mid-drag, nothing posted).
+    page.drag_and_drop(f"#card-{opportunity_id}", f"#column-{stage_id} [data-dropzone]", steps=10)
     # The save is a POST after the drop; under CI's load (two suites and browsers on 2 cores) it took over 5 s.
     expect(page.locator(f"#card-{opportunity_id}")).to_have_attribute("data-saved", "1", timeout=20_000)
 
@@ -45,7 +47,7 @@ def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db,
     assert Opportunity.objects.get(pk=ct.pk).stage_id == third.pk
 
     # A lost stage asks for the reason in a modal; Cancel leaves the card where it was and posts nothing.
-    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]", steps=10)
     expect(page.locator("#lost-modal")).to_be_visible()
     expect(page.locator("#lost-deal")).to_have_text("MRI 维保")
     page.click("#lost-cancel")
@@ -55,7 +57,7 @@ def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db,
     assert Opportunity.objects.get(pk=mri.pk).stage_id == first.pk
 
     # Confirmed without a reason: the server refuses, the card goes back and the message is shown.
-    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]", steps=10)
     expect(page.locator("#lost-reason")).to_be_focused()
     page.click("#lost-confirm")
     expect(page.locator("#board-error")).to_be_visible()
@@ -67,7 +69,7 @@ def test_drag_a_card_and_a_refused_drop(new_page, live_server, transactional_db,
     expect(page.locator(f"#column-{first.pk} #card-{mri.pk}")).to_be_visible()
 
     # With a reason it is accepted.
-    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]")
+    page.drag_and_drop(f"#card-{mri.pk}", f"#column-{lost.pk} [data-dropzone]", steps=10)
     page.fill("#lost-reason", "价格太高")
     page.press("#lost-reason", "Enter")
     expect(page.locator(f"#card-{mri.pk}")).to_have_attribute("data-saved", "1")
